@@ -1,0 +1,35 @@
+# Coffee Order: `make run` brings the whole stack up locally, `make test` checks everything.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PROFILE ?= dev
+BASE_URL ?= http://127.0.0.1:8080
+export BASE_URL
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run up down status test acceptance unit
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: ## install Debian packages (as root) and the .venv
+	@scripts/setup.sh
+
+run: setup ## the whole local stack in the foreground (Ctrl-C stops it)
+	@$(PY) scripts/stack.py run --profile $(PROFILE)
+
+up: setup ## the same stack in the background
+	@$(PY) scripts/stack.py up --profile $(PROFILE)
+
+down: ## stop what `make up` started (safe to repeat)
+	@if [ -x $(PY) ]; then $(PY) scripts/stack.py down --profile $(PROFILE); else echo "nothing to stop"; fi
+
+status: ## what the background stack runs, and where
+	@$(PY) scripts/stack.py status --profile $(PROFILE)
+
+test: ## everything: sets up, starts its own throwaway stack, runs every suite
+	@scripts/test.sh
+
+unit: setup ## only the unit tests (no services needed)
+	@$(PY) -m pytest tests/unit -q
+
+-include mk/*.mk

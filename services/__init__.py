@@ -1,0 +1,1 @@
+"""Coffee Order services: order-ms, delivery-ms, the consumer and the outbox relays."""

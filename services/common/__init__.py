@@ -1,0 +1,1 @@
+"""Code shared by every Coffee Order process: settings, database, Kafka, errors, auth, metrics."""

@@ -1,0 +1,66 @@
+"""Kafka clients configured once for every process: an acks=all producer, a manual-commit consumer, topics."""
+from __future__ import annotations
+
+import logging
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from services.common.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _servers(settings: Settings) -> list[str]:
+    return [server.strip() for server in settings.kafka_bootstrap_servers.split(",") if server.strip()]
+
+
+def create_producer(settings: Settings, client_id: str) -> KafkaProducer:
+    """A producer that only reports success once every in-sync replica has the record."""
+    return KafkaProducer(
+        bootstrap_servers=_servers(settings),
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+        # Bounded waits: when the broker is gone the relay must get control back and retry.
+        max_block_ms=settings.kafka_request_timeout_ms,
+        delivery_timeout_ms=settings.kafka_request_timeout_ms * 2,
+        reconnect_backoff_max_ms=2000,
+    )
+
+
+def create_consumer(settings: Settings, client_id: str, *topics: str, group_id: str | None = None) -> KafkaConsumer:
+    """A group consumer that never commits on its own: callers commit after their database commit."""
+    return KafkaConsumer(
+        *topics,
+        bootstrap_servers=_servers(settings),
+        client_id=client_id,
+        group_id=group_id or settings.consumer_group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        request_timeout_ms=max(settings.kafka_request_timeout_ms, settings.kafka_session_timeout_ms + 5000),
+        max_poll_records=500,
+        reconnect_backoff_max_ms=2000,
+    )
+
+
+def ensure_topics(settings: Settings, partitions: dict[str, int], replication_factor: int = 1) -> None:
+    """Create the topics that do not exist yet (idempotent)."""
+    admin = KafkaAdminClient(bootstrap_servers=_servers(settings), client_id="coffee-topics",
+                             request_timeout_ms=settings.kafka_request_timeout_ms * 2)
+    try:
+        existing = set(admin.list_topics())
+        wanted = [NewTopic(name, count, replication_factor) for name, count in partitions.items() if name not in existing]
+        if wanted:
+            try:
+                admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass
+            log.info("created topics %s", [topic.name for topic in wanted])
+    finally:
+        admin.close()

@@ -1,0 +1,68 @@
+"""The base every HTTP service's app factory starts from: settings, pool, errors, request ids, health, metrics."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask, current_app, g, request
+
+from services.common.db import ConnectionPool
+from services.common.logs import configure_logging
+from services.common.metrics import instrument_app
+from services.common.problems import Problem, register_error_handlers
+from services.common.settings import Settings, get_settings
+from services.common.validation import MAX_BODY_BYTES
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def create_service_app(import_name: str, service: str, prefix: str, settings: Settings | None = None) -> Flask:
+    """A Flask app with everything both services share; the caller adds its blueprints."""
+    settings = settings or get_settings()
+    configure_logging(service, settings.log_level)
+    app = Flask(import_name)
+    app.config.update(
+        SETTINGS=settings,
+        SERVICE_NAME=service,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    # One pool per process: gunicorn forks before the app is built, so each worker gets its own.
+    app.extensions["db_pool"] = ConnectionPool(settings)
+
+    @app.before_request
+    def _assign_request_id():
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else str(uuid.uuid4())
+
+    @app.after_request
+    def _echo_request_id(response):
+        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+        return response
+
+    register_error_handlers(app)
+    instrument_app(app, service, prefix)
+    _add_health_routes(app, prefix)
+    return app
+
+
+def db_pool() -> ConnectionPool:
+    return current_app.extensions["db_pool"]
+
+
+def _add_health_routes(app: Flask, prefix: str) -> None:
+    def healthz():
+        return {"status": "ok"}
+
+    def readyz():
+        # Readiness means "can serve requests": the database must answer.
+        with db_pool().connection() as conn:
+            conn.ping()
+        return {"status": "ready"}
+
+    for base in ("", prefix):
+        app.add_url_rule(f"{base}/healthz", f"healthz{base}", healthz, methods=["GET"])
+        app.add_url_rule(f"{base}/readyz", f"readyz{base}", readyz, methods=["GET"])
+
+
+__all__ = ["create_service_app", "db_pool", "Problem"]

@@ -1,0 +1,55 @@
+"""Account routes: sign-up (customers) and login for a bearer token."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from services.common.auth import ROLE_CUSTOMER, issue_token
+from services.common.problems import Problem
+from services.common.validation import USER_ID_PATTERN, USER_ID_RULE, Field, read_json_object, validate
+from services.common.web import db_pool
+from services.order_ms import store
+from services.order_ms.passwords import hash_password, verify_password
+
+bp = Blueprint("accounts", __name__, url_prefix="/order-ms")
+
+EXAMPLE_CREDENTIALS = {"user_id": "USER0002", "password": "a-long-password"}
+MIN_PASSWORD_LENGTH = 8
+# Path segments of order-ms itself: an account with one of these names could not use its own URLs.
+RESERVED_USER_IDS = {"ui", "users", "login", "healthz", "readyz", "metrics"}
+SIGNUP_FIELDS = {
+    "user_id": Field(str, pattern=USER_ID_PATTERN, rule=USER_ID_RULE),
+    "password": Field(str, min_length=MIN_PASSWORD_LENGTH, max_length=128, rule="8-128 characters"),
+}
+LOGIN_FIELDS = {
+    "user_id": Field(str, min_length=1, max_length=50, rule="your user id"),
+    "password": Field(str, min_length=1, max_length=128, rule="your password"),
+}
+
+
+@bp.post("/users")
+def sign_up():
+    fields = validate(read_json_object(EXAMPLE_CREDENTIALS), SIGNUP_FIELDS, EXAMPLE_CREDENTIALS)
+    if fields["user_id"].lower() in RESERVED_USER_IDS:
+        raise Problem(422, "validation-error", "Invalid Request Body", f"user_id {fields['user_id']!r} is reserved.",
+                      "Choose another user_id, e.g. USER0002.",
+                      errors=[{"field": "user_id", "message": "is reserved"}])
+    user = store.create_user(db_pool(), fields["user_id"], hash_password(fields["password"]), ROLE_CUSTOMER)
+    if user is None:
+        raise Problem(409, "user-exists", "User Exists", f"user_id {fields['user_id']!r} is already taken.",
+                      "Log in with POST /order-ms/login if it is yours, or choose another user_id.")
+    response = jsonify(user)
+    response.status_code = 201
+    return response
+
+
+@bp.post("/login")
+def login():
+    fields = validate(read_json_object(EXAMPLE_CREDENTIALS), LOGIN_FIELDS, EXAMPLE_CREDENTIALS)
+    user = store.get_user(db_pool(), fields["user_id"])
+    if not verify_password(user["password_hash"] if user else None, fields["password"]):
+        raise Problem(401, "invalid-credentials", "Invalid Credentials", "The user id or the password is wrong.",
+                      "Check both and try again; sign up with POST /order-ms/users if you have no account.")
+    settings = current_app.config["SETTINGS"]
+    token = issue_token(settings.jwt_secret, settings.jwt_ttl_seconds, user["user_id"], user["role"])
+    return jsonify(access_token=token, token_type="Bearer", expires_in=settings.jwt_ttl_seconds,
+                   user_id=user["user_id"], role=user["role"])

@@ -1,0 +1,131 @@
+"""All SQL of order-ms: orders with their outbox row, and user accounts."""
+from __future__ import annotations
+
+import uuid
+
+from services.common import events
+from services.common.db import ConnectionPool, is_duplicate_key
+from services.common.outbox import enqueue
+from services.common.timefmt import iso_utc, utc_now
+
+ORDER_COLUMNS = "id, order_id, user_id, coffee_name, coffee_price, coffee_qty, ordered_at, request_hash"
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before with a different body."""
+
+    def __init__(self, order: dict):
+        super().__init__(order["order_id"])
+        self.order = order
+
+
+def order_view(row: dict) -> dict:
+    """An orders row as the API and the event show it (field order is part of the contract)."""
+    return {
+        "user_id": row["user_id"],
+        "order_id": row["order_id"],
+        "coffee_name": row["coffee_name"],
+        "coffee_price": row["coffee_price"],
+        "coffee_qty": row["coffee_qty"],
+        "ordered_at": iso_utc(row["ordered_at"]),
+    }
+
+
+def create_order(pool: ConnectionPool, user_id: str, fields: dict, idempotency_key: str | None,
+                 request_hash: str | None) -> tuple[dict, bool]:
+    """Insert the order and its `new_orders` outbox message in one transaction.
+
+    Returns (order, created); with a known Idempotency-Key the first order comes back, created=False."""
+    if idempotency_key:
+        existing = _find_by_idempotency_key(pool, user_id, idempotency_key)
+        if existing:
+            return _replay(existing, request_hash), False
+    row = {
+        "order_id": str(uuid.uuid4()),
+        "user_id": user_id,
+        "coffee_name": fields["coffee_name"],
+        "coffee_price": fields["coffee_price"],
+        "coffee_qty": fields["coffee_qty"],
+        "ordered_at": utc_now(),
+    }
+    order = order_view(row)
+    try:
+        with pool.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO orders (order_id, user_id, coffee_name, coffee_price, coffee_qty, ordered_at,"
+                " idempotency_key, request_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (row["order_id"], user_id, row["coffee_name"], row["coffee_price"], row["coffee_qty"],
+                 row["ordered_at"], idempotency_key, request_hash),
+            )
+            enqueue(cursor, "order_outbox", events.order_created(order))
+    except Exception as exc:
+        # Two retries with the same key raced: the loser answers with the winner's order.
+        if idempotency_key and is_duplicate_key(exc):
+            existing = _find_by_idempotency_key(pool, user_id, idempotency_key)
+            if existing:
+                return _replay(existing, request_hash), False
+        raise
+    return order, True
+
+
+def _replay(existing: dict, request_hash: str | None) -> dict:
+    if existing["request_hash"] != request_hash:
+        raise IdempotencyConflict(order_view(existing))
+    return order_view(existing)
+
+
+def _find_by_idempotency_key(pool: ConnectionPool, user_id: str, key: str) -> dict | None:
+    with pool.transaction() as cursor:
+        cursor.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = ? AND idempotency_key = ?", (user_id, key))
+        return cursor.fetchone()
+
+
+def list_orders(pool: ConnectionPool, user_id: str, limit: int, before_id: int | None) -> list[dict]:
+    """Newest first; rows keep their internal `id` for the paging cursor."""
+    with pool.transaction() as cursor:
+        if before_id is None:
+            cursor.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+                           (user_id, limit))
+        else:
+            cursor.execute(
+                f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                (user_id, before_id, limit),
+            )
+        return cursor.fetchall()
+
+
+def get_order(pool: ConnectionPool, user_id: str, order_id: str) -> dict | None:
+    with pool.transaction() as cursor:
+        cursor.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = ? AND order_id = ?", (user_id, order_id))
+        row = cursor.fetchone()
+    return order_view(row) if row else None
+
+
+def create_user(pool: ConnectionPool, user_id: str, password_hash: str, role: str) -> dict | None:
+    """The new account, or None when the user_id is taken."""
+    created_at = utc_now()
+    try:
+        with pool.transaction() as cursor:
+            cursor.execute("INSERT INTO users (user_id, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+                           (user_id, password_hash, role, created_at))
+    except Exception as exc:
+        if is_duplicate_key(exc):
+            return None
+        raise
+    return {"user_id": user_id, "role": role, "created_at": iso_utc(created_at)}
+
+
+def get_user(pool: ConnectionPool, user_id: str) -> dict | None:
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT user_id, password_hash, role FROM users WHERE user_id = ?", (user_id,))
+        return cursor.fetchone()
+
+
+def upsert_user(pool: ConnectionPool, user_id: str, password_hash: str, role: str) -> None:
+    """For the local demo accounts: create them, or reset their password and role."""
+    with pool.transaction() as cursor:
+        cursor.execute(
+            "INSERT INTO users (user_id, password_hash, role) VALUES (?, ?, ?)"
+            " ON DUPLICATE KEY UPDATE password_hash = VALUES(password_hash), role = VALUES(role)",
+            (user_id, password_hash, role),
+        )

@@ -1,0 +1,70 @@
+"""Fixtures for integration tests: the running test stack (real MariaDB, broker, gunicorn, nginx)."""
+from __future__ import annotations
+
+import uuid
+
+import mariadb
+import pytest
+import requests
+
+from tests.support.stack import load_state
+
+DEMO_CUSTOMER = ("USER0001", "coffee-demo-1")
+DEMO_STAFF = ("barista", "coffee-demo-staff")
+
+
+@pytest.fixture(scope="session")
+def stack() -> dict:
+    return load_state()
+
+
+@pytest.fixture(scope="session")
+def base_url(stack) -> str:
+    """The local ingress (nginx)."""
+    return stack["base_url"]
+
+
+@pytest.fixture(scope="session")
+def order_url(stack) -> str:
+    """order-ms directly on its gunicorn port."""
+    return stack["services"]["order-ms"]
+
+
+@pytest.fixture(scope="session")
+def kafka_servers(stack) -> str:
+    return stack["env"]["KAFKA_BOOTSTRAP_SERVERS"]
+
+
+@pytest.fixture
+def db(stack):
+    """A connection to the test stack's database, for checking what the services wrote."""
+    env = stack["env"]
+    conn = mariadb.connect(host=env["DB_HOST"], port=int(env["DB_PORT"]), user=env["DB_USER"],
+                           password=env["DB_PASSWORD"], database=env["DB_NAME"], autocommit=True)
+    yield conn
+    conn.close()
+
+
+def login(base_url: str, user_id: str, password: str) -> str:
+    response = requests.post(f"{base_url}/order-ms/login", json={"user_id": user_id, "password": password}, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def customer(base_url):
+    """A fresh customer account: (user_id, headers with its bearer token)."""
+    user_id = f"cust-{uuid.uuid4().hex[:12]}"
+    password = "a-long-password"
+    response = requests.post(f"{base_url}/order-ms/users", json={"user_id": user_id, "password": password}, timeout=10)
+    assert response.status_code == 201, response.text
+    return user_id, auth(login(base_url, user_id, password))
+
+
+@pytest.fixture(scope="session")
+def staff_headers(base_url) -> dict:
+    return auth(login(base_url, *DEMO_STAFF))
