@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 PYTHON = sys.executable
 PROFILES = {
-    # name: (port offset, database name)
+    # name: (port offset, database name); any other name needs STACK_PORT_OFFSET.
     "dev": (0, "coffee"),
     "test": (10000, "coffee_test"),
 }
@@ -87,7 +87,9 @@ class Layout:
 
 
 def layout_for(profile: str) -> Layout:
-    offset, db_name = PROFILES[profile]
+    if profile not in PROFILES and "STACK_PORT_OFFSET" not in os.environ:
+        raise SystemExit(f"profile {profile!r} is not dev or test: set STACK_PORT_OFFSET for its ports")
+    offset, db_name = PROFILES.get(profile, (0, f"coffee_{profile.replace('-', '_')}"))
     offset = int(os.environ.get("STACK_PORT_OFFSET", offset))
     return Layout(profile, offset, os.environ.get("STACK_DB_NAME", db_name))
 
@@ -457,7 +459,7 @@ def command_status(layout: Layout) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "up", "down", "status"])
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="dev")
+    parser.add_argument("--profile", default="dev", help="dev, test, or any name with STACK_PORT_OFFSET set")
     parser.add_argument("--consumers", type=int, default=int(os.environ.get("CONSUMERS", "1")),
                         help="consumer processes sharing new_orders (at most its partition count, 3)")
     parser.add_argument("--quiet", action="store_true", help="logs only to files (used by `up`)")

@@ -6,13 +6,15 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh --test || exit 1
 PY=.venv/bin/python
+# Another profile (with STACK_PORT_OFFSET) lets several checkouts or helpers test side by side.
+PROFILE=${TEST_PROFILE:-test}
 export TEST_RESULTS=${TEST_RESULTS:-$PWD/test-results}
 rm -rf "$TEST_RESULTS" && mkdir -p "$TEST_RESULTS"
 
-$PY scripts/stack.py down --profile test >/dev/null
-trap '$PY scripts/stack.py down --profile test' EXIT
-$PY scripts/stack.py up --profile test || exit 1
-eval "$($PY scripts/stack_env.py --profile test)"   # BASE_URL, KAFKA_BOOTSTRAP_SERVERS, STACK_STATE
+$PY scripts/stack.py down --profile "$PROFILE" >/dev/null
+trap '$PY scripts/stack.py down --profile "$PROFILE"' EXIT
+$PY scripts/stack.py up --profile "$PROFILE" || exit 1
+eval "$($PY scripts/stack_env.py --profile "$PROFILE")"   # BASE_URL, KAFKA_BOOTSTRAP_SERVERS, STACK_STATE
 
 failed=()
 step() {
