@@ -6,7 +6,7 @@ BASE_URL ?= http://127.0.0.1:8080
 export BASE_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run up down status test acceptance unit
+.PHONY: help setup run up down status test bench unit
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -28,6 +28,10 @@ status: ## what the background stack runs, and where
 
 test: ## everything: sets up, starts its own throwaway stack, runs every suite
 	@scripts/test.sh
+
+bench: setup ## throughput and latency through the ingress, written to bench/results.md
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	@$(PY) scripts/bench.py
 
 unit: setup ## only the unit tests (no services needed)
 	@$(PY) -m pytest tests/unit -q

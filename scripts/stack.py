@@ -34,7 +34,6 @@ PROFILES = {
     "dev": (0, "coffee"),
     "test": (10000, "coffee_test"),
 }
-DEMO_LINES_PREFIX = "  "
 
 
 @dataclass
@@ -341,8 +340,13 @@ class Stack:
         self.start_application(consumers)
         self.start_ingress()
         self.state.update(ready=True, env=self.env, supervisor_pid=os.getpid())
-        self.layout.state_file.write_text(json.dumps(self.state, indent=2))
-        self.layout.state_file.chmod(0o600)  # it holds the stack's token secret
+
+    def write_state(self) -> None:
+        """Written last: `up` and the tests take its existence to mean "everything is ready"."""
+        partial = self.layout.state_file.with_suffix(".tmp")
+        partial.write_text(json.dumps(self.state, indent=2))
+        partial.chmod(0o600)  # it holds the stack's token secret
+        partial.replace(self.layout.state_file)
 
     def print_urls(self) -> None:
         base = self.state["base_url"]
@@ -353,7 +357,12 @@ Coffee Order is up ({self.layout.profile} profile):
   order-ms      http://127.0.0.1:{self.layout.order_port}   delivery-ms http://127.0.0.1:{self.layout.delivery_port}
   Kafka         {self.env['KAFKA_BOOTSTRAP_SERVERS']}   MariaDB {self.env['DB_HOST']}:{self.env['DB_PORT']}/{self.env['DB_NAME']}
   logs          {self.layout.logs}/
-""", flush=True)
+""", end="", flush=True)
+        from services.order_ms.demo_accounts import DEMO_ACCOUNTS
+
+        if os.environ.get("DEMO_ACCOUNTS", "true").lower() in {"1", "true", "yes", "on"}:
+            print("  demo accounts " + ", ".join(f"{role} {user} / {password}" for user, password, role in DEMO_ACCOUNTS))
+        print(flush=True)
 
 
 def command_run(layout: Layout, consumers: int, echo: bool) -> int:
@@ -370,6 +379,7 @@ def command_run(layout: Layout, consumers: int, echo: bool) -> int:
     try:
         stack.start(consumers)
         stack.print_urls()
+        stack.write_state()
         if echo:
             print("Press Ctrl-C to stop everything.", flush=True)
         while not stopping.wait(1):
