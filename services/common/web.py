@@ -1,6 +1,8 @@
 """The base every HTTP service's app factory starts from: settings, pool, errors, request ids, health, metrics."""
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 
 from flask import Flask, current_app, g, request
@@ -13,6 +15,9 @@ from services.common.settings import Settings, get_settings
 from services.common.validation import MAX_BODY_BYTES
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# Probes and scrapes arrive every few seconds; logging them would drown the requests that matter.
+QUIET_PATH_SUFFIXES = ("/healthz", "/readyz", "/metrics")
+access_log = logging.getLogger("access")
 
 
 def create_service_app(import_name: str, service: str, prefix: str, settings: Settings | None = None) -> Flask:
@@ -34,10 +39,17 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
     def _assign_request_id():
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else str(uuid.uuid4())
+        g.access_started = time.perf_counter()
 
     @app.after_request
-    def _echo_request_id(response):
+    def _echo_request_id_and_log(response):
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+        if not request.path.endswith(QUIET_PATH_SUFFIXES):
+            access_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
+                "method": request.method, "route": request.url_rule.rule if request.url_rule else None,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.get("access_started", time.perf_counter())) * 1000, 2),
+            })
         return response
 
     register_error_handlers(app)
