@@ -15,7 +15,8 @@ if [ -f /etc/debian_version ] && command -v dpkg >/dev/null; then
   # Build headers for the MariaDB Connector/Python, and nginx for the local ingress.
   need libmariadb-dev; need gcc; need nginx-light
   if $want_test; then
-    need chromium; need prometheus; need npm; need podman; need runc; need debootstrap; need wrk; need fuse-overlayfs
+    # npm only when missing: a NodeSource nodejs ships its own npm and conflicts with Debian's package.
+    need chromium; need prometheus; command -v npm >/dev/null || need npm; need podman; need runc; need debootstrap; need wrk; need fuse-overlayfs
   fi
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then

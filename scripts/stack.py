@@ -331,6 +331,19 @@ class Stack:
         wait_until(lambda: http_ok(f"http://127.0.0.1:{self.layout.ingress_port}/order-ms"), "nginx ingress", 30, process)
         self.state["base_url"] = f"http://127.0.0.1:{self.layout.ingress_port}"
 
+    # --- Prometheus (PROMETHEUS=1) ------------------------------------------------------------
+    def start_prometheus(self) -> None:
+        from monitoring.local_prometheus import prometheus_argv, write_config
+
+        binary = ensure_debian_package("prometheus", "prometheus")
+        directory = self.layout.run_dir / "prometheus"
+        config = write_config(self.state["metrics"], directory, scrape_interval="5s")
+        process = self.sup.start("prometheus", prometheus_argv(binary, config, directory / "data", self.layout.prometheus_port))
+        self.state["pids"]["prometheus"] = process.pid
+        url = f"http://127.0.0.1:{self.layout.prometheus_port}"
+        wait_until(lambda: http_ok(f"{url}/-/ready"), "Prometheus", 60, process)
+        self.state["prometheus_url"] = url
+
     def start(self, consumers: int) -> None:
         self.layout.logs.mkdir(parents=True, exist_ok=True)
         self.env.update(APP_ENV="local", LOG_LEVEL=os.environ.get("LOG_LEVEL", "INFO"),
@@ -339,6 +352,8 @@ class Stack:
         self.start_broker()
         self.start_application(consumers)
         self.start_ingress()
+        if os.environ.get("PROMETHEUS") == "1":
+            self.start_prometheus()
         self.state.update(ready=True, env=self.env, supervisor_pid=os.getpid())
 
     def write_state(self) -> None:
@@ -358,6 +373,8 @@ Coffee Order is up ({self.layout.profile} profile):
   Kafka         {self.env['KAFKA_BOOTSTRAP_SERVERS']}   MariaDB {self.env['DB_HOST']}:{self.env['DB_PORT']}/{self.env['DB_NAME']}
   logs          {self.layout.logs}/
 """, end="", flush=True)
+        if "prometheus_url" in self.state:
+            print(f"  Prometheus    {self.state['prometheus_url']}   (alerts: {self.state['prometheus_url']}/alerts)")
         from services.order_ms.demo_accounts import DEMO_ACCOUNTS
 
         if os.environ.get("DEMO_ACCOUNTS", "true").lower() in {"1", "true", "yes", "on"}:

@@ -1,6 +1,6 @@
 """gunicorn settings for order-ms and delivery-ms, from the environment (`gunicorn -c services/gunicorn_conf.py`)."""
 import os
-import shutil
+from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -21,13 +21,16 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", f"/tmp/prometheus-multiproc-{o
 
 
 def on_starting(server):
-    # A clean directory per start: files left by an earlier run would be summed into the metrics.
-    path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path, exist_ok=True)
+    # A clean directory per start: files left by an earlier run would be summed into the metrics. Only
+    # prometheus_client's own *.db files go, in case the variable points at a shared folder.
+    path = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
 
 
 def child_exit(server, worker):
+    # Drops the dead worker's live gauges; its counters stay, so totals never go down.
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

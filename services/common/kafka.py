@@ -27,6 +27,7 @@ def create_producer(settings: Settings, client_id: str) -> KafkaProducer:
         request_timeout_ms=settings.kafka_request_timeout_ms,
         # Bounded waits: when the broker is gone the relay must get control back and retry.
         max_block_ms=settings.kafka_request_timeout_ms,
+        bootstrap_timeout_ms=settings.kafka_request_timeout_ms,
         delivery_timeout_ms=settings.kafka_request_timeout_ms * 2,
         reconnect_backoff_max_ms=2000,
     )
@@ -46,6 +47,8 @@ def create_consumer(settings: Settings, client_id: str, *topics: str, group_id: 
         request_timeout_ms=max(settings.kafka_request_timeout_ms, settings.kafka_session_timeout_ms + 5000),
         max_poll_records=500,
         reconnect_backoff_max_ms=2000,
+        # Without a broker, give control back soon: the caller retries and stays responsive to SIGTERM.
+        bootstrap_timeout_ms=settings.kafka_request_timeout_ms,
     )
 
 

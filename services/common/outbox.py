@@ -14,6 +14,7 @@ from datetime import datetime
 from kafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
+from services.common import events
 from services.common.db import ConnectionPool, DatabaseUnavailable
 from services.common.events import Message
 from services.common.kafka import create_producer
@@ -21,13 +22,16 @@ from services.common.settings import Settings
 
 log = logging.getLogger(__name__)
 
-OUTBOX_TABLES = ("order_outbox", "delivery_outbox")
+# Each outbox table and the topic its rows go to (the metrics of both start at 0 with the relay).
+OUTBOX_TABLES = {"order_outbox": events.TOPIC_NEW_ORDERS, "delivery_outbox": events.TOPIC_DELIVERY_STATUS}
 
 EVENTS_PUBLISHED = Counter("outbox_events_published_total", "Outbox rows published and acknowledged by the broker.", ["topic"])
 EVENTS_FAILED = Counter("outbox_publish_failures_total", "Publish attempts that failed and will be retried.", ["topic"])
-PENDING = Gauge("outbox_pending_events", "Outbox rows not yet published.", ["table"], multiprocess_mode="max")
-OLDEST_AGE = Gauge("outbox_oldest_pending_age_seconds", "Age of the oldest unpublished outbox row.", ["table"],
-                   multiprocess_mode="max")
+# Read from the database by the relay; in multiprocess mode the latest reading of a live process is the truth.
+PENDING = Gauge("outbox_pending_events", "Outbox rows not yet published.", ["table"],
+                multiprocess_mode="livemostrecent")
+OLDEST_AGE = Gauge("outbox_oldest_pending_age_seconds", "Age of the oldest unpublished outbox row, 0 when none.",
+                   ["table"], multiprocess_mode="livemostrecent")
 
 
 def enqueue(cursor, table: str, message: Message) -> None:
@@ -59,6 +63,9 @@ class OutboxRelay:
         self._producer = None
         self._stop = threading.Event()
         self._gauges_refreshed = 0.0
+        # Series that exist from the start: rate() and increase() then see the first event and failure.
+        EVENTS_PUBLISHED.labels(OUTBOX_TABLES[table])
+        EVENTS_FAILED.labels(OUTBOX_TABLES[table])
 
     def stop(self, *_args) -> None:
         self._stop.set()
@@ -76,6 +83,9 @@ class OutboxRelay:
                 backoff = min(self.MAX_BACKOFF_SECONDS, max(0.2, backoff * 2))
                 log.warning("relay cannot publish yet, retrying in %.1fs: %s", backoff, exc)
                 self._drop_producer()
+                if isinstance(exc, KafkaError):
+                    # The backlog gauges matter most while the broker is down: keep them current.
+                    self._refresh_gauges()
                 self._stop.wait(backoff)
                 continue
             self._refresh_gauges()
@@ -98,7 +108,11 @@ class OutboxRelay:
             rows = cursor.fetchall()
             if not rows:
                 return 0
-            producer = self._get_producer()
+            try:
+                producer = self._get_producer()
+            except KafkaError:
+                EVENTS_FAILED.labels(rows[0]["topic"]).inc()
+                raise
             futures = [
                 producer.send(
                     row["topic"],
@@ -134,12 +148,17 @@ class OutboxRelay:
         if now - self._gauges_refreshed < self.GAUGE_REFRESH_SECONDS:
             return
         self._gauges_refreshed = now
-        with self._pool.transaction() as cursor:
-            cursor.execute(
-                f"SELECT COUNT(*) AS pending, MIN(created_at) AS oldest, NOW(6) AS now"
-                f" FROM {self._table} WHERE sent_at IS NULL"
-            )
-            row = cursor.fetchone()
+        try:
+            with self._pool.transaction() as cursor:
+                cursor.execute(
+                    f"SELECT COUNT(*) AS pending, MIN(created_at) AS oldest, NOW(6) AS now"
+                    f" FROM {self._table} WHERE sent_at IS NULL"
+                )
+                row = cursor.fetchone()
+        except DatabaseUnavailable as exc:
+            # The last reading stays; the next loop (or the relay's backoff) tries again.
+            log.warning("relay cannot read its backlog: %s", exc)
+            return
         PENDING.labels(self._table).set(row["pending"])
         oldest: datetime | None = row["oldest"]
         OLDEST_AGE.labels(self._table).set((row["now"] - oldest).total_seconds() if oldest else 0)

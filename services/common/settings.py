@@ -64,6 +64,9 @@ class Settings:
     demo_accounts: bool
     login_max_failures: int
     login_lockout_seconds: int
+    login_max_failures_per_client: int
+    trusted_proxy_hops: int
+    forwarded_allow_ips: str
     metrics_port: int
     log_level: str
 
@@ -108,6 +111,10 @@ def load_settings() -> Settings:
         demo_accounts=_bool("DEMO_ACCOUNTS", app_env == "local"),
         login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
         login_lockout_seconds=_int("LOGIN_LOCKOUT_SECONDS", 300),
+        login_max_failures_per_client=_int("LOGIN_MAX_FAILURES_PER_CLIENT", 50),
+        trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", 1),
+        # The same variable tells gunicorn whose X-Forwarded-* headers to believe.
+        forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         metrics_port=_int("METRICS_PORT", 9100),
         log_level=_env("LOG_LEVEL", "INFO").upper(),
     )

@@ -7,7 +7,9 @@ from services.common.auth import ROLE_CUSTOMER, issue_token
 from services.common.problems import Problem
 from services.common.validation import USER_ID_PATTERN, USER_ID_RULE, Field, read_json_object, validate
 from services.common.web import db_pool
-from services.order_ms import store
+from services.order_ms import login_throttle, store
+from services.order_ms.client_address import client_address
+from services.order_ms.metrics import LOGIN_FAILURES
 from services.order_ms.passwords import hash_password, verify_password
 
 bp = Blueprint("accounts", __name__, url_prefix="/order-ms")
@@ -45,11 +47,17 @@ def sign_up():
 @bp.post("/login")
 def login():
     fields = validate(read_json_object(EXAMPLE_CREDENTIALS), LOGIN_FIELDS, EXAMPLE_CREDENTIALS)
-    user = store.get_user(db_pool(), fields["user_id"])
+    settings = current_app.config["SETTINGS"]
+    pool, client = db_pool(), client_address()
+    # Checked before the password, so a locked-out guesser does not even cost a hash verification.
+    login_throttle.refuse_if_locked(pool, fields["user_id"], client)
+    user = store.get_user(pool, fields["user_id"])
     if not verify_password(user["password_hash"] if user else None, fields["password"]):
+        LOGIN_FAILURES.labels("wrong_password" if user else "unknown_user").inc()
+        login_throttle.record_failure(pool, settings, fields["user_id"], client)
         raise Problem(401, "invalid-credentials", "Invalid Credentials", "The user id or the password is wrong.",
                       "Check both and try again; sign up with POST /order-ms/users if you have no account.")
-    settings = current_app.config["SETTINGS"]
+    login_throttle.record_success(pool, fields["user_id"])
     token = issue_token(settings.jwt_secret, settings.jwt_ttl_seconds, user["user_id"], user["role"])
     return jsonify(access_token=token, token_type="Bearer", expires_in=settings.jwt_ttl_seconds,
                    user_id=user["user_id"], role=user["role"])

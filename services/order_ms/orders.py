@@ -12,6 +12,7 @@ from services.common.problems import Problem, not_found
 from services.common.validation import Field, check_path_user_id, parse_limit, read_json_object, validate
 from services.common.web import db_pool
 from services.order_ms import store
+from services.order_ms.metrics import ORDERS_CREATED
 
 bp = Blueprint("orders", __name__, url_prefix="/order-ms")
 
@@ -52,7 +53,9 @@ def create_order(user_id: str):
     response = jsonify(order)
     response.status_code = 201
     response.headers["Location"] = f"/order-ms/{user_id}/orders/{order['order_id']}"
-    if not created:
+    if created:
+        ORDERS_CREATED.inc()
+    else:
         response.headers["Idempotent-Replayed"] = "true"
     return response
 

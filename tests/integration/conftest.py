@@ -31,6 +31,12 @@ def order_url(stack) -> str:
 
 
 @pytest.fixture(scope="session")
+def delivery_url(stack) -> str:
+    """delivery-ms directly on its gunicorn port."""
+    return stack["services"]["delivery-ms"]
+
+
+@pytest.fixture(scope="session")
 def kafka_servers(stack) -> str:
     return stack["env"]["KAFKA_BOOTSTRAP_SERVERS"]
 

@@ -39,7 +39,7 @@ def gunicorn(app: str, env: dict[str, str], tmp_path: Path):
             try:
                 requests.get(f"{url}/healthz", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a worker still booting may not answer in time
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.1)
         yield url

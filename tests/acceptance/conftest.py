@@ -1,0 +1,174 @@
+"""Acceptance suite wiring: where the system is, fresh accounts, the catalog check and the run report.
+
+Configuration (environment): BASE_URL (the ingress, default http://127.0.0.1:8080),
+KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092), UAT_STAFF_USER / UAT_STAFF_PASSWORD (default the local
+demo staff account), UAT_WAIT_SECONDS (how long asynchronous effects may take), and UAT_REPORT_DIR
+(default $TEST_RESULTS/acceptance, with TEST_RESULTS defaulting to test-results/)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.uat.catalog import CatalogError, case_id_of, check_tests, load_catalog
+from tests.acceptance.uat.client import Api
+from tests.acceptance.uat.events import TopicWatch
+from tests.acceptance.uat.flows import Account, log_in, sign_up
+from tests.acceptance.uat.report import Outcome, Run, write_html, write_markdown
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+CATALOG = pytest.StashKey[dict]()
+PROBLEMS = pytest.StashKey[list]()
+OUTCOMES = pytest.StashKey[dict]()
+REPORT_DIR = pytest.StashKey[Path]()
+
+
+def _report_dir() -> Path:
+    if os.environ.get("UAT_REPORT_DIR"):
+        return Path(os.environ["UAT_REPORT_DIR"])
+    return Path(os.environ.get("TEST_RESULTS") or ROOT / "test-results") / "acceptance"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    # tryfirst: the JUnit plugin reads xmlpath in its own pytest_configure, which runs after this one.
+    report_dir = _report_dir()
+    report_dir.mkdir(parents=True, exist_ok=True)
+    config.stash[REPORT_DIR] = report_dir
+    if not config.option.xmlpath:
+        config.option.xmlpath = str(report_dir / "junit.xml")
+    try:
+        config.stash[CATALOG] = load_catalog()
+    except CatalogError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[PROBLEMS] = []
+    config.stash[OUTCOMES] = {}
+
+
+def _whole_suite_collected(config) -> bool:
+    """True when every test file of this folder was collected (-m and -k deselect only later)."""
+    if config.getoption("lf", False) or config.getoption("ignore", None) or config.getoption("ignore_glob", None):
+        return False
+    for arg in config.args:
+        if "::" in arg:
+            continue
+        path = (config.invocation_params.dir / arg).resolve()
+        if path == HERE or path in HERE.parents:
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    # tryfirst: this sees every collected test, before -m/-k/--deselect take any away.
+    cases = config.stash[CATALOG]
+    mine = [item for item in items if HERE in Path(str(item.path)).resolve().parents]
+    config.stash[PROBLEMS].extend(check_tests(cases, mine, _whole_suite_collected(config)))
+    for item in mine:
+        case_id, _ = case_id_of(item)
+        if case_id in cases:
+            case = cases[case_id]
+            item.user_properties.extend([("case", case.id), ("title", case.title), ("feature", case.feature),
+                                         ("kind", case.kind)])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    case_id, _ = case_id_of(item)
+    if case_id not in item.config.stash[CATALOG]:
+        return report
+    outcome = item.config.stash[OUTCOMES].setdefault(item.nodeid, Outcome(item.nodeid, case_id))
+    outcome.duration += report.duration
+    if report.failed and outcome.result in ("passed", "skipped"):
+        outcome.result = "failed" if report.when == "call" else "error"
+        crash = getattr(report.longrepr, "reprcrash", None)
+        outcome.failure = (crash.message if crash else str(report.longrepr))[:800]
+        api = item.funcargs.get("api") if hasattr(item, "funcargs") else None
+        outcome.exchange = api.last if isinstance(api, Api) else None
+    elif report.skipped and outcome.result == "passed":
+        outcome.result = "skipped"
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    problems = config.stash.get(PROBLEMS, [])
+    if problems:
+        terminalreporter.section("acceptance catalog check FAILED", red=True)
+        for problem in problems:
+            terminalreporter.line(problem)
+    if REPORT_DIR in config.stash:
+        terminalreporter.line(f"acceptance report: {config.stash[REPORT_DIR] / 'report.html'} (and report.md, junit.xml)")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    if CATALOG not in config.stash:
+        return
+    cases = config.stash[CATALOG]
+    outcomes = list(config.stash[OUTCOMES].values())
+    covered = {outcome.case_id for outcome in outcomes}
+    run = Run(BASE_URL, cases, outcomes, problems=config.stash[PROBLEMS],
+              not_run=[case_id for case_id in cases if case_id not in covered])
+    write_markdown(run, config.stash[REPORT_DIR] / "report.md")
+    write_html(run, config.stash[REPORT_DIR] / "report.html")
+    if run.problems and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str:
+    return BASE_URL
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap_servers() -> str:
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
+
+@pytest.fixture
+def api(base_url):
+    """HTTP to the ingress; the report shows its last exchange when the test fails."""
+    client = Api(base_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def customer(api) -> Account:
+    """A customer account made for this test alone, logged in."""
+    return sign_up(api)
+
+
+@pytest.fixture
+def other_customer(api) -> Account:
+    return sign_up(api)
+
+
+@pytest.fixture(scope="session")
+def staff(base_url) -> Account:
+    """The staff account of the deployment (never locked out: no case fails a login with it)."""
+    user_id = os.environ.get("UAT_STAFF_USER", "barista")
+    password = os.environ.get("UAT_STAFF_PASSWORD", "coffee-demo-staff")
+    client = Api(base_url)
+    try:
+        return Account(user_id, password, log_in(client, user_id, password))
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def watch(kafka_bootstrap_servers):
+    """watch(topic) starts reading a topic from its current end; call it before the action."""
+    watches: list[TopicWatch] = []
+
+    def start(topic: str) -> TopicWatch:
+        watches.append(TopicWatch(kafka_bootstrap_servers, topic))
+        return watches[-1]
+
+    yield start
+    for topic_watch in watches:
+        topic_watch.close()

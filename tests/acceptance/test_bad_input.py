@@ -1,0 +1,127 @@
+"""Bad input: every kind the API promises to answer with a problem+json and a hint (CASE-0077..0088)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.acceptance.uat.checks import assert_problem
+from tests.acceptance.uat.flows import ORDER, delivery_path, new_delivery, orders_path
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def endpoint(kind: str, api, customer, staff) -> tuple[str, str, str | None]:
+    """(method, path, token) of an endpoint that reads a JSON body, ready to be sent something wrong."""
+    if kind == "create order":
+        return "POST", orders_path(customer.user_id), customer.token
+    if kind == "sign-up":
+        return "POST", "/order-ms/users", None
+    if kind == "login":
+        return "POST", "/order-ms/login", None
+    # A real delivery, so that only the body can be what is wrong.
+    return "PUT", f"{delivery_path(new_delivery(api, customer)['delivery_id'])}/status", staff.token
+
+
+def send_raw(api, kind, customer, staff, data, content_type: str | None):
+    method, path, token = endpoint(kind, api, customer, staff)
+    headers = {"Content-Type": content_type} if content_type else {}
+    return api.request(method, path, data=data, headers=headers, token=token)
+
+
+def post_order(api, customer, body):
+    return api.post(orders_path(customer.user_id), json=body, token=customer.token)
+
+
+@pytest.mark.case("CASE-0077")
+@pytest.mark.parametrize("kind", ["create order", "sign-up", "login", "status move"])
+def test_body_not_json(api, customer, staff, kind):
+    assert_problem(send_raw(api, kind, customer, staff, b"{not json", "application/json"), 400)
+
+
+@pytest.mark.case("CASE-0078")
+@pytest.mark.parametrize("body", [[1, 2], "text", 3], ids=["array", "string", "number"])
+def test_json_not_an_object(api, customer, body):
+    assert_problem(post_order(api, customer, body), 400)
+
+
+@pytest.mark.case("CASE-0079")
+@pytest.mark.parametrize("kind, content_type", [
+    ("create order", "text/plain"), ("create order", "application/x-www-form-urlencoded"), ("create order", None),
+    ("status move", "text/plain"),
+])
+def test_body_not_declared_as_json(api, customer, staff, kind, content_type):
+    body = json.dumps(ORDER if kind == "create order" else {"status": "COMPLETED"}).encode()
+    assert_problem(send_raw(api, kind, customer, staff, body, content_type), 415)
+
+
+@pytest.mark.case("CASE-0080")
+@pytest.mark.parametrize("missing", [("coffee_name",), ("coffee_price",), ("coffee_qty",), tuple(ORDER)],
+                         ids=["coffee_name", "coffee_price", "coffee_qty", "all"])
+def test_missing_fields_are_named(api, customer, missing):
+    response = post_order(api, customer, {key: value for key, value in ORDER.items() if key not in missing})
+    for field in missing:
+        assert_problem(response, 422, field=field)
+
+
+@pytest.mark.case("CASE-0081")
+def test_unknown_field_is_named(api, customer):
+    assert_problem(post_order(api, customer, {**ORDER, "discount": 10}), 422, field="discount")
+    assert api.get(orders_path(customer.user_id), token=customer.token).json() == []
+
+
+@pytest.mark.case("CASE-0082")
+@pytest.mark.parametrize("field, value", [
+    ("coffee_price", "2000"), ("coffee_price", 2000.5), ("coffee_qty", True), ("coffee_qty", None),
+    ("coffee_name", 123), ("coffee_name", ["jslee"]),
+])
+def test_wrongly_typed_fields_are_named(api, customer, field, value):
+    assert_problem(post_order(api, customer, {**ORDER, field: value}), 422, field=field)
+
+
+@pytest.mark.case("CASE-0083")
+@pytest.mark.parametrize("field, value", [
+    ("coffee_price", -1), ("coffee_price", 1_000_001), ("coffee_qty", 0), ("coffee_qty", 101),
+])
+def test_numbers_out_of_range_are_named(api, customer, field, value):
+    assert_problem(post_order(api, customer, {**ORDER, field: value}), 422, field=field)
+
+
+@pytest.mark.case("CASE-0084")
+@pytest.mark.parametrize("name", ["", "n" * 51], ids=["empty", "51-characters"])
+def test_coffee_name_empty_or_too_long(api, customer, name):
+    assert_problem(post_order(api, customer, {**ORDER, "coffee_name": name}), 422, field="coffee_name")
+
+
+@pytest.mark.case("CASE-0085")
+@pytest.mark.parametrize("kind", ["create order", "sign-up", "status move"])
+def test_body_over_64_kib(api, customer, staff, kind):
+    prefix, suffix = b'{"padding": "', b'"}'
+    body = prefix + b"x" * (MAX_BODY_BYTES + 1 - len(prefix) - len(suffix)) + suffix
+    assert len(body) == MAX_BODY_BYTES + 1
+    assert_problem(send_raw(api, kind, customer, staff, body, "application/json"), 413)
+
+
+@pytest.mark.case("CASE-0086")
+@pytest.mark.parametrize("path", ["/order-ms/a/b/c/d", "/delivery-ms/no-such-thing", "/order-ms/USER0001/orders/x/y"])
+def test_unknown_route_inside_a_service(api, path):
+    assert_problem(api.get(path), 404)
+
+
+@pytest.mark.case("CASE-0087")
+@pytest.mark.parametrize("method, path", [
+    ("DELETE", "/order-ms/USER0001/orders"), ("PUT", "/order-ms/login"), ("POST", "/delivery-ms/deliveries"),
+])
+def test_wrong_method_lists_allowed_ones(api, method, path):
+    response = api.request(method, path)
+    assert_problem(response, 405)
+    assert response.headers.get("Allow", "").strip(), "405 without an Allow header"
+
+
+@pytest.mark.case("CASE-0088")
+def test_json_with_charset_and_unicode_is_accepted(api, customer):
+    order = {**ORDER, "coffee_name": "카페라떼"}
+    response = api.post(orders_path(customer.user_id), data=json.dumps(order).encode(), token=customer.token,
+                        headers={"Content-Type": "application/json; charset=utf-8"})
+    assert response.status_code == 201
+    assert response.json()["coffee_name"] == "카페라떼"

@@ -1,0 +1,54 @@
+"""Health and readiness: the welcome pages and the probes, through the ingress (CASE-0007..0012)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.acceptance.uat.checks import assert_problem, media_type
+
+
+@pytest.mark.smoke
+@pytest.mark.case("CASE-0007")
+def test_order_service_welcome_page(api):
+    response = api.get("/order-ms")
+    assert response.status_code == 200
+    assert response.text.strip() == "Welcome to ORDER Microservice!"
+
+
+@pytest.mark.smoke
+@pytest.mark.case("CASE-0008")
+def test_delivery_service_welcome_page(api):
+    response = api.get("/delivery-ms")
+    assert response.status_code == 200
+    assert response.text.strip() == "Welcome to DELIVERY Microservice!"
+
+
+@pytest.mark.smoke
+@pytest.mark.case("CASE-0009")
+def test_order_service_is_alive_and_ready(api):
+    for path in ("/order-ms/healthz", "/order-ms/readyz"):
+        response = api.get(path)
+        assert response.status_code == 200, path
+        assert media_type(response) == "application/json"
+        assert response.json().get("status"), path
+
+
+@pytest.mark.case("CASE-0010")
+def test_delivery_service_is_alive_and_ready(api):
+    for path in ("/delivery-ms/healthz", "/delivery-ms/readyz"):
+        response = api.get(path)
+        assert response.status_code == 200, path
+        assert media_type(response) == "application/json"
+        assert response.json().get("status"), path
+
+
+@pytest.mark.case("CASE-0011")
+def test_unrouted_path_answers_problem(api):
+    assert_problem(api.get("/no-such-service/healthz"), 404)
+
+
+@pytest.mark.case("CASE-0012")
+@pytest.mark.parametrize("path", ["/order-ms/readyz", "/delivery-ms/healthz"])
+def test_probes_accept_only_get(api, path):
+    response = api.post(path)
+    assert_problem(response, 405)
+    assert "GET" in response.headers.get("Allow", "")

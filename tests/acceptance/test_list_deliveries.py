@@ -1,0 +1,79 @@
+"""List and filter deliveries: by status, per customer, page by page (CASE-0050..0055)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.acceptance.uat.checks import assert_problem
+from tests.acceptance.uat.flows import DELIVERY_FIELDS, move, new_delivery, place_order, wait_for_delivery
+
+DELIVERIES = "/delivery-ms/deliveries"
+MAX_PAGES = 50
+
+
+def list_ids(api, token, **params) -> list[str]:
+    response = api.get(DELIVERIES, token=token, params={"limit": 500, **params})
+    assert response.status_code == 200
+    return [delivery["delivery_id"] for delivery in response.json()]
+
+
+@pytest.mark.case("CASE-0050")
+def test_staff_filter_by_confirmed(api, customer, staff):
+    delivery = new_delivery(api, customer)
+    response = api.get(DELIVERIES, token=staff.token, params={"status": "CONFIRMED", "limit": 100})
+    for _ in range(MAX_PAGES):
+        assert response.status_code == 200
+        page = response.json()
+        assert all(set(item) == DELIVERY_FIELDS for item in page)
+        assert {item["status"] for item in page} <= {"CONFIRMED"}
+        if delivery["delivery_id"] in [item["delivery_id"] for item in page] or "next" not in response.links:
+            break
+        response = api.get(response.links["next"]["url"], token=staff.token)
+    assert delivery["delivery_id"] in [item["delivery_id"] for item in page], "the new delivery is not listed"
+
+
+@pytest.mark.case("CASE-0051")
+def test_filter_follows_a_moved_delivery(api, customer, staff):
+    delivery = new_delivery(api, customer)
+    assert move(api, staff.token, delivery["delivery_id"], "COMPLETED").status_code == 200
+    assert delivery["delivery_id"] in list_ids(api, customer.token, status="COMPLETED")
+    assert delivery["delivery_id"] not in list_ids(api, customer.token, status="CONFIRMED")
+
+
+@pytest.mark.case("CASE-0052")
+def test_customer_sees_only_own_deliveries(api, customer, other_customer):
+    mine = new_delivery(api, customer)
+    theirs = new_delivery(api, other_customer)
+    response = api.get(DELIVERIES, token=customer.token, params={"limit": 500})
+    assert response.status_code == 200
+    assert [item["delivery_id"] for item in response.json()] == [mine["delivery_id"]]
+    assert theirs["delivery_id"] not in response.text
+
+
+@pytest.mark.case("CASE-0053")
+def test_deliveries_page_through_link_header(api, customer):
+    orders = [place_order(api, customer) for _ in range(3)]
+    expected = {wait_for_delivery(api, customer.token, order["order_id"])["delivery_id"] for order in orders}
+    seen = []
+    response = api.get(DELIVERIES, token=customer.token, params={"limit": 1})
+    for _ in range(MAX_PAGES):
+        assert response.status_code == 200
+        page = response.json()
+        assert len(page) <= 1
+        seen.extend(page)
+        if "next" not in response.links:
+            break
+        response = api.get(response.links["next"]["url"], token=customer.token)
+    # Each exactly once. Their order is not checked: with several consumers, the delivery created
+    # first may be committed last, and no black-box observation tells which one is newer.
+    assert sorted(item["delivery_id"] for item in seen) == sorted(expected)
+
+
+@pytest.mark.case("CASE-0054")
+def test_unknown_status_filter_is_refused(api, staff):
+    assert_problem(api.get(DELIVERIES, token=staff.token, params={"status": "BOGUS"}), 422, field="status")
+
+
+@pytest.mark.case("CASE-0055")
+@pytest.mark.parametrize("param, value", [("limit", "0"), ("limit", "501"), ("cursor", "not-a-cursor")])
+def test_bad_limit_or_cursor_is_refused(api, staff, param, value):
+    assert_problem(api.get(DELIVERIES, token=staff.token, params={param: value}), 422, field=param)

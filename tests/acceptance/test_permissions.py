@@ -1,0 +1,115 @@
+"""Permissions: who may read and change what, and tokens that are refused (CASE-0069..0076)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import uuid
+
+import pytest
+
+from tests.acceptance.uat.checks import assert_problem
+from tests.acceptance.uat.flows import ORDER, delivery_path, move, new_delivery, orders_path, place_order
+
+
+def forged_token(user_id: str, role: str) -> str:
+    """A well-formed HS256 JWT with plausible claims, signed with a key the services do not have."""
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    now = int(time.time())
+    header = part(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = part(json.dumps({"sub": user_id, "role": role, "iss": "coffee-order", "iat": now,
+                              "exp": now + 600}).encode())
+    signature = hmac.new(secrets.token_bytes(32), f"{header}.{claims}".encode(), hashlib.sha256).digest()
+    return f"{header}.{claims}.{part(signature)}"
+
+
+@pytest.mark.case("CASE-0069")
+def test_staff_read_any_customers_orders(api, customer, staff):
+    order = place_order(api, customer)
+    listed = api.get(orders_path(customer.user_id), token=staff.token)
+    assert listed.status_code == 200
+    assert listed.json() == [order]
+    detail = api.get(f"{orders_path(customer.user_id)}/{order['order_id']}", token=staff.token)
+    assert detail.status_code == 200
+    assert detail.json() == order
+
+
+@pytest.mark.case("CASE-0070")
+def test_staff_see_every_customers_delivery(api, customer, staff):
+    delivery = new_delivery(api, customer)
+    response = api.get(delivery_path(delivery["delivery_id"]), token=staff.token)
+    assert response.status_code == 200
+    assert response.json()["order"]["user_id"] == customer.user_id
+
+
+PROTECTED = [
+    ("GET", "orders", None),
+    ("GET", "order", None),
+    ("POST", "orders", ORDER),
+    ("GET", "deliveries", None),
+    ("GET", "delivery", None),
+    ("PUT", "delivery_status", {"status": "COMPLETED"}),
+]
+
+
+def protected_path(kind: str, user_id: str) -> str:
+    return {
+        "orders": orders_path(user_id),
+        "order": f"{orders_path(user_id)}/{uuid.uuid4()}",
+        "deliveries": "/delivery-ms/deliveries",
+        "delivery": delivery_path(str(uuid.uuid4())),
+        "delivery_status": f"{delivery_path(str(uuid.uuid4()))}/status",
+    }[kind]
+
+
+@pytest.mark.case("CASE-0071")
+@pytest.mark.parametrize("method, kind, body", PROTECTED, ids=[f"{m} {k}" for m, k, _ in PROTECTED])
+def test_no_token_is_refused_everywhere(api, customer, method, kind, body):
+    response = api.request(method, protected_path(kind, customer.user_id), json=body)
+    assert_problem(response, 401)
+    assert response.headers.get("WWW-Authenticate", "").lower().startswith("bearer")
+
+
+@pytest.mark.case("CASE-0072")
+@pytest.mark.parametrize("authorization", ["Bearer not.a.token", "Basic dXNlcjpwYXNz", "Bearer", "Bearer   "])
+def test_malformed_token_is_refused(api, customer, authorization):
+    response = api.get(orders_path(customer.user_id), headers={"Authorization": authorization})
+    assert_problem(response, 401)
+
+
+@pytest.mark.case("CASE-0073")
+@pytest.mark.parametrize("path", ["orders", "deliveries"])
+def test_token_signed_elsewhere_is_refused(api, customer, path):
+    token = forged_token(customer.user_id, "staff")
+    target = orders_path(customer.user_id) if path == "orders" else "/delivery-ms/deliveries"
+    assert_problem(api.get(target, token=token), 401)
+
+
+@pytest.mark.case("CASE-0074")
+def test_customer_cannot_touch_other_customers_orders(api, customer, other_customer):
+    assert_problem(api.get(orders_path(other_customer.user_id), token=customer.token), 403)
+    assert_problem(api.post(orders_path(other_customer.user_id), json=ORDER, token=customer.token), 403)
+    assert api.get(orders_path(other_customer.user_id), token=other_customer.token).json() == []
+
+
+@pytest.mark.case("CASE-0075")
+def test_customer_cannot_read_other_customers_delivery(api, customer, other_customer):
+    theirs = new_delivery(api, other_customer)
+    response = api.get(delivery_path(theirs["delivery_id"]), token=customer.token)
+    assert response.status_code in (403, 404), response.status_code
+    body = assert_problem(response, response.status_code)
+    assert other_customer.user_id not in json.dumps(body)
+
+
+@pytest.mark.case("CASE-0076")
+def test_customer_cannot_change_a_status(api, customer, staff):
+    delivery = new_delivery(api, customer)
+    assert_problem(move(api, customer.token, delivery["delivery_id"], "COMPLETED"), 403)
+    assert_problem(api.put(delivery_path(delivery["delivery_id"]), json={"status": "COMPLETED"},
+                           token=customer.token), 403)
+    assert api.get(delivery_path(delivery["delivery_id"]), token=staff.token).json()["status"] == "CONFIRMED"

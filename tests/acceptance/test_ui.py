@@ -1,0 +1,118 @@
+"""The web UI in a real browser (headless Chromium): login, ordering, and the staff delivery board."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+# The helpers' own asserts should explain themselves too; this must come before their import.
+pytest.register_assert_rewrite("tests.acceptance.ui_support")
+from tests.acceptance.ui_support import (  # noqa: E402
+    UI_URL, WAIT_SECONDS, api_token, delivery_of, log_in, new_user_id, place_order_over_http, sign_up,
+    staff_account,
+)
+
+pytest_plugins = ["tests.acceptance.ui_support"]
+
+
+@pytest.mark.case("CASE-0001")
+def test_id_and_password_can_be_entered(page):
+    page.goto(UI_URL)
+    user_id, password = page.locator("#user-id"), page.locator("#password")
+    expect(user_id).to_be_editable()
+    expect(password).to_be_editable()
+    user_id.press_sequentially("USER0001")
+    password.press_sequentially("secret-words")
+    expect(user_id).to_have_value("USER0001")
+    expect(password).to_have_value("secret-words")
+    # The password is masked while typed.
+    expect(password).to_have_attribute("type", "password")
+
+
+@pytest.mark.case("CASE-0002")
+@pytest.mark.parametrize("typed_id,typed_password,warning", [
+    ("", "", "Please enter your ID and password."),
+    ("USER0001", "", "Please enter your password."),
+    ("", "coffee-demo-1", "Please enter your ID."),
+], ids=["both-empty", "password-empty", "id-empty"])
+def test_a_warning_is_shown_when_id_or_password_is_missing(page, typed_id, typed_password, warning):
+    logins = []
+    page.on("request", lambda request: logins.append(request.url) if request.url.endswith("/login") else None)
+    page.goto(UI_URL)
+    page.fill("#user-id", typed_id)
+    page.fill("#password", typed_password)
+    page.click("#login-button")
+    expect(page.locator("#login-warning")).to_be_visible()
+    expect(page.locator("#login-warning")).to_have_text(warning)
+    expect(page).to_have_url(UI_URL)
+    assert logins == [], "the UI must not try to log in with an empty field"
+    # Filling in what was missing takes the warning away.
+    page.fill("#user-id", "USER0001")
+    page.fill("#password", "coffee-demo-1")
+    expect(page.locator("#login-warning")).to_be_hidden()
+
+
+@pytest.mark.case("CASE-0003")
+def test_pressing_enter_after_id_and_password_logs_in(page):
+    user_id, password = sign_up()
+    page.goto(UI_URL)
+    page.fill("#user-id", user_id)
+    page.fill("#password", password)
+    page.press("#password", "Enter")
+    expect(page).to_have_url(re.compile(r"/order-ms/ui/orders\.html$"))
+    expect(page.locator("#who")).to_have_text(f"{user_id} (customer)")
+
+
+@pytest.mark.case("CASE-0004")
+def test_a_customer_orders_in_the_ui_and_sees_it_become_a_delivery(page):
+    user_id, password = sign_up()
+    log_in(page, user_id, password)
+    expect(page.locator("#orders-empty")).to_be_visible()
+    page.select_option("#coffee-name", "Cafe Latte")
+    page.fill("#coffee-qty", "2")
+    expect(page.locator("#order-total")).to_have_text("5,000")
+    page.click("#order-button")
+    expect(page.locator("#order-result")).to_contain_text("Ordered 2 × Cafe Latte")
+
+    row = page.locator("#orders-body tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Cafe Latte")
+    expect(row.locator(".delivery-status")).to_have_text("CONFIRMED", timeout=WAIT_SECONDS * 1000)
+    # The page showed what the services hold: the order and its confirmed delivery.
+    order_id = row.get_attribute("data-order-id")
+    token = api_token(user_id, password)
+    assert delivery_of(order_id, token)["status"] == "CONFIRMED"
+
+
+@pytest.mark.case("CASE-0005")
+def test_a_wrong_password_shows_the_error_and_its_hint(page):
+    page.goto(UI_URL)
+    page.fill("#user-id", new_user_id())
+    page.fill("#password", "not-the-password")
+    page.click("#login-button")
+    error = page.locator("#login-error")
+    expect(error).to_be_visible()
+    expect(error.locator(".error-title")).to_have_text("Invalid Credentials")
+    expect(error.locator(".error-detail")).to_contain_text("The user id or the password is wrong.")
+    expect(error.locator(".error-hint")).to_contain_text("Check both and try again")
+    expect(page).to_have_url(UI_URL)
+
+
+@pytest.mark.case("CASE-0006")
+def test_staff_moves_a_delivery_on_the_board(page):
+    customer_id, customer_password = sign_up()
+    customer_token = api_token(customer_id, customer_password)
+    order_id = place_order_over_http(customer_id, customer_token)
+    delivery_of(order_id, customer_token)
+
+    log_in(page, *staff_account())
+    expect(page).to_have_url(re.compile(r"/order-ms/ui/board\.html$"))
+    confirmed = page.locator(f'.column[data-status="CONFIRMED"] [data-order-id="{order_id}"]')
+    expect(confirmed).to_contain_text(f"for {customer_id}")
+    confirmed.get_by_role("button", name="Start delivery").click()
+
+    in_delivery = page.locator(f'.column[data-status="IN_DELIVERY"] [data-order-id="{order_id}"]')
+    expect(in_delivery).to_be_visible()
+    in_delivery.get_by_role("button", name="Complete").click()
+    expect(page.locator(f'.column[data-status="COMPLETED"] [data-order-id="{order_id}"]')).to_be_visible()
+
+    assert delivery_of(order_id, customer_token)["status"] == "COMPLETED"

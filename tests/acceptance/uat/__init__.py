@@ -1,0 +1,1 @@
+"""Support code of the acceptance suite: HTTP, Kafka, the catalog and the report; nothing from services/."""

@@ -1,0 +1,58 @@
+"""HTTP to BASE_URL that remembers the last exchange, so the report can show what broke a failed case."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+TIMEOUT_SECONDS = 15
+BODY_EXCERPT_CHARS = 600
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and what came back: enough to reproduce a failure by hand."""
+
+    method: str
+    url: str
+    status: int | None
+    content_type: str
+    body: str
+
+
+class Api:
+    """A requests session bound to one base URL; every call leaves its exchange in `last`."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.last: Exchange | None = None
+
+    def request(self, method: str, path: str, *, token: str | None = None, headers: dict | None = None,
+                **kwargs) -> requests.Response:
+        """`path` is absolute ("/order-ms/...", as Location and Link headers give it) or a full URL."""
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        sent_headers = dict(headers or {})
+        if token is not None:
+            sent_headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = self.session.request(method, url, headers=sent_headers, timeout=TIMEOUT_SECONDS,
+                                            allow_redirects=False, **kwargs)
+        except requests.RequestException as exc:
+            self.last = Exchange(method, url, None, "", f"no response: {exc}")
+            raise
+        self.last = Exchange(method, url, response.status_code, response.headers.get("Content-Type", ""),
+                             response.text[:BODY_EXCERPT_CHARS])
+        return response
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,168 @@
+"""The rendered chart and the code cannot drift apart: commands, probes and Ingress paths all exist."""
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from tests.chart.image_contents import DOCKERFILES, ROOT, ImageCode
+
+REQUIREMENTS = (ROOT / "requirements.txt").read_text()
+
+
+def pod_specs(docs: list[dict]):
+    """(kind/name, pod spec) of every workload in a render, the helm test pod included."""
+    for doc in docs:
+        if doc["kind"] in {"Deployment", "StatefulSet", "Job"}:
+            yield f"{doc['kind']}/{doc['metadata']['name']}", doc["spec"]["template"]["spec"]
+        elif doc["kind"] == "Pod":
+            yield f"Pod/{doc['metadata']['name']}", doc["spec"]
+
+
+def our_containers(docs: list[dict]):
+    """(where, container, image repository) for every container running one of the project's images."""
+    for where, spec in pod_specs(docs):
+        for container in [*spec.get("initContainers", []), *spec["containers"]]:
+            repository = container["image"].rpartition(":")[0].rpartition("/")[2]
+            if repository in DOCKERFILES:
+                yield f"{where}/{container['name']}", container, repository
+
+
+def app_factory(target: str):
+    """`module:factory()` as gunicorn reads it, resolved to the callable."""
+    module_name, _, call = target.partition(":")
+    assert call.endswith("()"), f"{target}: the chart must call the app factory"
+    return importlib.import_module(module_name), call[:-2]
+
+
+@pytest.fixture
+def build_app(monkeypatch):
+    """Builds a service's Flask app the way gunicorn would, in local mode (no secret needed, nothing connects)."""
+    from services.common.settings import load_settings
+
+    monkeypatch.setenv("APP_ENV", "local")
+
+    def build(target: str):
+        module, factory = app_factory(target)
+        return getattr(module, factory)(load_settings())
+
+    return build
+
+
+def serves(app, path: str) -> bool:
+    try:
+        app.url_map.bind("localhost").match(path, method="GET")
+    except (NotFound, MethodNotAllowed):
+        return False
+    return True
+
+
+def env_value(container: dict, name: str) -> str | None:
+    return next((str(e["value"]) for e in container.get("env", []) if e["name"] == name and "value" in e), None)
+
+
+def port_number(container: dict, port) -> int:
+    if isinstance(port, int):
+        return port
+    return next(p["containerPort"] for p in container.get("ports", []) if p["name"] == port)
+
+
+@pytest.mark.parametrize("values_set", ["defaults", "external", "production"])
+def test_every_container_command_exists_in_its_image(rendered, values_set):
+    checked = 0
+    for where, container, repository in our_containers(rendered[values_set]):
+        image = ImageCode(repository)
+        command = container["command"]
+        if command[0] == "gunicorn":
+            assert "gunicorn==" in REQUIREMENTS, "gunicorn is not a pinned runtime dependency"
+            config = ROOT / command[command.index("-c") + 1]
+            assert image.contains(config), f"{where}: {config.name} is not copied into {image.dockerfile.name}"
+            module_name = command[-1].partition(":")[0]
+            module_file = image.module_file(module_name)
+            assert module_file, f"{where}: {module_name} is not in {image.dockerfile.name}"
+            module, factory = app_factory(command[-1])
+            assert callable(getattr(module, factory, None)), f"{where}: {command[-1]} does not resolve"
+        elif command[:2] == ["python", "-m"]:
+            module_file = image.module_file(command[2], runnable=True)
+            assert module_file, f"{where}: `python -m {command[2]}` has no module in {image.dockerfile.name}"
+        elif command[:2] == ["python", "-c"]:
+            compile(command[2], where, "exec")
+            continue
+        else:
+            pytest.fail(f"{where}: unexpected command {command}")
+        assert image.missing_imports(module_file) == [], f"{where}: imports code the image lacks"
+        checked += 1
+    assert checked >= 6, "order-ms, delivery-ms, consumer, both relays and the migrations"
+
+
+@pytest.mark.parametrize("values_set", ["defaults", "production"])
+def test_every_probe_is_served_by_its_service(rendered, values_set, build_app):
+    probes = 0
+    for where, container, _repository in our_containers(rendered[values_set]):
+        command = container["command"]
+        for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+            probe = container.get(kind, {}).get("httpGet")
+            if not probe:
+                continue
+            port = port_number(container, probe["port"])
+            if command[0] == "gunicorn":
+                assert env_value(container, "PORT") == str(port), f"{where}: {kind} port {port} is not gunicorn's PORT"
+                assert serves(build_app(command[-1]), probe["path"]), f"{where}: {kind} {probe['path']} is not a route"
+            else:
+                # The consumer and the relays serve Prometheus' /metrics on METRICS_PORT, nothing else.
+                assert env_value(container, "METRICS_PORT") == str(port), f"{where}: {kind} port is not METRICS_PORT"
+                assert probe["path"] == "/metrics", f"{where}: {kind} {probe['path']} is not served"
+            probes += 1
+        if command[0] == "gunicorn":
+            assert {"readinessProbe", "livenessProbe", "startupProbe"} <= container.keys(), where
+            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", where
+            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", where
+    assert probes >= 10
+
+
+def test_every_ingress_path_reaches_a_service_port_that_serves_it(rendered, build_app):
+    docs = rendered["defaults"]
+    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    (ingress,) = [d for d in docs if d["kind"] == "Ingress"]
+    paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    assert {p["path"] for p in paths} == {"/order-ms", "/delivery-ms"}
+    for path in paths:
+        backend = path["backend"]["service"]
+        service = services[backend["name"]]
+        (service_port,) = [p for p in service["spec"]["ports"]
+                           if p["name"] == backend["port"].get("name") or p["port"] == backend["port"].get("number")]
+        selector = service["spec"]["selector"]
+        (deployment,) = [d for d in deployments
+                         if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()]
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert port_number(container, service_port["targetPort"]) == int(env_value(container, "PORT"))
+        app = build_app(container["command"][-1])
+        # No rewriting: the service itself answers the Ingress path and what lies below it.
+        assert serves(app, path["path"]), f"{path['path']} is not served by {deployment['metadata']['name']}"
+        assert serves(app, f"{path['path']}/healthz")
+
+
+def test_probe_check_notices_a_path_the_app_does_not_serve(build_app):
+    """The check above would catch a drift: a made-up probe path is not a route."""
+    assert not serves(build_app("services.order_ms:create_app()"), "/ready")
+
+
+def test_image_contents_come_from_the_dockerfile():
+    """The delivery image has no order-ms code, so a command pointing there would be caught."""
+    delivery = ImageCode("coffee-delivery")
+    assert delivery.module_file("services.consumer", runnable=True)
+    assert delivery.module_file("services.order_ms.relay", runnable=True) is None
+
+
+def test_every_app_pod_migrates_first_and_no_hook_runs_before_the_database(rendered):
+    for values_set, docs in rendered.items():
+        for doc in docs:
+            hooks = doc["metadata"].get("annotations", {}).get("helm.sh/hook", "")
+            assert "pre-install" not in hooks and "pre-upgrade" not in hooks, f"{values_set}: {doc['metadata']['name']}"
+        for doc in docs:
+            if doc["kind"] == "Deployment":
+                init = doc["spec"]["template"]["spec"]["initContainers"]
+                assert init[0]["command"][:3] == ["python", "-m", "services.common.migrate"]
+                assert "--wait" in init[0]["command"]

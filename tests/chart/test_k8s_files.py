@@ -1,0 +1,94 @@
+"""skaffold.yaml and k8s/ fit the chart: the images it injects, the namespace, ports and pins."""
+from __future__ import annotations
+
+import json
+import re
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.chart.image_contents import ROOT
+
+SKAFFOLD = yaml.safe_load((ROOT / "skaffold.yaml").read_text())
+VALUES = yaml.safe_load((ROOT / "charts" / "coffee-order" / "values.yaml").read_text())
+SKAFFOLD_SCHEMA = ROOT.parent / "shared" / "schemas" / "skaffold-v4beta14.json"
+
+
+def artifacts(config: dict) -> dict[str, dict]:
+    return {a["image"]: a for a in config["build"]["artifacts"]}
+
+
+def test_skaffold_injects_every_image_it_builds_into_real_values():
+    (release,) = SKAFFOLD["deploy"]["helm"]["releases"]
+    templates = release["setValueTemplates"]
+    injected = set()
+    for key, template in templates.items():
+        node = VALUES
+        for part in key.split("."):
+            assert part in node, f"setValueTemplates {key} is not a chart value"
+            node = node[part]
+        (artifact,) = re.findall(r"\{\{\.IMAGE_(?:REPO|TAG)_(\w+)\}\}", template)
+        injected.add(artifact)
+    assert injected == {name.replace("-", "_") for name in artifacts(SKAFFOLD)}
+    for name, artifact in artifacts(SKAFFOLD).items():
+        assert (ROOT / artifact["docker"]["dockerfile"]).exists(), name
+        assert VALUES["image"][name.removeprefix("coffee-")]["repository"] == name
+
+
+def test_skaffold_profiles_reference_files_services_and_ports_that_exist(rendered):
+    services = {d["metadata"]["name"]: d for d in rendered["defaults"] if d["kind"] == "Service"}
+    profiles = {p["name"]: p for p in SKAFFOLD["profiles"]}
+    for forward in profiles["dev"]["portForward"]:
+        ports = [p["port"] for p in services[forward["resourceName"]]["spec"]["ports"]]
+        assert forward["port"] in ports, forward
+    for profile in profiles.values():
+        for patch in profile.get("patches", []):
+            value = patch["value"]
+            path = value["docker"]["dockerfile"] if isinstance(value, dict) else value
+            assert (ROOT / path).exists(), path
+    verify = profiles["ci"]["verify"][0]
+    assert (ROOT / verify["executionMode"]["kubernetesCluster"]["jobManifestPath"]).exists()
+    assert verify["container"]["image"] == "coffee-acceptance"
+
+
+def test_skaffold_schema_check_rejects_a_typo():
+    schema = json.loads(SKAFFOLD_SCHEMA.read_text())
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    assert list(validator.iter_errors(SKAFFOLD)) == []
+    broken = json.loads(json.dumps(SKAFFOLD))
+    broken["deploy"]["helm"]["releases"][0]["chartpath"] = broken["deploy"]["helm"]["releases"][0].pop("chartPath")
+    assert list(validator.iter_errors(broken))
+
+
+def test_namespace_is_the_same_everywhere():
+    namespace = yaml.safe_load((ROOT / "k8s" / "namespace.yaml").read_text())["metadata"]["name"]
+    job = yaml.safe_load((ROOT / "k8s" / "acceptance-job.yaml").read_text())
+    assert SKAFFOLD["deploy"]["helm"]["releases"][0]["namespace"] == namespace
+    assert job["metadata"]["namespace"] == namespace
+    env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["KAFKA_BOOTSTRAP_SERVERS"].startswith(f"coffee-order-kafka.{namespace}.")
+
+
+def test_kind_cluster_maps_the_ingress_ports_to_the_node_the_controller_runs_on():
+    cluster = yaml.safe_load((ROOT / "k8s" / "kind-cluster.yaml").read_text())
+    (node,) = [n for n in cluster["nodes"] if n.get("labels", {}).get("ingress-ready") == "true"]
+    assert {m["containerPort"] for m in node["extraPortMappings"]} == {80, 443}
+
+
+def pins(path) -> dict[str, str]:
+    found = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line.strip())
+        if match:
+            found[match[1].lower().replace("_", "-")] = match[2]
+    return found
+
+
+@pytest.mark.parametrize("requirements", ["requirements.txt", "requirements-dev.txt"])
+def test_acceptance_image_pins_match_the_project(requirements):
+    project = pins(ROOT / requirements)
+    acceptance = pins(ROOT / "k8s" / "acceptance-requirements.txt")
+    assert {name: acceptance[name] for name in acceptance.keys() & project.keys()} == \
+           {name: project[name] for name in acceptance.keys() & project.keys()}
+    assert acceptance.keys() <= pins(ROOT / "requirements.txt").keys() | pins(ROOT / "requirements-dev.txt").keys()
