@@ -33,6 +33,14 @@ def create_producer(settings: Settings, client_id: str) -> KafkaProducer:
     )
 
 
+def close_quietly(producer: KafkaProducer) -> None:
+    """Drop a producer after a failure without waiting: a fresh one keeps nothing stale buffered."""
+    try:
+        producer.close(timeout=0)
+    except Exception:  # noqa: BLE001 - closing a broken producer may fail in many ways
+        log.debug("closing a producer failed", exc_info=True)
+
+
 def create_consumer(settings: Settings, client_id: str, *topics: str, group_id: str | None = None) -> KafkaConsumer:
     """A group consumer that never commits on its own: callers commit after their database commit."""
     return KafkaConsumer(

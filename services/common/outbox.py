@@ -17,8 +17,10 @@ from prometheus_client import Counter, Gauge
 from services.common import events
 from services.common.db import ConnectionPool, DatabaseUnavailable
 from services.common.events import Message
-from services.common.kafka import create_producer
-from services.common.settings import Settings
+from services.common.kafka import close_quietly, create_producer
+from services.common.logs import configure_logging
+from services.common.metrics import serve_metrics
+from services.common.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +173,13 @@ class OutboxRelay:
     def _drop_producer(self) -> None:
         # A fresh producer after a failure: nothing stale stays buffered to be sent out of order.
         if self._producer is not None:
-            try:
-                self._producer.close(timeout=0)
-            except Exception:  # noqa: BLE001 - closing a broken producer may fail in many ways
-                log.debug("closing producer failed", exc_info=True)
+            close_quietly(self._producer)
             self._producer = None
+
+
+def run_relay_process(service: str, table: str) -> None:
+    """The body of each service's relay command: JSON logs, /metrics on METRICS_PORT, relay until SIGTERM."""
+    settings = get_settings()
+    configure_logging(service, settings.log_level)
+    serve_metrics(settings.metrics_port)
+    OutboxRelay(settings, table, client_id=service).run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 from urllib.parse import urlencode
 
-from flask import request
+from flask import Response, jsonify, request
 
 from services.common.problems import Problem
 
@@ -41,3 +41,12 @@ def next_link(rows: list[dict], limit: int) -> str | None:
     params = {k: v for k, v in request.args.items() if k not in {"cursor", "limit"}}
     params.update(limit=str(limit), cursor=encode_cursor(rows[-1]["id"]))
     return f'<{request.path}?{urlencode(params)}>; rel="next"'
+
+
+def page_response(rows: list[dict], limit: int, view) -> Response:
+    """The JSON array of `view(row)` for one page, with the Link header when a next page may exist."""
+    response = jsonify([view(row) for row in rows])
+    link = next_link(rows, limit)
+    if link:
+        response.headers["Link"] = link
+    return response

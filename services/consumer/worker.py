@@ -11,7 +11,7 @@ from kafka.errors import CommitFailedError, KafkaError
 
 from services.common import events
 from services.common.db import ConnectionPool, DatabaseUnavailable
-from services.common.kafka import create_consumer, create_producer
+from services.common.kafka import close_quietly, create_consumer, create_producer
 from services.common.settings import Settings
 from services.consumer import metrics
 from services.consumer.batch import SortedBatch, sort_batch
@@ -158,10 +158,7 @@ class DeliveryConsumer:
 
     def _drop_producer(self) -> None:
         if self._producer is not None:
-            try:
-                self._producer.close(timeout=0)
-            except Exception:  # noqa: BLE001 - closing a broken producer may fail in many ways
-                log.debug("closing the producer failed", exc_info=True)
+            close_quietly(self._producer)
             self._producer = None
 
     def _close(self) -> None:

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, jsonify, request
 from prometheus_client import Counter
 
 from services.common.auth import Principal, authenticate, require_staff
-from services.common.paging import decode_cursor, next_link
+from services.common.paging import decode_cursor, page_response
 from services.common.problems import Problem, not_found
 from services.common.validation import Field, parse_limit, read_json_object, validate
 from services.common.web import db_pool
@@ -56,11 +56,7 @@ def list_deliveries():
     status = _status_filter()
     limit = parse_limit()
     rows = store.list_deliveries(db_pool(), owner, status, limit, decode_cursor())
-    response = jsonify([store.delivery_view(row) for row in rows])
-    link = next_link(rows, limit)
-    if link:
-        response.headers["Link"] = link
-    return response
+    return page_response(rows, limit, store.delivery_view)
 
 
 @bp.get("/deliveries/<delivery_id>")

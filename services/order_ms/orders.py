@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, Response, jsonify, request
 
 from services.common.auth import authenticate, require_self_or_staff
-from services.common.paging import decode_cursor, next_link
+from services.common.paging import decode_cursor, page_response
 from services.common.problems import Problem, not_found
 from services.common.validation import Field, check_path_user_id, parse_limit, read_json_object, validate
 from services.common.web import db_pool
@@ -80,11 +80,7 @@ def list_orders(user_id: str):
     require_self_or_staff(authenticate(), user_id)
     limit = parse_limit()
     rows = store.list_orders(db_pool(), user_id, limit, decode_cursor())
-    response = jsonify([store.order_view(row) for row in rows])
-    link = next_link(rows, limit)
-    if link:
-        response.headers["Link"] = link
-    return response
+    return page_response(rows, limit, store.order_view)
 
 
 @bp.get("/<user_id>/orders/<order_id>")
