@@ -2,9 +2,10 @@
 # verify stage run it against the ingress. Black-box: it holds the tests only, none of the services.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
-# Debian's Chromium for the web UI cases (the suite never downloads a browser).
+# Debian's Chromium for the web UI cases (the suite never downloads a browser); Playwright's bundled
+# node needs libatomic.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends chromium \
+ && apt-get install -y --no-install-recommends chromium libatomic1 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin suite
 RUN python3 -m venv /opt/venv

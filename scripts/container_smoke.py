@@ -25,6 +25,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -126,6 +127,8 @@ def build_base_image(podman: Podman) -> None:
     if podman.image_exists(BASE_IMAGE):
         log(f"base image {BASE_IMAGE}: cached")
         return
+    if os.geteuid() != 0:
+        raise SystemExit("the base image is made with debootstrap and chroot, which need root: run as root (CI does)")
     debootstrap = ensure_debian_package("debootstrap", "debootstrap")
     log(f"base image {BASE_IMAGE}: debootstrap bookworm (once; about 2 minutes)")
     started = time.monotonic()
@@ -399,6 +402,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", action="store_true", help="leave everything running until Ctrl-C (to poke at it)")
     args = parser.parse_args()
+    # A TERM (a CI timeout, `kill`) unwinds through the `finally` below, so no container is left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     podman = Podman()
     reason = podman_available(podman)
     if reason:
@@ -434,10 +439,9 @@ def main() -> int:
         base_url = smoke.start_ingress()
         log(f"ingress {base_url} -> containers {', '.join(started)}")
         if args.keep:
-            log("running; Ctrl-C stops everything")
+            log("running; Ctrl-C (or kill) stops everything")
             try:
-                while True:
-                    time.sleep(3600)
+                signal.pause()
             except KeyboardInterrupt:
                 return 0
         results = os.environ.get("TEST_RESULTS", str(ROOT / "test-results"))

@@ -13,6 +13,8 @@ accesslog = None  # request logs come from the app, as JSON with the request id
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Ingresses send X-Forwarded-*; trust them only from the addresses given.
+# gunicorn 27's control socket lives under $HOME, which the image's user does not have; nothing uses it.
+control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # prometheus_client's multiprocess mode reads this directory when it is first imported, so it is set
