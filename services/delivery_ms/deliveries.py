@@ -10,12 +10,16 @@ from services.common.problems import Problem, not_found
 from services.common.validation import Field, parse_limit, read_json_object, validate
 from services.common.web import db_pool
 from services.delivery_ms import store
-from services.delivery_ms.statuses import STATUS_NAMES
+from services.delivery_ms.statuses import STATUS_NAMES, next_statuses
 
 bp = Blueprint("deliveries", __name__, url_prefix="/delivery-ms")
 
 STATUS_CHANGES = Counter("delivery_status_changes_total", "Delivery status changes made (no-ops not counted).",
                          ["from_status", "to_status"])
+# Every allowed move starts at 0, so rate() sees the very first change too.
+for _from in STATUS_NAMES:
+    for _to in next_statuses(_from):
+        STATUS_CHANGES.labels(_from, _to.value)
 
 VALID_STATUSES = ", ".join(STATUS_NAMES)
 EXAMPLE_STATUS = {"status": "COMPLETED"}
