@@ -1,9 +1,9 @@
-# Monitoring: promtool checks of the alert rules, the dashboard and the chart's monitoring objects, and the
+# Monitoring: promtool checks of the alert rules and the dashboard (the chart's monitoring objects are in tests/chart), and the
 # Prometheus checks against a running stack. `make run PROMETHEUS=1` (or `PROMETHEUS=1 make up`) also starts
 # Prometheus on :9090 (scripts/stack.py), scraping every process with the alert rules loaded.
 .PHONY: monitoring-check metrics-test
 
-monitoring-check: ## promtool on the alert rules and their unit tests, the dashboard, the chart's monitoring objects
+monitoring-check: ## promtool on the alert rules and their unit tests, and the dashboard
 	@$(PY) -m pytest tests/monitoring -q
 
 metrics-test: ## /metrics and a real Prometheus against the running stack (`make up` first; PROFILE=dev)

@@ -2,34 +2,25 @@
 import json
 import os
 import signal
-import time
 import uuid
 
 import requests
-from kafka import KafkaConsumer, TopicPartition
 
 from tests.support.gunicorn import gunicorn
+from tests.support.polling import wait_for
+from tests.support.topics import TopicReader
 
 ORDER = {"coffee_name": "flat white", "coffee_price": 4500, "coffee_qty": 2}
 
 
 def find_event(kafka_servers: str, order_id: str, timeout: float = 60):
     """The new_orders record keyed by `order_id`, read from the start of every partition."""
-    consumer = KafkaConsumer(bootstrap_servers=kafka_servers, enable_auto_commit=False, group_id=None,
-                             consumer_timeout_ms=1000)
+    reader = TopicReader(kafka_servers, "new_orders")
     try:
-        partitions = [TopicPartition("new_orders", p) for p in consumer.partitions_for_topic("new_orders")]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=500).values():
-                for record in records:
-                    if record.key == order_id.encode():
-                        return record
-        raise AssertionError(f"no new_orders event for {order_id} within {timeout}s")
+        return reader.wait_for(lambda record: record.key == order_id.encode(), f"the event of {order_id}",
+                               timeout=timeout)[0]
     finally:
-        consumer.close()
+        reader.close()
 
 
 def test_order_event_carries_the_order_and_its_headers(base_url, customer, kafka_servers):
@@ -58,13 +49,12 @@ def test_orders_are_accepted_while_the_broker_is_frozen_and_published_after(base
         os.kill(broker_pid, signal.SIGCONT)
     record = find_event(kafka_servers, order_id, timeout=90)
     assert json.loads(record.value)["order_id"] == order_id
-    deadline = time.monotonic() + 30
-    while True:
+
+    def marked_sent():
         cursor.execute("SELECT sent_at FROM order_outbox WHERE message_key = ?", (order_id,))
-        if cursor.fetchone()[0] is not None:
-            break
-        assert time.monotonic() < deadline, "the relay never marked the row sent"
-        time.sleep(0.2)
+        return cursor.fetchone()[0] is not None
+
+    wait_for(marked_sent, "the relay to mark the outbox row sent", timeout=30)
 
 
 def test_database_down_answers_503_with_retry_after(stack, customer, tmp_path):

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import yaml
 
 from monitoring.local_prometheus import ALERT_RULES
-from tests.support.stack import ROOT
+from tests.chart.conftest import CHART, HELM
 
-CHART = ROOT / "charts" / "coffee-order"
 DASHBOARD = CHART / "files" / "grafana-dashboard.json"
 ALL_ON = ["metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true",
           "metrics.grafanaDashboard.enabled=true"]
@@ -19,8 +17,8 @@ APP_PREFIX = "coffee-coffee-order-"  # the release's own Deployments, not MariaD
 
 
 def render(*settings: str) -> list[dict]:
-    helm = shutil.which("helm") or str(ROOT / ".tools" / "bin" / "helm")
-    argv = [helm, "template", "coffee", str(CHART), "--namespace", "shop"]
+    # Its own release name, so the app's objects are told apart from MariaDB's and Kafka's by prefix.
+    argv = [str(HELM), "template", "coffee", str(CHART), "--namespace", "shop"]
     for setting in settings:
         argv += ["--set", setting]
     rendered = subprocess.run(argv, capture_output=True, text=True)
