@@ -54,6 +54,10 @@ def create_consumer(settings: Settings, client_id: str, *topics: str, group_id: 
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         request_timeout_ms=max(settings.kafka_request_timeout_ms, settings.kafka_session_timeout_ms + 5000),
         max_poll_records=500,
+        # The local broker answers a fetch when its wait runs out rather than when a record arrives
+        # (make bench: order -> delivery p50 151 ms with the default 500 ms wait, 46 ms with 100 ms);
+        # a short wait costs ~10 idle fetches a second per consumer.
+        fetch_max_wait_ms=100,
         reconnect_backoff_max_ms=2000,
         # Without a broker, give control back soon: the caller retries and stays responsive to SIGTERM.
         bootstrap_timeout_ms=settings.kafka_request_timeout_ms,
