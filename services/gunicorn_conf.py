@@ -13,6 +13,15 @@ accesslog = None  # request logs come from the app, as JSON with the request id
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Ingresses send X-Forwarded-*; trust them only from the addresses given.
+# gunicorn's own messages (start, worker exits, timeouts) as JSON lines too, like the app's logs.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "services.common.logs.JsonFormatter", "service": "gunicorn"}},
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
+    "root": {"handlers": ["json"], "level": loglevel.upper()},
+    "loggers": {"gunicorn.error": {"handlers": ["json"], "level": loglevel.upper(), "propagate": False}},
+}
 # gunicorn 27's control socket lives under $HOME, which the image's user does not have; nothing uses it.
 control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
