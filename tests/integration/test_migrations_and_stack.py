@@ -44,17 +44,16 @@ def test_migrate_fails_cleanly_when_the_database_is_unreachable(stack):
     assert "migration failed" in result.stdout and "Traceback" not in result.stdout + result.stderr
 
 
-def test_stack_starts_a_private_mariadb_when_none_answers(tmp_path):
+def test_stack_starts_a_private_mariadb_when_none_answers(monkeypatch):
     """What `make run` does on a machine without MariaDB: its own mariadbd under .run/."""
-    sys.path.insert(0, str(ROOT / "scripts"))
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
     import stack as local_stack
 
-    os.environ["STACK_PORT_OFFSET"] = "-1000"  # private server on 2307
+    monkeypatch.setenv("STACK_PORT_OFFSET", "-1000")  # private server on 2307
+    monkeypatch.delenv("DB_HOST", raising=False)
+    monkeypatch.setenv("DB_PORT", "1")  # the "usual" server does not answer
     layout = local_stack.layout_for("privatedb")
-    del os.environ["STACK_PORT_OFFSET"]
     layout.logs.mkdir(parents=True, exist_ok=True)
-    saved = {k: os.environ.pop(k, None) for k in ("DB_HOST", "DB_PORT")}
-    os.environ["DB_PORT"] = "1"  # the "usual" server does not answer
     runner = local_stack.Stack(layout, echo=False)
     try:
         runner.start_database()
@@ -66,7 +65,3 @@ def test_stack_starts_a_private_mariadb_when_none_answers(tmp_path):
         conn.close()
     finally:
         runner.sup.stop_all()
-        for key, value in saved.items():
-            os.environ.pop(key, None)
-            if value is not None:
-                os.environ[key] = value
