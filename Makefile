@@ -15,23 +15,23 @@ setup: ## install Debian packages (as root) and the .venv
 	@scripts/setup.sh
 
 run: setup ## the whole local stack in the foreground (Ctrl-C stops it)
-	@$(PY) scripts/stack.py run --profile $(PROFILE)
+	@$(PY) -m scripts.stack run --profile $(PROFILE)
 
 up: setup ## the same stack in the background
-	@$(PY) scripts/stack.py up --profile $(PROFILE)
+	@$(PY) -m scripts.stack up --profile $(PROFILE)
 
 down: ## stop what `make up` started (safe to repeat)
-	@if [ -x $(PY) ]; then $(PY) scripts/stack.py down --profile $(PROFILE); else echo "nothing to stop"; fi
+	@if [ -x $(PY) ]; then $(PY) -m scripts.stack down --profile $(PROFILE); else echo "nothing to stop"; fi
 
 status: ## what the background stack runs, and where
-	@$(PY) scripts/stack.py status --profile $(PROFILE)
+	@$(PY) -m scripts.stack status --profile $(PROFILE)
 
 test: ## everything: sets up, starts its own throwaway stack, runs every suite
 	@scripts/test.sh
 
 bench: setup ## throughput and latency through the ingress, written to bench/results.md
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
-	@$(PY) scripts/bench.py
+	@$(PY) -m scripts.bench
 
 unit: setup ## only the unit tests (no services needed)
 	@$(PY) -m pytest tests/unit -q

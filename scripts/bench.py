@@ -1,6 +1,6 @@
 """`make bench`: throughput and latency of the local stack, written to bench/results.md.
 
-Starts its own `bench` stack (ports +4000, database coffee_bench) unless BENCH_STATE points at the
+Starts its own `bench` stack (ports +4000, databases coffee_bench_*) unless BENCH_STATE points at the
 state.json of a running one, then measures through the nginx ingress with wrk:
   1. POST /order-ms/{user}/orders   (8 connections, BENCH_SECONDS each)
   2. GET  /order-ms/{user}/orders?limit=50
@@ -56,7 +56,7 @@ def customer_token(base_url: str) -> tuple[str, str]:
     return user_id, token
 
 
-def delivery_latencies(base_url: str, env: dict, user_id: str, token: str) -> list[float]:
+def delivery_latencies(base_url: str, state: dict, user_id: str, token: str) -> list[float]:
     headers = {"Authorization": f"Bearer {token}"}
     order_ids = []
     for _ in range(ORDERS):
@@ -64,15 +64,19 @@ def delivery_latencies(base_url: str, env: dict, user_id: str, token: str) -> li
                                  json={"coffee_name": "latency", "coffee_price": 1, "coffee_qty": 1})
         response.raise_for_status()
         order_ids.append(response.json()["order_id"])
-    conn = mariadb.connect(host=env["DB_HOST"], port=int(env["DB_PORT"]), user=env["DB_USER"],
-                           password=env["DB_PASSWORD"], database=env["DB_NAME"], autocommit=True)
+    env, admin = state["env"], state["admin"]
+    orders_db, deliveries_db = state["databases"]["order_ms"]["database"], state["databases"]["delivery_ms"]["database"]
+    # The server's admin may join the two services' databases; the services themselves cannot.
+    conn = mariadb.connect(host=env["DB_HOST"], port=int(env["DB_PORT"]), user=admin["DB_USER"],
+                           password=admin["DB_PASSWORD"], autocommit=True)
     cursor = conn.cursor()
     marks = ",".join("?" * len(order_ids))
     deadline = time.monotonic() + 120
     while True:
         cursor.execute(
-            f"SELECT TIMESTAMPDIFF(MICROSECOND, o.ordered_at, d.created_at) FROM orders o"
-            f" JOIN delivery_status d ON d.order_id = o.order_id WHERE o.order_id IN ({marks})", order_ids)
+            f"SELECT TIMESTAMPDIFF(MICROSECOND, o.ordered_at, d.created_at) FROM `{orders_db}`.orders o"
+            f" JOIN `{deliveries_db}`.delivery_status d ON d.order_id = o.order_id WHERE o.order_id IN ({marks})",
+            order_ids)
         rows = cursor.fetchall()
         if len(rows) == len(order_ids) or time.monotonic() > deadline:
             break
@@ -91,7 +95,7 @@ def main() -> int:
     state_path = os.environ.get("BENCH_STATE")
     started = False
     if not state_path:
-        subprocess.run([PY, "scripts/stack.py", "up", "--profile", "bench"], cwd=ROOT, check=True,
+        subprocess.run([PY, "-m", "scripts.stack", "up", "--profile", "bench"], cwd=ROOT, check=True,
                        env={**os.environ, "STACK_PORT_OFFSET": "4000", "LOG_LEVEL": "WARNING"})
         state_path = ROOT / ".run" / "bench" / "state.json"
         started = True
@@ -101,10 +105,10 @@ def main() -> int:
         user_id, token = customer_token(base_url)
         post = wrk(f"{base_url}/order-ms/{user_id}/orders", "post_order.lua", token)
         get = wrk(f"{base_url}/order-ms/{user_id}/orders?limit=50", "get_orders.lua", token)
-        latencies = delivery_latencies(base_url, state["env"], user_id, token)
+        latencies = delivery_latencies(base_url, state, user_id, token)
     finally:
         if started:
-            subprocess.run([PY, "scripts/stack.py", "down", "--profile", "bench"], cwd=ROOT,
+            subprocess.run([PY, "-m", "scripts.stack", "down", "--profile", "bench"], cwd=ROOT,
                            env={**os.environ, "STACK_PORT_OFFSET": "4000"})
     met = (post["errors"] == 0 and get["errors"] == 0 and post["requests_per_second"] >= TARGET_POST_RPS
            and get["requests_per_second"] >= TARGET_GET_RPS and percentile(latencies, 0.99) < TARGET_DELIVERY_P99_MS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: set up, start a throwaway test stack (ports +10000, database coffee_test), run every
+# `make test`: set up, start a throwaway test stack (ports +10000, databases coffee_test_*), run every
 # suite against it, stop it, and exit non-zero if anything failed. Reports land in test-results/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -11,10 +11,10 @@ PROFILE=${TEST_PROFILE:-test}
 export TEST_RESULTS=${TEST_RESULTS:-$PWD/test-results}
 rm -rf "$TEST_RESULTS" && mkdir -p "$TEST_RESULTS"
 
-$PY scripts/stack.py down --profile "$PROFILE" >/dev/null
-trap '$PY scripts/stack.py down --profile "$PROFILE"' EXIT
-$PY scripts/stack.py up --profile "$PROFILE" || exit 1
-eval "$($PY scripts/stack_env.py --profile "$PROFILE")"   # BASE_URL, KAFKA_BOOTSTRAP_SERVERS, STACK_STATE
+$PY -m scripts.stack down --profile "$PROFILE" >/dev/null
+trap '$PY -m scripts.stack down --profile "$PROFILE"' EXIT
+$PY -m scripts.stack up --profile "$PROFILE" || exit 1
+eval "$($PY -m scripts.stack env --profile "$PROFILE")"   # BASE_URL, KAFKA_BOOTSTRAP_SERVERS, STACK_STATE
 
 failed=()
 step() {

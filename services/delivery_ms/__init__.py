@@ -1,19 +1,32 @@
-"""delivery-ms: lists deliveries and moves their status, each change written with its outbox event (app factory)."""
+"""delivery-ms: lists deliveries and moves their status, each change written with its outbox event (app
+factory); its consumer (`services.delivery_ms.consumer`) turns new orders into deliveries."""
 from __future__ import annotations
 
 from flask import Flask
 
-from services.common.metrics import ScrapeGauge, add_scrape_collector
-from services.common.settings import Settings
-from services.common.web import create_service_app, db_pool
+from services.delivery_ms.settings import DeliverySettings, get_settings
+from services.platform.metrics import ScrapeGauge, add_scrape_collector
+from services.platform.problems import EdgeHints
+from services.platform.web import create_service_app, db_pool
 
 PREFIX = "/delivery-ms"
+# Tokens are issued by order-ms's login; this is its public path behind the ingress.
+TOKEN_ENDPOINT = "/order-ms/login"
+LOGIN_HINT = (
+    f"Log in with POST {TOKEN_ENDPOINT} {{\"user_id\": \"...\", \"password\": \"...\"}} and send the "
+    "access_token as 'Authorization: Bearer <token>'."
+)
+EDGE_HINTS = EdgeHints(
+    unknown_route="Check the URL: the API lives under /order-ms and /delivery-ms (see the README's API section).",
+    body_too_large="Send a smaller JSON body; an order is a few hundred bytes.",
+)
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: DeliverySettings | None = None) -> Flask:
     from services.delivery_ms import deliveries, store
 
-    app = create_service_app(__name__, "delivery-ms", PREFIX, settings)
+    app = create_service_app(__name__, "delivery-ms", PREFIX, settings or get_settings(),
+                             login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS)
     app.register_blueprint(deliveries.bp)
     add_scrape_collector(app, ScrapeGauge("deliveries", "Deliveries by current status.", "status",
                                           lambda: store.count_by_status(db_pool())))

@@ -1,16 +1,17 @@
 """Delivery routes: the welcome text, lists newest first with a status filter and cursor, detail, and status changes."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 from prometheus_client import Counter
 
-from services.common.auth import Principal, authenticate, require_staff
-from services.common.paging import decode_cursor, page_response
-from services.common.problems import Problem, not_found
-from services.common.validation import Field, parse_limit, read_json_object, validate
-from services.common.web import db_pool
+from services.contracts.delivery_status_changed import STATUS
 from services.delivery_ms import store
 from services.delivery_ms.statuses import STATUS_NAMES, next_statuses
+from services.platform import problems
+from services.platform.auth import current_principal, signed_in, staff_only
+from services.platform.paging import decode_cursor, page_response
+from services.platform.validation import parse_limit, read_body
+from services.platform.web import db_pool
 
 bp = Blueprint("deliveries", __name__, url_prefix="/delivery-ms")
 
@@ -23,10 +24,11 @@ for _from in STATUS_NAMES:
 
 VALID_STATUSES = ", ".join(STATUS_NAMES)
 EXAMPLE_STATUS = {"status": "COMPLETED"}
-STATUS_FIELDS = {"status": Field(str, choices=STATUS_NAMES, rule=f"one of {VALID_STATUSES}")}
+STATUS_FIELDS = {"status": STATUS}
 # A delivery_id is a UUID: anything of another length cannot exist, so it is 404 without a query.
 DELIVERY_ID_LENGTH = 36
-LIST_HINT = "List the deliveries you may see with GET /delivery-ms/deliveries to find a valid delivery_id."
+# Changing statuses is staff work.
+staff = staff_only(hint="Log in with a staff account; the local stack prints its demo staff account at start.")
 
 
 @bp.get("")
@@ -35,9 +37,16 @@ def welcome():
     return Response("Welcome to DELIVERY Microservice!", mimetype="text/plain")
 
 
-def _owner(principal: Principal) -> str | None:
+def _owner() -> str | None:
     """Whose deliveries the caller may see: staff see all, customers only their own orders' deliveries."""
+    principal = current_principal()
     return None if principal.is_staff else principal.user_id
+
+
+def _not_found(delivery_id: str) -> problems.Problem:
+    return problems.not_found(
+        f"Delivery {delivery_id[:40]!r}",
+        f"List the deliveries you may see with GET {url_for('deliveries.list_deliveries')} to find a valid delivery_id.")
 
 
 def _status_filter() -> str | None:
@@ -46,44 +55,42 @@ def _status_filter() -> str | None:
     if raw is None or raw == "":
         return None
     if raw not in STATUS_NAMES:
-        raise Problem(
-            422, "validation-error", "Invalid Query Parameter", f"status={raw[:30]!r} is not a delivery status.",
+        raise problems.invalid_parameter(
+            "status", f"must be one of {VALID_STATUSES}", f"status={raw[:30]!r} is not a delivery status.",
             f"Use one of {VALID_STATUSES}, for example ?status=CONFIRMED, or leave status out for all.",
-            errors=[{"field": "status", "message": f"must be one of {VALID_STATUSES}"}],
         )
     return raw
 
 
 @bp.get("/deliveries")
+@signed_in
 def list_deliveries():
-    owner = _owner(authenticate())
     status = _status_filter()
     limit = parse_limit()
-    rows = store.list_deliveries(db_pool(), owner, status, limit, decode_cursor())
+    rows = store.list_deliveries(db_pool(), _owner(), status, limit, decode_cursor())
     return page_response(rows, limit, store.delivery_view)
 
 
 @bp.get("/deliveries/<delivery_id>")
+@signed_in
 def get_delivery(delivery_id: str):
-    owner = _owner(authenticate())
-    delivery = store.get_delivery(db_pool(), delivery_id, owner) if len(delivery_id) == DELIVERY_ID_LENGTH else None
+    delivery = store.get_delivery(db_pool(), delivery_id, _owner()) if len(delivery_id) == DELIVERY_ID_LENGTH else None
     if delivery is None:
-        raise not_found(f"Delivery {delivery_id[:40]!r}", LIST_HINT)
+        raise _not_found(delivery_id)
     return jsonify(delivery)
 
 
 @bp.put("/deliveries/<delivery_id>/status")
 @bp.put("/deliveries/<delivery_id>")
+@staff
 def change_status(delivery_id: str):
-    principal = authenticate()
-    require_staff(principal)
-    wanted = validate(read_json_object(EXAMPLE_STATUS), STATUS_FIELDS, EXAMPLE_STATUS)["status"]
+    wanted = read_body(STATUS_FIELDS, EXAMPLE_STATUS)["status"]
     if len(delivery_id) != DELIVERY_ID_LENGTH:
-        raise not_found(f"Delivery {delivery_id[:40]!r}", LIST_HINT)
+        raise _not_found(delivery_id)
     try:
         result, previous = store.change_status(db_pool(), delivery_id, wanted)
     except store.DeliveryNotFound:
-        raise not_found(f"Delivery {delivery_id[:40]!r}", LIST_HINT) from None
+        raise _not_found(delivery_id) from None
     except store.MoveNotAllowed as refused:
         raise _move_refused(refused) from None
     if previous != wanted:
@@ -91,14 +98,14 @@ def change_status(delivery_id: str):
     return jsonify(result)
 
 
-def _move_refused(refused: store.MoveNotAllowed) -> Problem:
+def _move_refused(refused: store.MoveNotAllowed) -> problems.Problem:
     allowed = [status.value for status in refused.allowed]
     if allowed:
         hint = f"From {refused.current} the allowed next statuses are {', '.join(allowed)}."
     else:
         hint = f"{refused.current} is final: no further status change is allowed."
-    return Problem(
-        409, "status-move-not-allowed", "Status Change Not Allowed",
+    return problems.conflict(
+        "status-move-not-allowed", "Status Change Not Allowed",
         f"The delivery is {refused.current} and cannot move to {refused.wanted}.", hint,
         current_status=refused.current, allowed_next_statuses=allowed,
     )

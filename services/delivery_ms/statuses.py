@@ -1,17 +1,9 @@
-"""Delivery statuses and the moves staff may make between them."""
+"""The moves staff may make between delivery statuses (the statuses themselves are in the event contract)."""
 from __future__ import annotations
 
-from enum import StrEnum
+from services.contracts.delivery_status_changed import STATUS_NAMES, DeliveryStatus
 
-
-class DeliveryStatus(StrEnum):
-    CONFIRMED = "CONFIRMED"
-    IN_DELIVERY = "IN_DELIVERY"
-    COMPLETED = "COMPLETED"
-    CANCELED = "CANCELED"
-
-
-STATUS_NAMES = tuple(status.value for status in DeliveryStatus)
+__all__ = ["DeliveryStatus", "STATUS_NAMES", "next_statuses", "move_allowed"]
 
 _NEXT_STATUSES = {
     DeliveryStatus.CONFIRMED: (DeliveryStatus.IN_DELIVERY, DeliveryStatus.COMPLETED, DeliveryStatus.CANCELED),

@@ -4,13 +4,15 @@ from __future__ import annotations
 import json
 import uuid
 
-from services.common import events
-from services.common.db import ConnectionPool
-from services.common.outbox import enqueue
-from services.common.timefmt import iso_utc, utc_now
+from services.contracts import delivery_status_changed
 from services.delivery_ms.statuses import DeliveryStatus, move_allowed, next_statuses
+from services.platform.db import ConnectionPool
+from services.platform.outbox import Outbox
+from services.platform.timefmt import iso_utc, utc_now
 
 COLUMNS = "id, delivery_id, order_id, user_id, order_json, status, created_at, updated_at"
+# Every status change's DeliveryStatusChanged event waits here for the delivery relay.
+DELIVERY_OUTBOX = Outbox("delivery_outbox", delivery_status_changed.TOPIC)
 
 
 class DeliveryNotFound(Exception):
@@ -28,12 +30,14 @@ class MoveNotAllowed(Exception):
 
 
 def delivery_view(row: dict) -> dict:
-    """A delivery_status row as the API shows it, with the order as a JSON object."""
+    """A delivery_status row as the API shows it, with the order as a JSON object and the moves allowed
+    from its status (so clients need no copy of the status rules)."""
     return {
         "delivery_id": row["delivery_id"],
         "order_id": row["order_id"],
         "order": json.loads(row["order_json"]),
         "status": row["status"],
+        "next_statuses": [status.value for status in next_statuses(row["status"])],
         "created_at": iso_utc(row["created_at"]),
         "updated_at": iso_utc(row["updated_at"]),
     }
@@ -111,7 +115,7 @@ def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[
                        (wanted, updated_at, row["id"]))
         change = {"delivery_id": delivery_id, "order_id": row["order_id"], "status": wanted,
                   "previous_status": current, "updated_at": iso_utc(updated_at)}
-        enqueue(cursor, "delivery_outbox", events.delivery_status_changed(change))
+        DELIVERY_OUTBOX.add(cursor, delivery_status_changed.build(change))
     return {"delivery_id": delivery_id, "status": wanted, "updated_at": change["updated_at"]}, current
 
 

@@ -3,17 +3,27 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.common.settings import Settings
-from services.common.web import create_service_app
+from services.order_ms.settings import OrderSettings, get_settings
+from services.platform.problems import EdgeHints
+from services.platform.web import create_service_app
 
 PREFIX = "/order-ms"
+LOGIN_HINT = (
+    f"Log in with POST {PREFIX}/login {{\"user_id\": \"...\", \"password\": \"...\"}} and send the "
+    "access_token as 'Authorization: Bearer <token>'."
+)
+EDGE_HINTS = EdgeHints(
+    unknown_route="Check the URL: the API lives under /order-ms and /delivery-ms (see the README's API section).",
+    body_too_large="Send a smaller JSON body; an order is a few hundred bytes.",
+)
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: OrderSettings | None = None) -> Flask:
     from services.order_ms import accounts, orders, ui
     from services.order_ms.client_address import trust_forwarded_for
 
-    app = create_service_app(__name__, "order-ms", PREFIX, settings)
+    app = create_service_app(__name__, "order-ms", PREFIX, settings or get_settings(),
+                             login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS)
     app.register_blueprint(orders.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(ui.bp)

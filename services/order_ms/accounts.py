@@ -1,16 +1,18 @@
 """Account routes: sign-up (customers) and login for a bearer token."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, url_for
 
-from services.common.auth import ROLE_CUSTOMER, issue_token
-from services.common.problems import Problem
-from services.common.validation import USER_ID_PATTERN, USER_ID_RULE, Field, read_json_object, validate
-from services.common.web import db_pool
+from services.contracts.order_created import USER_ID
 from services.order_ms import login_throttle, store
 from services.order_ms.client_address import client_address
 from services.order_ms.metrics import LOGIN_FAILURES
 from services.order_ms.passwords import hash_password, verify_password
+from services.platform import problems
+from services.platform.auth import ROLE_CUSTOMER, issue_token
+from services.platform.fields import Field
+from services.platform.validation import read_body
+from services.platform.web import db_pool
 
 bp = Blueprint("accounts", __name__, url_prefix="/order-ms")
 
@@ -19,7 +21,7 @@ MIN_PASSWORD_LENGTH = 8
 # Path segments of order-ms itself: an account with one of these names could not use its own URLs.
 RESERVED_USER_IDS = {"ui", "users", "login", "healthz", "readyz", "metrics"}
 SIGNUP_FIELDS = {
-    "user_id": Field(str, pattern=USER_ID_PATTERN, rule=USER_ID_RULE),
+    "user_id": USER_ID,
     "password": Field(str, min_length=MIN_PASSWORD_LENGTH, max_length=128, rule="8-128 characters"),
 }
 LOGIN_FIELDS = {
@@ -30,15 +32,15 @@ LOGIN_FIELDS = {
 
 @bp.post("/users")
 def sign_up():
-    fields = validate(read_json_object(EXAMPLE_CREDENTIALS), SIGNUP_FIELDS, EXAMPLE_CREDENTIALS)
+    fields = read_body(SIGNUP_FIELDS, EXAMPLE_CREDENTIALS)
     if fields["user_id"].lower() in RESERVED_USER_IDS:
-        raise Problem(422, "validation-error", "Invalid Request Body", f"user_id {fields['user_id']!r} is reserved.",
-                      "Choose another user_id, e.g. USER0002.",
-                      errors=[{"field": "user_id", "message": "is reserved"}])
+        raise problems.invalid_body(f"user_id {fields['user_id']!r} is reserved.", "Choose another user_id, e.g. USER0002.",
+                                    [{"field": "user_id", "message": "is reserved"}])
     user = store.create_user(db_pool(), fields["user_id"], hash_password(fields["password"]), ROLE_CUSTOMER)
     if user is None:
-        raise Problem(409, "user-exists", "User Exists", f"user_id {fields['user_id']!r} is already taken.",
-                      "Log in with POST /order-ms/login if it is yours, or choose another user_id.")
+        raise problems.conflict(
+            "user-exists", "User Exists", f"user_id {fields['user_id']!r} is already taken.",
+            f"Log in with POST {url_for('accounts.login')} if it is yours, or choose another user_id.")
     response = jsonify(user)
     response.status_code = 201
     return response
@@ -46,7 +48,7 @@ def sign_up():
 
 @bp.post("/login")
 def login():
-    fields = validate(read_json_object(EXAMPLE_CREDENTIALS), LOGIN_FIELDS, EXAMPLE_CREDENTIALS)
+    fields = read_body(LOGIN_FIELDS, EXAMPLE_CREDENTIALS)
     settings = current_app.config["SETTINGS"]
     pool, client = db_pool(), client_address()
     # Checked before the password, so a locked-out guesser does not even cost a hash verification.
@@ -55,8 +57,10 @@ def login():
     if not verify_password(user["password_hash"] if user else None, fields["password"]):
         LOGIN_FAILURES.labels("wrong_password" if user else "unknown_user").inc()
         login_throttle.record_failure(pool, settings, fields["user_id"], client)
-        raise Problem(401, "invalid-credentials", "Invalid Credentials", "The user id or the password is wrong.",
-                      "Check both and try again; sign up with POST /order-ms/users if you have no account.")
+        raise problems.Problem(
+            status=401, slug="invalid-credentials", title="Invalid Credentials",
+            detail="The user id or the password is wrong.",
+            hint=f"Check both and try again; sign up with POST {url_for('accounts.sign_up')} if you have no account.")
     login_throttle.record_success(pool, fields["user_id"])
     token = issue_token(settings.jwt_secret, settings.jwt_ttl_seconds, user["user_id"], user["role"])
     return jsonify(access_token=token, token_type="Bearer", expires_in=settings.jwt_ttl_seconds,

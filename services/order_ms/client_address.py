@@ -6,7 +6,7 @@ import ipaddress
 from flask import request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.common.settings import Settings
+from services.order_ms.settings import OrderSettings
 
 # Anyone can get a whole /64 of IPv6 addresses, so per-client limits count the network, not the address.
 IPV6_CLIENT_PREFIX = 64
@@ -39,7 +39,7 @@ class TrustedProxyFix:
         return any(address in network for network in self.allowed)
 
 
-def trust_forwarded_for(wsgi_app, settings: Settings) -> TrustedProxyFix:
+def trust_forwarded_for(wsgi_app, settings: OrderSettings) -> TrustedProxyFix:
     return TrustedProxyFix(wsgi_app, settings.trusted_proxy_hops, settings.forwarded_allow_ips)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import sys
 
-from services.common.auth import ROLE_CUSTOMER, ROLE_STAFF
-from services.common.db import ConnectionPool
-from services.common.settings import get_settings
 from services.order_ms import store
 from services.order_ms.passwords import hash_password
+from services.order_ms.settings import get_settings
+from services.platform.auth import ROLE_CUSTOMER, ROLE_STAFF
+from services.platform.db import ConnectionPool
 
 DEMO_ACCOUNTS = (
     ("USER0001", "coffee-demo-1", ROLE_CUSTOMER),

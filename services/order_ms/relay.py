@@ -1,5 +1,8 @@
-"""The order outbox relay process: publishes `order_outbox` rows to `new_orders` (`python -m services.order_ms.relay`)."""
-from services.common.outbox import run_relay_process
+"""The order relay process: publishes `order_outbox` to `new_orders` (`python -m services.order_ms.relay`)."""
+from services.order_ms.settings import get_settings
+from services.order_ms.store import ORDER_OUTBOX
+from services.platform.outbox import OutboxRelay
+from services.platform.worker import run_worker
 
 if __name__ == "__main__":
-    run_relay_process("order-relay", "order_outbox")
+    run_worker("order-relay", get_settings(), lambda settings: OutboxRelay(settings, ORDER_OUTBOX, "order-relay"))

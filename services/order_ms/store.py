@@ -1,12 +1,15 @@
-"""All SQL of order-ms: orders with their outbox row, and user accounts."""
+"""All SQL of order-ms: orders with their outbox row, user accounts, and the failed-login counters."""
 from __future__ import annotations
 
 import uuid
 
-from services.common import events
-from services.common.db import ConnectionPool, is_duplicate_key
-from services.common.outbox import enqueue
-from services.common.timefmt import iso_utc, utc_now
+from services.contracts import order_created
+from services.platform.db import ConnectionPool, is_duplicate_key
+from services.platform.outbox import Outbox
+from services.platform.timefmt import iso_utc, utc_now
+
+# Every new order's OrderCreated event waits here for the order relay.
+ORDER_OUTBOX = Outbox("order_outbox", order_created.TOPIC)
 
 ORDER_COLUMNS = "id, order_id, user_id, coffee_name, coffee_price, coffee_qty, ordered_at, request_hash"
 
@@ -57,7 +60,7 @@ def create_order(pool: ConnectionPool, user_id: str, fields: dict, idempotency_k
                 (row["order_id"], user_id, row["coffee_name"], row["coffee_price"], row["coffee_qty"],
                  row["ordered_at"], idempotency_key, request_hash),
             )
-            enqueue(cursor, "order_outbox", events.order_created(order))
+            ORDER_OUTBOX.add(cursor, order_created.build(order))
     except Exception as exc:
         # Two retries with the same key raced: the loser answers with the winner's order.
         if idempotency_key and is_duplicate_key(exc):
@@ -128,4 +131,57 @@ def upsert_user(pool: ConnectionPool, user_id: str, password_hash: str, role: st
             "INSERT INTO users (user_id, password_hash, role) VALUES (?, ?, ?)"
             " ON DUPLICATE KEY UPDATE password_hash = VALUES(password_hash), role = VALUES(role)",
             (user_id, password_hash, role),
+        )
+
+
+# --- failed-login counters (login_throttle.py decides what they mean) ----------------------------------------
+# All times come from the database's clock, so every worker and replica agrees on them.
+
+# One failure: start a new window when the old one is over, count, and lock once the limit is reached.
+# MariaDB evaluates these assignments left to right, each seeing the ones before it.
+_RECORD_FAILURE = (
+    "INSERT INTO login_throttle (scope, subject, failures, window_started_at, locked_until)"
+    " VALUES (?, ?, 1, UTC_TIMESTAMP(6), IF(1 >= ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, NULL))"
+    " ON DUPLICATE KEY UPDATE"
+    " failures = IF(window_started_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND, 1, failures + 1),"
+    " window_started_at = IF(failures = 1, UTC_TIMESTAMP(6), window_started_at),"
+    " locked_until = IF(failures >= ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, locked_until)"
+)
+
+
+def seconds_locked(pool: ConnectionPool, subjects: list[tuple[str, str]]) -> int:
+    """Seconds until none of the (scope, subject) counters is locked any more; 0 when none is."""
+    condition = " OR ".join(["(scope = ? AND subject = ?)"] * len(subjects))
+    with pool.transaction() as cursor:
+        cursor.execute(
+            "SELECT CEIL(MAX(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), locked_until)) / 1000000) AS seconds"
+            f" FROM login_throttle WHERE locked_until > UTC_TIMESTAMP(6) AND ({condition})",
+            tuple(value for subject in subjects for value in subject),
+        )
+        row = cursor.fetchone()
+    return max(int(row["seconds"] or 0), 0)
+
+
+def count_failures(pool: ConnectionPool, counters: list[tuple[str, str, int]], lockout_seconds: int) -> None:
+    """One more failure on each (scope, subject, limit) counter, locking those that reached their limit."""
+    with pool.transaction() as cursor:
+        for scope, subject, limit in counters:
+            cursor.execute(_RECORD_FAILURE, (scope, subject, limit, lockout_seconds, lockout_seconds, limit,
+                                             lockout_seconds))
+
+
+def clear_failures(pool: ConnectionPool, scope: str, subject: str) -> None:
+    with pool.transaction() as cursor:
+        cursor.execute("DELETE FROM login_throttle WHERE scope = ? AND subject = ?", (scope, subject))
+
+
+def remove_stale_failures(pool: ConnectionPool, lockout_seconds: int, batch: int) -> None:
+    """Drop up to `batch` counters whose window and lock are over, so the table stays small without a job."""
+    with pool.transaction() as cursor:
+        # READ COMMITTED takes no gap locks, so this sweep never blocks concurrent failures being counted.
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cursor.execute(
+            "DELETE FROM login_throttle WHERE window_started_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND"
+            " AND (locked_until IS NULL OR locked_until <= UTC_TIMESTAMP(6)) LIMIT ?",
+            (lockout_seconds, batch),
         )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, redirect, send_from_directory
+from flask import Blueprint, redirect, send_from_directory, url_for
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "ui"
 
@@ -29,7 +29,7 @@ SECURITY_HEADERS = {
 @bp.get("")
 def ui_root():
     # The pages' relative links need the trailing slash; a relative Location keeps the ingress's host and port.
-    return redirect("/order-ms/ui/", code=308)
+    return redirect(url_for("ui.index"), code=308)
 
 
 @bp.get("/")

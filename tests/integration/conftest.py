@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import uuid
 
-import mariadb
 import pytest
 import requests
 
-from tests.support.stack import load_state
+from tests.support.stack import admin_connect, load_state
 
 DEMO_CUSTOMER = ("USER0001", "coffee-demo-1")
 DEMO_STAFF = ("barista", "coffee-demo-staff")
@@ -42,11 +41,17 @@ def kafka_servers(stack) -> str:
 
 
 @pytest.fixture
-def db(stack):
-    """A connection to the test stack's database, for checking what the services wrote."""
-    env = stack["env"]
-    conn = mariadb.connect(host=env["DB_HOST"], port=int(env["DB_PORT"]), user=env["DB_USER"],
-                           password=env["DB_PASSWORD"], database=env["DB_NAME"], autocommit=True)
+def order_db(stack):
+    """order-ms's database (as the server's admin), for checking what order-ms wrote."""
+    conn = admin_connect(stack, stack["databases"]["order_ms"]["database"])
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def delivery_db(stack):
+    """delivery-ms's database (as the server's admin), for checking what delivery-ms and its consumer wrote."""
+    conn = admin_connect(stack, stack["databases"]["delivery_ms"]["database"])
     yield conn
     conn.close()
 

@@ -20,7 +20,7 @@ def gunicorn(app: str, env: dict[str, str], tmp_path: Path):
     port = free_port()
     log = open(tmp_path / "gunicorn.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "services/gunicorn_conf.py", app],
+        [sys.executable, "-m", "gunicorn", "-c", "services/platform/gunicorn_conf.py", app],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port), "GUNICORN_WORKERS": "1",
              "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")},

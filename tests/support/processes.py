@@ -14,6 +14,7 @@ import mariadb
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.databases import ThrowawayDatabase
 from tests.support.stack import ROOT
 
 
@@ -24,7 +25,7 @@ def free_port() -> int:
 
 
 class ConsumerProcess:
-    """One `python -m services.consumer`, logging JSON lines to its own file."""
+    """One `python -m services.delivery_ms.consumer`, logging JSON lines to its own file."""
 
     def __init__(self, name: str, env: dict[str, str], log_path: Path):
         self.name = name
@@ -35,7 +36,7 @@ class ConsumerProcess:
 
     def start(self) -> "ConsumerProcess":
         with open(self.log_path, "ab") as log_file:
-            self.process = subprocess.Popen([sys.executable, "-m", "services.consumer"], cwd=ROOT, env=self._env,
+            self.process = subprocess.Popen([sys.executable, "-m", "services.delivery_ms.consumer"], cwd=ROOT, env=self._env,
                                             stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         return self
 
@@ -97,23 +98,18 @@ class IsolatedConsumers:
     """Consumer processes with their own group and their own throwaway database, so that the stack's
     consumer (which reads the same topic) cannot make a test pass."""
 
-    def __init__(self, stack_env: dict[str, str], log_dir: Path):
-        suffix = uuid.uuid4().hex[:10]
-        self.group = f"ctest-{suffix}"
-        self.db_name = f"coffee_ctest_{suffix}"
+    def __init__(self, stack_state: dict, log_dir: Path):
+        self.group = f"ctest-{uuid.uuid4().hex[:10]}"
+        self.database = ThrowawayDatabase(stack_state, "delivery_ms")
         self.log_dir = log_dir
-        self.env = {**os.environ, **stack_env, "DB_NAME": self.db_name, "CONSUMER_GROUP": self.group,
-                    "LOG_LEVEL": "INFO"}
+        self.env = {**os.environ, **self.database.app_env(), "CONSUMER_GROUP": self.group, "LOG_LEVEL": "INFO"}
         self.processes: list[ConsumerProcess] = []
 
     def create_database(self) -> None:
-        result = subprocess.run([sys.executable, "-m", "services.common.migrate"], cwd=ROOT, env=self.env,
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stdout + result.stderr
+        self.database.create()
 
     def drop_database(self) -> None:
-        with self.connect(database=None) as conn:
-            conn.cursor().execute(f"DROP DATABASE IF EXISTS `{self.db_name}`")
+        self.database.drop()
 
     def start(self, **env_overrides: str) -> ConsumerProcess:
         name = f"consumer-{len(self.processes) + 1}"
@@ -125,10 +121,8 @@ class IsolatedConsumers:
         for process in self.processes:
             process.stop()
 
-    def connect(self, database: str | None = "") -> mariadb.Connection:
-        return mariadb.connect(host=self.env["DB_HOST"], port=int(self.env["DB_PORT"]), user=self.env["DB_USER"],
-                               password=self.env["DB_PASSWORD"], autocommit=True,
-                               **({"database": self.db_name} if database == "" else {}))
+    def connect(self) -> mariadb.Connection:
+        return self.database.connect()
 
     def delivery_counts(self, order_ids: list[str]) -> dict[str, int]:
         """How many deliveries each of `order_ids` has in this database (absent ids are left out)."""

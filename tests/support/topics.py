@@ -8,7 +8,8 @@ from typing import Callable
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from services.common import events
+from services.contracts import order_created
+from services.contracts.envelope import Message
 
 
 def new_order(user_id: str = "ctest-user") -> dict:
@@ -25,24 +26,26 @@ class OrderProducer:
 
     def send_orders(self, orders: list[dict], partition: int | None = None) -> list:
         """Publish each order as an OrderCreated event; RecordMetadata (partition, offset) per order."""
-        futures = [self._send(events.order_created(order), partition) for order in orders]
+        futures = [self._send(order_created.build(order), partition) for order in orders]
         self._producer.flush()
         return [future.get(timeout=10) for future in futures]
 
-    def send_message(self, message: events.Message, partition: int | None = None):
+    def send_message(self, message: Message, partition: int | None = None):
         future = self._send(message, partition)
         self._producer.flush()
         return future.get(timeout=10)
 
     def send_raw(self, key: bytes, value: bytes, headers: list[tuple[str, bytes]], partition: int | None = None):
-        future = self._producer.send(events.TOPIC_NEW_ORDERS, key=key, value=value, headers=headers,
+        future = self._producer.send(order_created.TOPIC, key=key, value=value, headers=headers,
                                      partition=partition)
         self._producer.flush()
         return future.get(timeout=10)
 
-    def _send(self, message: events.Message, partition: int | None):
-        return self._producer.send(message.topic, key=message.key.encode(), value=message.value_bytes(),
-                                   headers=message.kafka_headers(), partition=partition)
+    def _send(self, message: Message, partition: int | None):
+        # The same bytes production sends: the contract's one serialisation.
+        record = message.record()
+        return self._producer.send(record.topic, key=record.key, value=record.value, headers=record.headers,
+                                   partition=partition)
 
     def close(self) -> None:
         self._producer.close(timeout=5)
@@ -76,7 +79,7 @@ class TopicReader:
         self._consumer.close(autocommit=False)
 
 
-def committed_offsets(kafka_servers: str, group: str, topic: str = events.TOPIC_NEW_ORDERS) -> dict[int, int | None]:
+def committed_offsets(kafka_servers: str, group: str, topic: str = order_created.TOPIC) -> dict[int, int | None]:
     """The group's committed offset per partition, read without joining the group."""
     consumer = KafkaConsumer(bootstrap_servers=kafka_servers.split(","), group_id=group, enable_auto_commit=False)
     try:

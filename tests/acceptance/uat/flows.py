@@ -10,7 +10,7 @@ from tests.acceptance.uat.client import Api
 PASSWORD = "uat-password-1"
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
 ORDER_FIELDS = {"user_id", "order_id", "coffee_name", "coffee_price", "coffee_qty", "ordered_at"}
-DELIVERY_FIELDS = {"delivery_id", "order_id", "order", "status", "created_at", "updated_at"}
+DELIVERY_FIELDS = {"delivery_id", "order_id", "order", "status", "next_statuses", "created_at", "updated_at"}
 
 
 @dataclass(frozen=True)

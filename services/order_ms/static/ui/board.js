@@ -1,13 +1,6 @@
 // The staff delivery board: every delivery in the column of its status, with buttons for the allowed moves.
 import { ApiError, api, fillTopBar, formatTime, hide, keepFresh, requireSession, showError } from "./api.js";
 
-// The same moves delivery-ms allows; it stays the judge and answers 409 with a hint otherwise.
-const NEXT_STATUSES = {
-  CONFIRMED: ["IN_DELIVERY", "COMPLETED", "CANCELED"],
-  IN_DELIVERY: ["COMPLETED", "CANCELED"],
-  COMPLETED: [],
-  CANCELED: [],
-};
 const LABELS = { IN_DELIVERY: "Start delivery", COMPLETED: "Complete", CANCELED: "Cancel" };
 
 const current = requireSession("staff");
@@ -56,7 +49,8 @@ if (current) {
     time.textContent = `updated ${formatTime(delivery.updated_at)}`;
     const actions = document.createElement("div");
     actions.className = "card-actions";
-    for (const next of NEXT_STATUSES[delivery.status] || []) {
+    // delivery-ms says which moves are allowed from each delivery's status; the board keeps no copy of the rules.
+    for (const next of delivery.next_statuses || []) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = next === "CANCELED" ? "danger small" : "small";

@@ -1,0 +1,88 @@
+"""The application's processes: each service's migrations (as its schema owner), the demo accounts, both
+services under gunicorn, the two relays and the consumers (as each service's app user)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from scripts.stack.layout import ROOT, Layout
+from scripts.stack.mariadb import ServiceDatabase
+from scripts.stack.supervisor import ProcessSpec, Supervisor
+from scripts.stack.waiting import http_ok, port_open, wait_until
+
+GUNICORN_CONFIG = "services/platform/gunicorn_conf.py"
+
+
+@dataclass(frozen=True)
+class HttpService:
+    name: str
+    service: str  # the package under services/
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass(frozen=True)
+class WorkerProcess:
+    name: str
+    service: str
+    module: str
+    metrics_port: int
+
+
+def http_services(layout: Layout) -> list[HttpService]:
+    return [HttpService("order-ms", "order_ms", layout.order_port),
+            HttpService("delivery-ms", "delivery_ms", layout.delivery_port)]
+
+
+def worker_processes(layout: Layout, consumers: int) -> list[WorkerProcess]:
+    return [
+        WorkerProcess("order-relay", "order_ms", "services.order_ms.relay", layout.port(9101)),
+        WorkerProcess("delivery-relay", "delivery_ms", "services.delivery_ms.relay", layout.port(9102)),
+        *(WorkerProcess(f"consumer-{i + 1}", "delivery_ms", "services.delivery_ms.consumer", layout.port(9110 + i))
+          for i in range(consumers)),
+    ]
+
+
+def run_once(name: str, module: str, env: dict[str, str], layout: Layout) -> str:
+    """Run a one-shot command of a service to completion; its output goes to its log, failures stop the stack."""
+    result = subprocess.run([sys.executable, "-m", module], cwd=ROOT, env={**os.environ, **env},
+                            capture_output=True, text=True)
+    (layout.logs / f"{name}.log").write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def migrate_and_seed(layout: Layout, shared_env: dict[str, str], databases: dict[str, ServiceDatabase]) -> None:
+    for service, database in databases.items():
+        run_once(f"{service}-migrate", f"services.{service}.migrate", {**shared_env, **database.owner_env()}, layout)
+    run_once("demo-accounts", "services.order_ms.demo_accounts", {**shared_env, **databases["order_ms"].app_env()}, layout)
+
+
+def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[str, str],
+                      databases: dict[str, ServiceDatabase], consumers: int) -> dict[str, str]:
+    """Starts every application process and waits until each answers; returns their /metrics URLs."""
+    metrics = {}
+    for http in http_services(layout):
+        env = {**shared_env, **databases[http.service].app_env(), "HOST": "127.0.0.1", "PORT": str(http.port),
+               "PROMETHEUS_MULTIPROC_DIR": str(layout.run_dir / f"prometheus-{http.name}")}
+        supervisor.start(ProcessSpec(
+            http.name, [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, f"services.{http.service}:create_app()"],
+            env, after_start=lambda process, url=http.url, name=http.name: wait_until(
+                lambda: http_ok(f"{url}/readyz"), name, 60, process)), wait=False)
+        metrics[http.name] = f"{http.url}/metrics"
+    for worker in worker_processes(layout, consumers):
+        env = {**shared_env, **databases[worker.service].app_env(), "METRICS_PORT": str(worker.metrics_port)}
+        supervisor.start(ProcessSpec(
+            worker.name, [sys.executable, "-m", worker.module], env,
+            after_start=lambda process, port=worker.metrics_port, name=worker.name: wait_until(
+                lambda: port_open("127.0.0.1", port), name, 30, process)), wait=False)
+        metrics[worker.name] = f"http://127.0.0.1:{worker.metrics_port}/metrics"
+    for name in metrics:
+        supervisor.wait_ready(name)
+    return metrics

@@ -1,0 +1,221 @@
+"""The local stack's commands (`python -m scripts.stack COMMAND [--profile NAME]`):
+
+    run     the whole stack in the foreground; Ctrl-C stops everything
+    up      the same in the background
+    down    stops only what `up` started, by PID (safe to repeat)
+    status  every process with its pid and restart count
+    env     shell `export` lines (BASE_URL, KAFKA_BOOTSTRAP_SERVERS, STACK_STATE) for a running stack
+
+Profiles differ only in ports, database names and state folder (`.run/<profile>/`), so the test stack
+never disturbs a running dev stack."""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from scripts.stack.application import http_services, migrate_and_seed, start_application
+from scripts.stack.broker import start_broker
+from scripts.stack.ingress import start_ingress
+from scripts.stack.layout import ROOT, Layout, layout_for
+from scripts.stack.mariadb import database_server, provision
+from scripts.stack.prometheus import start_prometheus
+from scripts.stack.state import read_state, write_state
+from scripts.stack.supervisor import Supervisor
+from scripts.stack.waiting import log
+
+MAX_CONSUMERS = 3  # the partitions of new_orders
+
+
+class Stack:
+    """Brings the whole local stack up in dependency order and records where everything is."""
+
+    def __init__(self, layout: Layout, echo: bool):
+        self.layout = layout
+        self.state: dict = {"profile": layout.profile, "ready": False}
+        self.supervisor = Supervisor(layout.logs, echo, on_change=self.save)
+
+    def start(self, consumers: int) -> None:
+        self.layout.logs.mkdir(parents=True, exist_ok=True)
+        shared_env = {"APP_ENV": "local", "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+                      "JWT_SECRET": os.environ.get("JWT_SECRET") or secrets.token_urlsafe(32)}
+        server = database_server(self.layout, self.supervisor)
+        shared_env.update(server.env)
+        databases = provision(server, self.layout)
+        shared_env["KAFKA_BOOTSTRAP_SERVERS"] = start_broker(self.layout, self.supervisor)
+        migrate_and_seed(self.layout, shared_env, databases)
+        metrics = start_application(self.layout, self.supervisor, shared_env, databases, consumers)
+        base_url = start_ingress(self.supervisor, self.layout.run_dir / "nginx", self.layout.ingress_port,
+                                 self.layout.order_port, self.layout.delivery_port)
+        self.state.update(
+            base_url=base_url,
+            services={http.name: http.url for http in http_services(self.layout)},
+            env=shared_env,
+            admin={"DB_USER": server.admin_user, "DB_PASSWORD": server.admin_password},
+            databases={service: vars(database) for service, database in databases.items()},
+            service_env={service: database.app_env() for service, database in databases.items()},
+            metrics=metrics,
+        )
+        if os.environ.get("PROMETHEUS") == "1":
+            self.state["prometheus_url"] = start_prometheus(self.supervisor, metrics, self.layout.run_dir / "prometheus",
+                                                            self.layout.prometheus_port)
+        self.state.update(ready=True, supervisor_pid=os.getpid())
+
+    def save(self) -> None:
+        """Written once everything is up (`up` and the tests take its existence to mean ready), then on every restart."""
+        if self.state.get("ready"):
+            write_state(self.layout.state_file, {**self.state, "processes": self.supervisor.snapshot()})
+
+    def print_urls(self) -> None:
+        from services.order_ms.demo_accounts import DEMO_ACCOUNTS
+
+        base, env = self.state["base_url"], self.state["env"]
+        databases = ", ".join(db["database"] for db in self.state["databases"].values())
+        print(f"""
+Coffee Order is up ({self.layout.profile} profile):
+  ingress       {base}/order-ms   {base}/delivery-ms
+  web UI        {base}/order-ms/ui/
+  order-ms      {self.state['services']['order-ms']}   delivery-ms {self.state['services']['delivery-ms']}
+  Kafka         {env['KAFKA_BOOTSTRAP_SERVERS']}   MariaDB {env['DB_HOST']}:{env['DB_PORT']} ({databases})
+  logs          {self.layout.logs}/
+""", end="", flush=True)
+        if "prometheus_url" in self.state:
+            print(f"  Prometheus    {self.state['prometheus_url']}   (alerts: {self.state['prometheus_url']}/alerts)")
+        if os.environ.get("DEMO_ACCOUNTS", "true").lower() in {"1", "true", "yes", "on"}:
+            print("  demo accounts " + ", ".join(f"{role} {user} / {password}" for user, password, role in DEMO_ACCOUNTS))
+        print(flush=True)
+
+
+def command_run(layout: Layout, consumers: int, echo: bool) -> int:
+    layout.run_dir.mkdir(parents=True, exist_ok=True)
+    layout.state_file.unlink(missing_ok=True)
+    stack = Stack(layout, echo)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_args: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_args: stopping.set())
+    try:
+        stack.start(consumers)
+        stack.print_urls()
+        stack.save()
+        if echo:
+            print("Press Ctrl-C to stop everything.", flush=True)
+        while not stopping.wait(0.2):
+            stack.supervisor.watch()
+        return 0
+    finally:
+        log("stopping")
+        stack.supervisor.stop_all()
+        layout.state_file.unlink(missing_ok=True)
+        log("stopped")
+
+
+def running_pid(layout: Layout) -> int | None:
+    """The pid of this profile's background stack, if it is still running."""
+    try:
+        pid = int(layout.pid_file.read_text().strip())
+        os.kill(pid, 0)
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+    except (OSError, ValueError):
+        return None
+    return pid if "scripts.stack" in cmdline else None
+
+
+def command_up(layout: Layout, consumers: int) -> int:
+    if running_pid(layout):
+        log(f"the {layout.profile} stack is already running (pid {running_pid(layout)}); `make down` stops it")
+        return 0
+    layout.run_dir.mkdir(parents=True, exist_ok=True)
+    layout.state_file.unlink(missing_ok=True)
+    stack_log = layout.run_dir / "stack.log"
+    with open(stack_log, "ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scripts.stack", "run", "--profile", layout.profile, "--consumers", str(consumers),
+             "--quiet"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    layout.pid_file.write_text(str(process.pid))
+    deadline = time.monotonic() + 600
+    while not layout.state_file.exists():
+        if process.poll() is not None:
+            print(stack_log.read_text()[-4000:])
+            raise SystemExit(f"the stack failed to start (exit {process.returncode}); log: {stack_log}")
+        if time.monotonic() > deadline:
+            command_down(layout)
+            raise SystemExit("the stack did not start within 600 s")
+        time.sleep(0.2)
+    text = stack_log.read_text()
+    print(text[text.rfind("Coffee Order is up"):] if "Coffee Order is up" in text else "", end="")
+    log(f"running in the background (pid {process.pid}); `make down` stops it")
+    return 0
+
+
+def command_down(layout: Layout) -> int:
+    pid = running_pid(layout)
+    if pid is None:
+        log(f"no {layout.profile} stack is running")
+        layout.pid_file.unlink(missing_ok=True)
+        return 0
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        log("the stack did not stop in time; killing its process group")
+        os.killpg(pid, signal.SIGKILL)
+    layout.pid_file.unlink(missing_ok=True)
+    log(f"the {layout.profile} stack is stopped")
+    return 0
+
+
+def command_status(layout: Layout) -> int:
+    if running_pid(layout) is None or not layout.state_file.exists():
+        log(f"the {layout.profile} stack is not running")
+        return 1
+    state = read_state(layout.state_file)
+    print(f"{layout.profile} stack at {state['base_url']} (supervisor pid {state['supervisor_pid']})")
+    print(f"  {'process':<16} {'pid':>8} {'state':<8} {'restarts':>8}  up since")
+    for name, process in state["processes"].items():
+        since = time.strftime("%H:%M:%S", time.localtime(process["started_at"]))
+        print(f"  {name:<16} {process['pid']:>8} {'running' if process['running'] else 'waiting':<8} "
+              f"{process['restarts']:>8}  {since}")
+    return 0
+
+
+def command_env(layout: Layout) -> int:
+    if not layout.state_file.exists():
+        raise SystemExit(f"the {layout.profile} stack is not running: python -m scripts.stack up --profile {layout.profile}")
+    state = read_state(layout.state_file)
+    exports = {"BASE_URL": state["base_url"], "KAFKA_BOOTSTRAP_SERVERS": state["env"]["KAFKA_BOOTSTRAP_SERVERS"],
+               "STACK_STATE": str(layout.state_file)}
+    for name, value in exports.items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.stack", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "up", "down", "status", "env"])
+    parser.add_argument("--profile", default="dev", help="dev, test, or any name with STACK_PORT_OFFSET set")
+    parser.add_argument("--consumers", type=int, default=int(os.environ.get("CONSUMERS", "1")),
+                        help=f"consumer processes sharing new_orders (at most its partition count, {MAX_CONSUMERS})")
+    parser.add_argument("--quiet", action="store_true", help="logs only to files (used by `up`)")
+    args = parser.parse_args(argv)
+    layout = layout_for(args.profile)
+    consumers = max(1, min(args.consumers, MAX_CONSUMERS))
+    commands = {
+        "run": lambda: command_run(layout, consumers, echo=not args.quiet),
+        "up": lambda: command_up(layout, consumers),
+        "down": lambda: command_down(layout),
+        "status": lambda: command_status(layout),
+        "env": lambda: command_env(layout),
+    }
+    return commands[args.command]()

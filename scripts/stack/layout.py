@@ -1,0 +1,77 @@
+"""Every port, path and database name of one stack profile; profiles let several stacks run side by side."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROFILES = {
+    # name: port offset; any other name needs STACK_PORT_OFFSET.
+    "dev": 0,
+    "test": 10000,
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    profile: str
+    offset: int
+    # Prefix of the profile's databases and database users, e.g. coffee -> coffee_order, coffee_order_app.
+    db_prefix: str
+
+    @property
+    def run_dir(self) -> Path:
+        return ROOT / ".run" / self.profile
+
+    @property
+    def logs(self) -> Path:
+        return self.run_dir / "logs"
+
+    def port(self, base: int) -> int:
+        return base + self.offset
+
+    @property
+    def ingress_port(self) -> int:
+        return self.port(8080)
+
+    @property
+    def order_port(self) -> int:
+        return self.port(5000)
+
+    @property
+    def delivery_port(self) -> int:
+        return self.port(6000)
+
+    @property
+    def kafka_port(self) -> int:
+        return self.port(9092)
+
+    @property
+    def private_db_port(self) -> int:
+        return self.port(3307)
+
+    @property
+    def private_db_dir(self) -> Path:
+        return ROOT / ".run" / "mariadb" / self.profile
+
+    @property
+    def prometheus_port(self) -> int:
+        return self.port(9090)
+
+    @property
+    def state_file(self) -> Path:
+        return self.run_dir / "state.json"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / "stack.pid"
+
+
+def layout_for(profile: str) -> Layout:
+    if profile not in PROFILES and "STACK_PORT_OFFSET" not in os.environ:
+        raise SystemExit(f"profile {profile!r} is not dev or test: set STACK_PORT_OFFSET for its ports")
+    offset = int(os.environ.get("STACK_PORT_OFFSET", PROFILES.get(profile, 0)))
+    default_prefix = "coffee" if profile == "dev" else f"coffee_{profile.replace('-', '_')}"
+    return Layout(profile, offset, os.environ.get("STACK_DB_PREFIX", default_prefix))

@@ -1,0 +1,151 @@
+"""Starts the stack's processes with their logs in files, restarts one that exits unexpectedly (with
+backoff, as Kubernetes restarts a container), and stops them all in reverse order."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from scripts.stack.layout import ROOT
+from scripts.stack.waiting import log
+
+# The first restart comes quickly; a process that keeps failing is retried less and less often.
+FIRST_RESTART_DELAY = 0.5
+MAX_RESTART_DELAY = 30.0
+# A process that ran this long before it exited was healthy: its next restart is quick again.
+STABLE_SECONDS = 10.0
+
+
+@dataclass
+class ProcessSpec:
+    """How to run one process; `after_start` runs after every start (e.g. waiting until it answers)."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    after_start: Callable[[subprocess.Popen], None] | None = None
+
+
+@dataclass
+class Child:
+    spec: ProcessSpec
+    process: subprocess.Popen
+    started_at: float
+    started_wall: float = field(default_factory=time.time)
+    restarts: int = 0
+    failures_in_a_row: int = 0
+    restart_at: float | None = None
+    last_exit_code: int | None = None
+
+
+class Supervisor:
+    def __init__(self, logs: Path, echo: bool, on_change: Callable[[], None] = lambda: None):
+        self.logs = logs
+        self.echo = echo
+        self.on_change = on_change
+        self.children: dict[str, Child] = {}
+        self.stopping = False
+
+    def start(self, spec: ProcessSpec, wait: bool = True) -> subprocess.Popen:
+        """First start of a process; it is supervised from now on. With wait=False, call `wait_ready` later
+        (so that several processes can boot at once)."""
+        process = self._spawn(spec)
+        self.children[spec.name] = Child(spec, process, time.monotonic())
+        if wait:
+            self.wait_ready(spec.name)
+        return process
+
+    def wait_ready(self, name: str) -> None:
+        child = self.children[name]
+        if child.spec.after_start:
+            child.spec.after_start(child.process)
+
+    def pid(self, name: str) -> int:
+        return self.children[name].process.pid
+
+    def watch(self) -> None:
+        """One supervision round: notice exits, and restart what is due."""
+        if self.stopping:
+            return
+        now = time.monotonic()
+        changed = False
+        for name, child in self.children.items():
+            if child.restart_at is None and child.process.poll() is not None:
+                ran = now - child.started_at
+                child.failures_in_a_row = 0 if ran >= STABLE_SECONDS else child.failures_in_a_row + 1
+                delay = min(MAX_RESTART_DELAY, FIRST_RESTART_DELAY * 2 ** max(0, child.failures_in_a_row - 1))
+                child.restart_at = now + delay
+                child.last_exit_code = child.process.returncode
+                log(f"{name} exited with code {child.process.returncode} after {ran:.1f}s; restarting in {delay:.1f}s"
+                    f" (log: {self.logs / (name + '.log')})")
+                changed = True
+            elif child.restart_at is not None and now >= child.restart_at:
+                child.process = self._spawn(child.spec)
+                child.started_at = time.monotonic()
+                child.started_wall = time.time()
+                child.restart_at = None
+                child.restarts += 1
+                log(f"{name} restarted (pid {child.process.pid}, restart {child.restarts})")
+                if child.spec.after_start:
+                    try:
+                        child.spec.after_start(child.process)
+                    except SystemExit as exc:
+                        log(f"{name} did not come back: {exc}")
+                changed = True
+        if changed:
+            self.on_change()
+
+    def snapshot(self) -> dict[str, dict]:
+        """What `make status` shows: every process with its pid, restarts and whether it runs."""
+        return {
+            name: {
+                "pid": child.process.pid,
+                "running": child.restart_at is None and child.process.poll() is None,
+                "restarts": child.restarts,
+                "started_at": round(child.started_wall, 3),
+                "last_exit_code": child.last_exit_code,
+                "log": str(self.logs / f"{name}.log"),
+            }
+            for name, child in self.children.items()
+        }
+
+    def stop_all(self) -> None:
+        # Reverse start order: the ingress and the services go first, the broker and database last.
+        self.stopping = True
+        children = list(reversed(list(self.children.items())))
+        for _name, child in children:
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGCONT)  # a test may have frozen it
+                child.process.terminate()
+        deadline = time.monotonic() + 30
+        for name, child in children:
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log(f"{name} did not stop in time; killing it")
+                child.process.kill()
+                child.process.wait()
+
+    def _spawn(self, spec: ProcessSpec) -> subprocess.Popen:
+        log_file = open(self.logs / f"{spec.name}.log", "ab")
+        process = subprocess.Popen(
+            spec.argv, cwd=ROOT, env={**os.environ, **spec.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        threading.Thread(target=self._pump, args=(spec.name, process, log_file), daemon=True).start()
+        return process
+
+    def _pump(self, name: str, process: subprocess.Popen, log_file) -> None:
+        for line in iter(process.stdout.readline, b""):
+            log_file.write(line)
+            log_file.flush()
+            if self.echo:
+                sys.stdout.write(f"{name:>16} | {line.decode('utf-8', 'replace')}")
+                sys.stdout.flush()
+        log_file.close()

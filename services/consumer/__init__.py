@@ -1,1 +1,0 @@
-"""The `new_orders` consumer: turns every order into exactly one delivery (`python -m services.consumer`)."""

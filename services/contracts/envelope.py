@@ -1,0 +1,85 @@
+"""What every event shares: its headers, the one way it becomes bytes on the wire, and safe decoding."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from services.platform.fields import Field, check_fields
+from services.platform.records import Record
+
+HEADER_EVENT_ID = "event_id"
+HEADER_EVENT_TYPE = "event_type"
+HEADER_SCHEMA_VERSION = "schema_version"
+# Added by a consumer when it dead-letters a record: why the record could not be used.
+HEADER_ERROR = "error"
+
+
+class InvalidEvent(ValueError):
+    """A record that does not follow its contract; consumers dead-letter it with this message."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One event: its topic, key, JSON value and headers (event id, type and schema version)."""
+
+    topic: str
+    key: str
+    value: dict
+    event_type: str
+    schema_version: int
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {HEADER_EVENT_ID: self.event_id, HEADER_EVENT_TYPE: self.event_type,
+                HEADER_SCHEMA_VERSION: str(self.schema_version)}
+
+    def record(self) -> Record:
+        """The one serialisation: compact JSON, ASCII only, fields in contract order."""
+        return Record(
+            topic=self.topic,
+            key=self.key.encode(),
+            value=json.dumps(self.value, separators=(",", ":")).encode(),
+            headers=[(name, value.encode()) for name, value in self.headers.items()],
+        )
+
+
+def header_text(headers: list[tuple[str, bytes | None]] | None, name: str) -> str | None:
+    """One header's value as text (the last one wins), None when absent or null."""
+    found = None
+    for header_name, value in headers or []:
+        if header_name == name:
+            found = value
+    return None if found is None else found.decode("utf-8", "replace")
+
+
+def check_envelope(headers: list[tuple[str, bytes | None]] | None, event_type: str, schema_version: int) -> None:
+    """Headers may be absent, but when present they must name this contract's type and version."""
+    sent_type = header_text(headers, HEADER_EVENT_TYPE)
+    if sent_type is not None and sent_type != event_type:
+        raise InvalidEvent(f"event_type is {sent_type[:60]!r}, expected {event_type!r}")
+    sent_version = header_text(headers, HEADER_SCHEMA_VERSION)
+    if sent_version is not None and sent_version != str(schema_version):
+        raise InvalidEvent(f"schema_version {sent_version[:20]!r} is not supported, expected {schema_version}")
+
+
+def decode_object(raw: bytes | None, fields: dict[str, Field]) -> dict:
+    """The JSON object in a record's value, checked against `fields`; InvalidEvent says why it cannot be used.
+
+    Whatever the bytes are: invalid UTF-8, deep nesting and huge numbers are refused, never raised as
+    something else."""
+    if raw is None:
+        raise InvalidEvent("record has no value")
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise InvalidEvent("value is nested too deeply to be an event") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidEvent(f"value is not JSON: {str(exc)[:200]}") from None
+    if not isinstance(value, dict):
+        raise InvalidEvent("value is not a JSON object")
+    errors = check_fields(value, fields, closed=False)
+    if errors:
+        raise InvalidEvent("; ".join(f"{e['field']} {e['message']}" for e in errors))
+    return {name: value[name] for name in fields}

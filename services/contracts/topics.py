@@ -1,0 +1,9 @@
+"""Every published topic and its default partition count (the local stack and the chart create them)."""
+from services.contracts import delivery_status_changed, order_created
+
+# new_orders and delivery_status are keyed by order_id: partitions bound the consumers of a group.
+TOPIC_PARTITIONS = {
+    order_created.TOPIC: 3,
+    order_created.DEAD_LETTER_TOPIC: 1,
+    delivery_status_changed.TOPIC: 3,
+}

@@ -1,0 +1,135 @@
+"""The consumer loop: poll `new_orders`, write each batch in one transaction, dead-letter the unusable, then commit."""
+from __future__ import annotations
+
+import logging
+
+import mariadb
+from kafka import ConsumerRebalanceListener
+from kafka.errors import CommitFailedError, KafkaError
+
+from services.contracts import order_created
+from services.delivery_ms import store
+from services.delivery_ms.consumer import metrics
+from services.delivery_ms.consumer.batch import SortedBatch, sort_batch
+from services.delivery_ms.settings import DeliverySettings
+from services.platform.db import ConnectionPool
+from services.platform.kafka import create_consumer
+from services.platform.worker import PublishFailed, Worker
+
+log = logging.getLogger(__name__)
+
+
+class _AssignmentLog(ConsumerRebalanceListener):
+    def on_partitions_revoked(self, revoked):
+        log.info("partitions revoked", extra={"partitions": sorted(tp.partition for tp in revoked)})
+
+    def on_partitions_assigned(self, assigned):
+        log.info("partitions assigned", extra={"partitions": sorted(tp.partition for tp in assigned)})
+
+
+class DeliveryConsumer(Worker):
+    """Turns `new_orders` into deliveries, at least once with an idempotent write, until SIGTERM."""
+
+    # Query errors are retried too: in Kubernetes the consumer may start before the migrations have
+    # created its table.
+    TRANSIENT_ERRORS = (*Worker.TRANSIENT_ERRORS, mariadb.Error)
+    # poll() returns as soon as records arrive; the timeout only bounds how long a SIGTERM waits
+    # to be noticed on an idle topic.
+    POLL_TIMEOUT_MS = 500
+
+    def __init__(self, settings: DeliverySettings, client_id: str = "delivery-consumer"):
+        super().__init__(settings, client_id)
+        self._group = settings.consumer_group
+        self._pool = ConnectionPool(settings, size=1)
+        self._consumer = None
+        self._batch: dict = {}
+        self._lag_partitions: set = set()
+
+    def step(self) -> bool:
+        consumer = self._kafka_consumer()
+        self._batch = {}
+        try:
+            self._batch = consumer.poll(timeout_ms=self.POLL_TIMEOUT_MS)
+            if self._batch:
+                self._handle(consumer, self._batch)
+        finally:
+            self._update_lag()
+        # Only a handled batch proves an outage is over; an empty poll does not.
+        return bool(self._batch)
+
+    def on_transient_error(self, exc: BaseException) -> None:
+        # Nothing of this batch is committed: rewind so the next poll returns the same records
+        # (polling again, rather than retrying in place, keeps this member in its group).
+        self._rewind(self._batch)
+
+    def _handle(self, consumer, batch: dict) -> None:
+        """Write, dead-letter, then commit: the offsets move only once the database has the deliveries."""
+        sorted_batch = sort_batch(batch)
+        created, duplicates = store.insert_deliveries(self._pool, sorted_batch.orders)
+        metrics.MESSAGES.labels("created").inc(created)
+        metrics.MESSAGES.labels("duplicate").inc(duplicates)
+        self._dead_letter(sorted_batch)
+        try:
+            consumer.commit(sorted_batch.offsets)
+        except CommitFailedError as exc:
+            # The group rebalanced while we worked: the new owner of these partitions gets the same
+            # records again, and the unique order_id turns them into no-ops.
+            log.warning("offsets not committed, the group rebalanced; the records will be redelivered: %s", exc)
+            return
+        log.debug("batch done", extra={"created": created, "duplicates": duplicates,
+                                       "dead_lettered": len(sorted_batch.dead_letters)})
+
+    def _dead_letter(self, sorted_batch: SortedBatch) -> None:
+        if not sorted_batch.dead_letters:
+            return
+        try:
+            self.send_acknowledged([letter.dead_letter_record() for letter in sorted_batch.dead_letters])
+        except PublishFailed as failed:
+            raise KafkaError(f"dead-lettering failed: {failed.cause}") from failed
+        for letter in sorted_batch.dead_letters:
+            record = letter.record
+            log.warning("dead-lettered an unusable message", extra={
+                "key": (record.key or b"").decode("utf-8", "replace"), "partition": record.partition,
+                "offset": record.offset, "error": letter.error})
+        metrics.MESSAGES.labels("dead_lettered").inc(len(sorted_batch.dead_letters))
+
+    def _rewind(self, batch: dict) -> None:
+        if not batch or self._consumer is None:
+            return
+        assigned = self._consumer.assignment()
+        for partition, records in batch.items():
+            if records and partition in assigned:
+                self._consumer.seek(partition, records[0].offset)
+
+    def _update_lag(self) -> None:
+        if self._consumer is None:
+            return
+        # The high watermark comes with every fetch response. end_offsets() is not used on purpose:
+        # the local tansu broker answers ListOffsets "latest" wrongly for multi-record batches.
+        assigned = self._consumer.assignment()
+        for partition in assigned:
+            try:
+                position = self._consumer.position(partition, timeout_ms=0)
+            except KafkaError:
+                continue  # just assigned, no position yet: the next poll has one
+            highwater = self._consumer.highwater(partition)
+            if highwater is not None and position is not None:
+                metrics.LAG.labels(partition.topic, str(partition.partition)).set(max(0, highwater - position))
+                self._lag_partitions.add(partition)
+        for partition in self._lag_partitions - assigned:
+            metrics.LAG.remove(partition.topic, str(partition.partition))
+        self._lag_partitions &= assigned
+
+    def _kafka_consumer(self):
+        if self._consumer is None:
+            consumer = create_consumer(self.settings, self.client_id, self._group)
+            consumer.subscribe([order_created.TOPIC], listener=_AssignmentLog())
+            self._consumer = consumer
+            log.info("consumer started", extra={"group": self._group})
+        return self._consumer
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            # Offsets were committed batch by batch; nothing more to commit on the way out.
+            self._consumer.close(autocommit=False)
+        self._pool.close()

@@ -1,0 +1,124 @@
+"""Bearer tokens and authorization: signed JWTs with an expiry and a role, and one decorator per access rule.
+
+Services say in their own words how to get a token (`LOGIN_HINT` in the app config) and what to do when
+a rule refuses (the `hint` callables they pass to the decorators)."""
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import jwt
+from flask import current_app, g, request
+
+from services.platform import problems
+
+ROLE_CUSTOMER = "customer"
+ROLE_STAFF = "staff"
+ROLES = (ROLE_CUSTOMER, ROLE_STAFF)
+TOKEN_ISSUER = "coffee-order"
+ALGORITHM = "HS256"
+LOGIN_HINT = "LOGIN_HINT"
+
+# A hint for a refused caller: hint(caller's user_id, the user_id in the path) -> text.
+ForbiddenHint = Callable[[str, str], str]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's subject and role."""
+
+    user_id: str
+    role: str
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == ROLE_STAFF
+
+
+def issue_token(secret: str, ttl_seconds: int, user_id: str, role: str) -> str:
+    now = int(time.time())
+    claims = {"sub": user_id, "role": role, "iss": TOKEN_ISSUER, "iat": now, "exp": now + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_token(secret: str, token: str, login_hint: str) -> Principal:
+    """The principal of a valid token; raises a 401 Problem naming what is wrong otherwise."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], issuer=TOKEN_ISSUER,
+            options={"require": ["sub", "role", "exp", "iat"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise _unauthorized("The access token has expired.", login_hint) from None
+    except jwt.PyJWTError:
+        raise _unauthorized("The access token is malformed or not signed by this service.", login_hint) from None
+    if claims["role"] not in ROLES or not isinstance(claims["sub"], str):
+        raise _unauthorized("The access token does not name a known role.", login_hint)
+    return Principal(user_id=claims["sub"], role=claims["role"])
+
+
+def _unauthorized(detail: str, login_hint: str) -> problems.Problem:
+    return problems.unauthorized(detail, login_hint, realm=TOKEN_ISSUER)
+
+
+def authenticate() -> Principal:
+    """The caller of the current request, from its `Authorization: Bearer` header (401 otherwise)."""
+    login_hint = current_app.config[LOGIN_HINT]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise _unauthorized("This endpoint needs an access token and none was sent.", login_hint)
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("The Authorization header must be 'Bearer <token>'.", login_hint)
+    return decode_token(current_app.config["SETTINGS"].jwt_secret, token.strip(), login_hint)
+
+
+def current_principal() -> Principal:
+    """The caller, once one of the decorators below has let the request through."""
+    return g.principal
+
+
+def _guard(check: Callable[[Principal, dict], None]):
+    def decorator(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            principal = authenticate()
+            check(principal, kwargs)
+            g.principal = principal
+            return view(*args, **kwargs)
+        return guarded
+    return decorator
+
+
+def signed_in(view):
+    """Any valid token."""
+    return _guard(lambda principal, _kwargs: None)(view)
+
+
+def self_or_staff(hint: ForbiddenHint, path_arg: str = "user_id"):
+    """Customers act only on their own `path_arg`; staff may act on anyone's."""
+    def check(principal: Principal, kwargs: dict) -> None:
+        if principal.user_id != kwargs[path_arg] and not principal.is_staff:
+            raise _refused(principal, kwargs[path_arg], hint)
+    return _guard(check)
+
+
+def self_only(hint: ForbiddenHint, path_arg: str = "user_id"):
+    """Only the user named by `path_arg`, whatever the role (e.g. acting in one's own name only)."""
+    def check(principal: Principal, kwargs: dict) -> None:
+        if principal.user_id != kwargs[path_arg]:
+            raise _refused(principal, kwargs[path_arg], hint)
+    return _guard(check)
+
+
+def staff_only(hint: str):
+    def check(principal: Principal, _kwargs: dict) -> None:
+        if not principal.is_staff:
+            raise problems.forbidden("Only staff may do this.", hint)
+    return _guard(check)
+
+
+def _refused(principal: Principal, user_id: str, hint: ForbiddenHint) -> problems.Problem:
+    return problems.forbidden(f"Your token is for {principal.user_id!r}, not {user_id!r}.", hint(principal.user_id, user_id))

@@ -1,0 +1,47 @@
+"""gunicorn settings for every HTTP service, from the environment (`gunicorn -c services/platform/gunicorn_conf.py APP`)."""
+import os
+from pathlib import Path
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# The chart's terminationGracePeriodSeconds must stay above this.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+accesslog = None  # request logs come from the app, as JSON with the request id
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Ingresses send X-Forwarded-*; trust them only from the addresses given.
+# gunicorn's own messages (start, worker exits, timeouts) as JSON lines too, like the app's logs.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "services.platform.logs.JsonFormatter", "service": "gunicorn"}},
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
+    "root": {"handlers": ["json"], "level": loglevel.upper()},
+    "loggers": {"gunicorn.error": {"handlers": ["json"], "level": loglevel.upper(), "propagate": False}},
+}
+# gunicorn 27's control socket lives under $HOME, which the image's user does not have; nothing uses it.
+control_socket_disable = True
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# prometheus_client's multiprocess mode reads this directory when it is first imported, so it is set
+# here, before any worker imports the app; nothing in this file imports prometheus_client early.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", f"/tmp/prometheus-multiproc-{os.getpid()}")
+
+
+def on_starting(server):
+    # A clean directory per start: files left by an earlier run would be summed into the metrics. Only
+    # prometheus_client's own *.db files go, in case the variable points at a shared folder.
+    path = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def child_exit(server, worker):
+    # Drops the dead worker's live gauges; its counters stay, so totals never go down.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

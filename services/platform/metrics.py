@@ -1,0 +1,106 @@
+"""Prometheus metrics: HTTP request metrics per route template, `/metrics`, and gunicorn multiprocess mode."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Callable, Iterable
+
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess,
+    start_http_server,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+from services.platform.db import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total", "HTTP requests handled, by route template and status.",
+    ["service", "method", "route", "status"],
+)
+HTTP_REQUEST_DURATION = Histogram(
+    "http_request_duration_seconds", "Time spent handling an HTTP request, by route template.",
+    ["service", "method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+# Any token is a valid HTTP method: unknown ones share one label value so a client cannot create series at will.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+SCRAPE_COLLECTORS = "metrics_scrape_collectors"
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def render_latest() -> Response:
+    """This process's metrics (every gunicorn worker's, in multiprocess mode) plus the app's scrape-time ones."""
+    if multiprocess_dir():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    body = generate_latest(registry)
+    collectors = current_app.extensions.get(SCRAPE_COLLECTORS)
+    if collectors:
+        # auto_describe=False: registering must not run the collectors' queries a second time.
+        scrape_registry = CollectorRegistry(auto_describe=False)
+        for collector in collectors:
+            scrape_registry.register(collector)
+        body += generate_latest(scrape_registry)
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+class ScrapeGauge:
+    """A gauge read fresh at every scrape, e.g. counted in the database, so it is right in whichever
+    gunicorn worker answers; when the database is down the family is left out and the rest still served."""
+
+    def __init__(self, name: str, documentation: str, label: str, read: Callable[[], dict[str, float]]):
+        self._name = name
+        self._documentation = documentation
+        self._label = label
+        self._read = read
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        try:
+            values = self._read()
+        except DatabaseUnavailable as exc:
+            log.warning("metric %s left out of this scrape: %s", self._name, exc)
+            return
+        family = GaugeMetricFamily(self._name, self._documentation, labels=[self._label])
+        for label_value, value in sorted(values.items()):
+            family.add_metric([label_value], value)
+        yield family
+
+
+def add_scrape_collector(app: Flask, collector) -> None:
+    """Serve `collector` (e.g. a ScrapeGauge) on this app's `/metrics`, asked at every scrape."""
+    app.extensions.setdefault(SCRAPE_COLLECTORS, []).append(collector)
+
+
+def instrument_app(app: Flask, service: str, prefix: str) -> None:
+    """Count and time every request by its route template; serve `/metrics` (and under `prefix`)."""
+
+    @app.before_request
+    def _start_timer():
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response):
+        started = g.pop("request_started", None)
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        HTTP_REQUESTS.labels(service, method, route, str(response.status_code)).inc()
+        if started is not None:
+            HTTP_REQUEST_DURATION.labels(service, method, route).observe(time.perf_counter() - started)
+        return response
+
+    app.add_url_rule("/metrics", "metrics", render_latest, methods=["GET"])
+    app.add_url_rule(f"{prefix}/metrics", "prefixed_metrics", render_latest, methods=["GET"])
+
+
+def serve_metrics(port: int) -> None:
+    """For the consumer and the relays: `/metrics` on their own port, from a background thread."""
+    start_http_server(port, addr="0.0.0.0")

@@ -1,0 +1,185 @@
+"""The transactional outbox: a service adds events to its outbox table in its own transaction, and an
+`OutboxRelay` publishes them to the outbox's topic.
+
+The relay marks a row sent only after the broker acknowledged it (acks=all), so a crash between the two
+publishes the row again: consumers are idempotent by design. It never holds a row lock or an open
+transaction while it waits on the broker, so writers of the outbox never wait for Kafka. Replicas elect one
+publisher with a named database lock, which MariaDB releases when the publisher's session ends."""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import time
+from datetime import datetime
+
+import mariadb
+from prometheus_client import Counter, Gauge
+
+from services.platform.db import CONNECTION_ERRORS, DatabaseUnavailable, connect
+from services.platform.records import Event, Record
+from services.platform.settings import Settings
+from services.platform.worker import PublishFailed, Worker
+
+log = logging.getLogger(__name__)
+
+EVENTS_PUBLISHED = Counter("outbox_events_published_total", "Outbox rows published and acknowledged by the broker.", ["topic"])
+EVENTS_FAILED = Counter("outbox_publish_failures_total", "Publish attempts that failed and will be retried.", ["topic"])
+# Read from the database by the relay; in multiprocess mode the latest reading of a live process is the truth.
+PENDING = Gauge("outbox_pending_events", "Outbox rows not yet published.", ["table"],
+                multiprocess_mode="livemostrecent")
+OLDEST_AGE = Gauge("outbox_oldest_pending_age_seconds", "Age of the oldest unpublished outbox row, 0 when none.",
+                   ["table"], multiprocess_mode="livemostrecent")
+LEADER = Gauge("outbox_relay_leader", "1 while this relay replica is the one publishing its outbox, else 0.",
+               ["table"], multiprocess_mode="livemostrecent")
+
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+class Outbox:
+    """One outbox table and the topic its rows are published to; owned by one service."""
+
+    def __init__(self, table: str, topic: str):
+        if not _IDENTIFIER.fullmatch(table):
+            raise ValueError(f"not a table name: {table!r}")
+        self.table = table
+        self.topic = topic
+
+    def add(self, cursor, event: Event) -> None:
+        """Write `event` in the caller's transaction; it is published after the caller commits."""
+        record = event.record()
+        if record.topic != self.topic:
+            raise ValueError(f"{self.table} publishes to {self.topic!r}, not {record.topic!r}")
+        cursor.execute(
+            f"INSERT INTO {self.table} (event_id, topic, message_key, payload, headers) VALUES (?, ?, ?, ?, ?)",
+            (event.event_id, record.topic, record.key.decode(), record.value.decode(),
+             json.dumps({name: value.decode() for name, value in record.headers})),
+        )
+
+
+class OutboxRelay(Worker):
+    """Publishes one outbox in insertion order, forever, surviving broker and database outages."""
+
+    GAUGE_REFRESH_SECONDS = 1.0
+    # How often a standby replica asks whether the publisher is gone.
+    STANDBY_RETRY_SECONDS = 1.0
+
+    def __init__(self, settings: Settings, outbox: Outbox, client_id: str):
+        super().__init__(settings, client_id)
+        self.outbox = outbox
+        self._lock_name = f"outbox-relay:{settings.db_name}.{outbox.table}"[:64]
+        self._conn: mariadb.Connection | None = None
+        self._leader = False
+        self._gauges_refreshed = 0.0
+        # Series that exist from the start: rate() and increase() then see the first event and failure.
+        EVENTS_PUBLISHED.labels(outbox.topic)
+        EVENTS_FAILED.labels(outbox.topic)
+        LEADER.labels(outbox.table).set(0)
+
+    def step(self) -> bool:
+        if not self._lead():
+            self.wait(self.STANDBY_RETRY_SECONDS)
+            return True
+        self._refresh_gauges()
+        if self.publish_batch() == 0:
+            # Nothing pending: look again shortly (an idle stack delivers well under a second).
+            self.wait(self.settings.relay_poll_interval)
+        return True
+
+    def publish_batch(self) -> int:
+        """Publish up to one batch of pending rows; returns how many were acknowledged and marked sent."""
+        rows = self._query(
+            f"SELECT id, message_key, payload, headers FROM {self.outbox.table}"
+            f" WHERE sent_at IS NULL ORDER BY id LIMIT ?", (self.settings.relay_batch_size,))
+        if not rows:
+            return 0
+        records = [self._record(row) for row in rows]
+        try:
+            self.send_acknowledged(records)
+        except PublishFailed as failed:
+            EVENTS_FAILED.labels(self.outbox.topic).inc()
+            self._mark_sent(rows[:failed.acknowledged])
+            raise
+        except Exception:
+            EVENTS_FAILED.labels(self.outbox.topic).inc()
+            raise
+        self._mark_sent(rows)
+        return len(rows)
+
+    def on_transient_error(self, exc: BaseException) -> None:
+        if isinstance(exc, DatabaseUnavailable):
+            self._disconnect()
+        else:
+            # The backlog gauges matter most while the broker is down: keep them current.
+            with contextlib.suppress(DatabaseUnavailable):
+                self._refresh_gauges()
+
+    def close(self) -> None:
+        self._disconnect()
+
+    # --- the publisher's session ---------------------------------------------------------------------
+    def _lead(self) -> bool:
+        """True while this replica holds the publisher lock (taken without waiting when it is free)."""
+        if self._conn is None:
+            self._conn = self._connect()
+            self._leader = False
+        if not self._leader:
+            self._leader = self._query("SELECT GET_LOCK(?, 0) AS acquired", (self._lock_name,))[0]["acquired"] == 1
+            LEADER.labels(self.outbox.table).set(1 if self._leader else 0)
+            if self._leader:
+                log.info("publishing %s", self.outbox.table, extra={"table": self.outbox.table})
+        return self._leader
+
+    def _connect(self) -> mariadb.Connection:
+        conn = connect(self.settings)
+        # Autocommit: every statement is its own short transaction, so no lock outlives a statement.
+        conn.autocommit = True
+        return conn
+
+    def _disconnect(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        self._conn = None
+        if self._leader:
+            log.info("no longer publishing %s", self.outbox.table, extra={"table": self.outbox.table})
+        self._leader = False
+        LEADER.labels(self.outbox.table).set(0)
+
+    def _query(self, sql: str, params: tuple = ()) -> list[dict]:
+        if self._conn is None:
+            self._conn = self._connect()
+        cursor = self._conn.cursor(dictionary=True)
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+        except CONNECTION_ERRORS as exc:
+            # The session (and with it the publisher lock) is gone; start over with a new one.
+            self._disconnect()
+            raise DatabaseUnavailable(str(exc)) from exc
+        finally:
+            with contextlib.suppress(Exception):
+                cursor.close()
+
+    def _mark_sent(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        self._query(f"UPDATE {self.outbox.table} SET sent_at = NOW(6) WHERE id IN ({', '.join('?' * len(rows))})",
+                    tuple(row["id"] for row in rows))
+        EVENTS_PUBLISHED.labels(self.outbox.topic).inc(len(rows))
+
+    def _record(self, row: dict) -> Record:
+        return Record(topic=self.outbox.topic, key=row["message_key"].encode(), value=row["payload"].encode(),
+                      headers=[(name, value.encode()) for name, value in json.loads(row["headers"]).items()])
+
+    def _refresh_gauges(self) -> None:
+        now = time.monotonic()
+        if now - self._gauges_refreshed < self.GAUGE_REFRESH_SECONDS:
+            return
+        self._gauges_refreshed = now
+        row = self._query(f"SELECT COUNT(*) AS pending, MIN(created_at) AS oldest, NOW(6) AS now"
+                          f" FROM {self.outbox.table} WHERE sent_at IS NULL")[0]
+        PENDING.labels(self.outbox.table).set(row["pending"])
+        oldest: datetime | None = row["oldest"]
+        OLDEST_AGE.labels(self.outbox.table).set((row["now"] - oldest).total_seconds() if oldest else 0)

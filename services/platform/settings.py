@@ -1,0 +1,131 @@
+"""Settings every process shares, read once from environment variables (documented in the README).
+
+A service extends `Settings` with its own fields and builds it with `platform_fields(...)` plus its own
+readers, so there is one settings object per process and one way to read a variable."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+
+class SettingsError(RuntimeError):
+    """The environment cannot run this process; the message says which variable to set."""
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_number(name: str, default, convert, what: str):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return convert(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be {what}, got {raw!r}") from exc
+
+
+def env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "an integer")
+
+
+def env_float(name: str, default: float) -> float:
+    return _env_number(name, default, float, "a number")
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).strip()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL")
+KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str
+    db_host: str
+    db_port: int
+    db_user: str
+    db_password: str
+    db_name: str
+    db_pool_size: int
+    db_connect_timeout: int
+    kafka_bootstrap_servers: str
+    kafka_security_protocol: str
+    kafka_sasl_mechanism: str
+    kafka_sasl_username: str
+    kafka_sasl_password: str
+    kafka_ssl_cafile: str
+    kafka_session_timeout_ms: int
+    kafka_heartbeat_interval_ms: int
+    kafka_request_timeout_ms: int
+    relay_poll_interval: float
+    relay_batch_size: int
+    jwt_secret: str
+    metrics_port: int
+    log_level: str
+
+    @property
+    def local_mode(self) -> bool:
+        return self.app_env == "local"
+
+
+def platform_fields(db_name: str) -> dict[str, Any]:
+    """The shared fields from the environment; `db_name` is the service's own database by default.
+
+    Refuses production without a token secret."""
+    app_env = env_str("APP_ENV", "local").strip().lower()
+    if app_env not in {"local", "production"}:
+        raise SettingsError(f"APP_ENV must be 'local' or 'production', got {app_env!r}")
+    jwt_secret = os.environ.get("JWT_SECRET", "")
+    if not jwt_secret:
+        if app_env != "local":
+            raise SettingsError(
+                "JWT_SECRET is not set: outside local mode the services refuse to start without "
+                "a token secret (in Kubernetes it comes from the chart's Secret)"
+            )
+        # Local mode without a secret: tokens only live as long as this process, which is fine
+        # for a throwaway stack; the local stack passes one secret to every process.
+        jwt_secret = secrets.token_urlsafe(32)
+    security_protocol = env_choice("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", KAFKA_SECURITY_PROTOCOLS)
+    sasl_username = env_str("KAFKA_SASL_USERNAME", "")
+    if security_protocol.startswith("SASL") and not sasl_username:
+        raise SettingsError(f"KAFKA_SECURITY_PROTOCOL={security_protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+    return dict(
+        app_env=app_env,
+        db_host=env_str("DB_HOST", "127.0.0.1"),
+        db_port=env_int("DB_PORT", 3306),
+        db_user=env_str("DB_USER", "root"),
+        db_password=env_str("DB_PASSWORD", ""),
+        db_name=env_str("DB_NAME", db_name),
+        db_pool_size=env_int("DB_POOL_SIZE", 4),
+        db_connect_timeout=env_int("DB_CONNECT_TIMEOUT", 3),
+        kafka_bootstrap_servers=env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        kafka_security_protocol=security_protocol,
+        kafka_sasl_mechanism=env_choice("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", KAFKA_SASL_MECHANISMS),
+        kafka_sasl_username=sasl_username,
+        kafka_sasl_password=env_str("KAFKA_SASL_PASSWORD", ""),
+        kafka_ssl_cafile=env_str("KAFKA_SSL_CAFILE", ""),
+        kafka_session_timeout_ms=env_int("KAFKA_SESSION_TIMEOUT_MS", 6000),
+        kafka_heartbeat_interval_ms=env_int("KAFKA_HEARTBEAT_INTERVAL_MS", 1000),
+        kafka_request_timeout_ms=env_int("KAFKA_REQUEST_TIMEOUT_MS", 5000),
+        relay_poll_interval=env_float("RELAY_POLL_INTERVAL_SECONDS", 0.05),
+        relay_batch_size=env_int("RELAY_BATCH_SIZE", 200),
+        jwt_secret=jwt_secret,
+        metrics_port=env_int("METRICS_PORT", 9100),
+        log_level=env_str("LOG_LEVEL", "INFO").upper(),
+    )

@@ -1,0 +1,136 @@
+"""The one runtime for every long-running loop (outbox relays, consumers): stop on SIGTERM, back off while a
+dependency is down, own a producer and publish with acknowledgement, and the process entry point."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from typing import Callable, Iterable
+
+from kafka.errors import KafkaError
+
+from services.platform.db import DatabaseUnavailable
+from services.platform.kafka import close_quietly, create_producer
+from services.platform.logs import configure_logging
+from services.platform.metrics import serve_metrics
+from services.platform.records import Record
+from services.platform.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class PublishFailed(KafkaError):
+    """The broker acknowledged only the first `acknowledged` records of a send; the rest must be retried."""
+
+    def __init__(self, acknowledged: int, cause: object):
+        super().__init__(f"{acknowledged} records acknowledged, then: {cause}")
+        self.acknowledged = acknowledged
+        self.cause = cause
+
+
+class Backoff:
+    """Waits that double from `first` up to `maximum` seconds while a dependency stays down."""
+
+    def __init__(self, first: float = 0.2, maximum: float = 5.0):
+        self.first = first
+        self.maximum = maximum
+        self._current = 0.0
+
+    def next(self) -> float:
+        self._current = min(self.maximum, max(self.first, self._current * 2))
+        return self._current
+
+    def reset(self) -> None:
+        self._current = 0.0
+
+
+class Worker:
+    """A loop of `step()` until SIGTERM. Transient failures (broker or database unreachable) are logged,
+    waited out with backoff and retried; the producer is replaced after a failure, so nothing stale stays
+    buffered to be sent out of order."""
+
+    TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (KafkaError, DatabaseUnavailable)
+
+    def __init__(self, settings: Settings, client_id: str):
+        self.settings = settings
+        self.client_id = client_id
+        self.backoff = Backoff()
+        self._stop = threading.Event()
+        self._producer = None
+
+    # --- to be provided by each worker ------------------------------------------------------------------
+    def step(self) -> bool:
+        """One unit of work; True when it proved its dependencies are back (so the backoff starts over)."""
+        raise NotImplementedError
+
+    def on_transient_error(self, exc: BaseException) -> None:
+        """Called after a failed step, before the backoff wait (e.g. to rewind or refresh a gauge)."""
+
+    def close(self) -> None:
+        """Release what the worker holds; the producer is closed by the runtime after this."""
+
+    # --- the runtime ---------------------------------------------------------------------------------------
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self, *_args) -> None:
+        self._stop.set()
+
+    def wait(self, seconds: float) -> None:
+        """Sleep that a SIGTERM cuts short."""
+        self._stop.wait(seconds)
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        log.info("%s started", self.client_id)
+        while not self.stopping:
+            try:
+                if self.step():
+                    self.backoff.reset()
+            except self.TRANSIENT_ERRORS as exc:
+                self.drop_producer()
+                self.on_transient_error(exc)
+                delay = self.backoff.next()
+                log.warning("%s cannot work yet, retrying in %.1fs: %s", self.client_id, delay, exc,
+                            extra={"error_type": type(exc).__name__})
+                self.wait(delay)
+        self.close()
+        if self._producer is not None:
+            self._producer.close(timeout=self.settings.kafka_request_timeout_ms / 1000)
+            self._producer = None
+        log.info("%s stopped", self.client_id)
+
+    # --- publishing ------------------------------------------------------------------------------------------
+    def producer(self):
+        if self._producer is None:
+            self._producer = create_producer(self.settings, self.client_id)
+        return self._producer
+
+    def drop_producer(self) -> None:
+        if self._producer is not None:
+            close_quietly(self._producer)
+            self._producer = None
+
+    def send_acknowledged(self, records: Iterable[Record]) -> int:
+        """Send `records` in order and wait until the broker acknowledged them (acks=all).
+
+        Returns how many were sent; raises PublishFailed naming the acknowledged prefix otherwise."""
+        producer = self.producer()
+        futures = [producer.send(r.topic, key=r.key, value=r.value, headers=r.headers) for r in records]
+        producer.flush(timeout=self.settings.kafka_request_timeout_ms / 1000 * 2)
+        for position, future in enumerate(futures):
+            # Order matters: everything after the first failure is retried, even if it got through.
+            if not future.is_done or future.failed():
+                raise PublishFailed(position, future.exception if future.is_done else "no acknowledgement in time")
+        return len(futures)
+
+
+def run_worker(service: str, settings: Settings, build: Callable[[Settings], Worker]) -> None:
+    """A worker process's main: JSON logs, `/metrics` on METRICS_PORT, the worker until SIGTERM, exit 0."""
+    configure_logging(service, settings.log_level)
+    serve_metrics(settings.metrics_port)
+    build(settings).run()
+    sys.exit(0)

@@ -1,0 +1,180 @@
+"""The consumer as a real process: redelivery, poison messages, SIGKILL, SIGTERM, two at once, database outage.
+
+Each test runs its own consumers with their own group and throwaway database and produces straight to
+`new_orders`, so the stack's consumer (reading the same topic) cannot make these assertions pass."""
+import json
+import signal
+
+import pytest
+
+from services.contracts import order_created
+from services.contracts.envelope import HEADER_ERROR
+from tests.support.polling import wait_for
+from tests.support.processes import IsolatedConsumers
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.topics import OrderProducer, TopicReader, committed_offsets, new_order
+
+# Joining a group, and rejoining after a member died without leaving, takes a few session timeouts.
+JOIN_TIMEOUT = 60
+
+
+@pytest.fixture
+def consumers(stack, tmp_path):
+    isolated = IsolatedConsumers(stack, tmp_path)
+    isolated.create_database()
+    yield isolated
+    isolated.stop_all()
+    isolated.drop_database()
+
+
+@pytest.fixture
+def producer(kafka_servers):
+    order_producer = OrderProducer(kafka_servers)
+    yield order_producer
+    order_producer.close()
+
+
+def wait_for_deliveries(consumers, order_ids, timeout=JOIN_TIMEOUT):
+    """{order_id: number of deliveries} once every order has one."""
+
+    def all_there():
+        counts = consumers.delivery_counts(order_ids)
+        return counts if len(counts) == len(order_ids) else None
+
+    return wait_for(all_there, f"{len(order_ids)} deliveries", timeout)
+
+
+def test_an_order_becomes_one_confirmed_delivery_with_the_same_order(consumers, producer):
+    consumer = consumers.start()
+    order = new_order()
+    producer.send_orders([order])
+    wait_for_deliveries(consumers, [order["order_id"]])
+    with consumers.connect() as conn:
+        cursor = conn.cursor(dictionary=True)
+        cursor.execute("SELECT * FROM delivery_status WHERE order_id = ?", (order["order_id"],))
+        row = cursor.fetchone()
+    assert row["status"] == "CONFIRMED" and row["user_id"] == order["user_id"]
+    assert json.loads(row["order_json"]) == order
+    assert len(row["delivery_id"]) == 36 and row["created_at"] == row["updated_at"]
+    assert wait_for(lambda: (consumer.metric("consumer_messages_total", result="created") or 0) >= 1, "created metric")
+
+
+def test_the_same_event_delivered_twice_makes_one_delivery(consumers, producer):
+    consumers.start()
+    message = order_created.build(new_order())
+    producer.send_message(message, partition=0)
+    producer.send_message(message, partition=0)
+    # Records of one partition are handled in order: once the later order is there, both copies were seen.
+    later = new_order()
+    producer.send_orders([later], partition=0)
+    counts = wait_for_deliveries(consumers, [message.key, later["order_id"]])
+    assert counts[message.key] == 1
+
+
+def test_a_poison_message_goes_to_the_dlq_and_the_consumer_keeps_going(consumers, producer, kafka_servers):
+    consumer = consumers.start()
+    key = f"poison-{consumers.group}".encode()
+    original_headers = [("event_id", b"e-poison"), ("event_type", b"OrderCreated")]
+    producer.send_raw(key, b"this is not json", original_headers, partition=1)
+    good = new_order()
+    producer.send_orders([good], partition=1)
+    wait_for_deliveries(consumers, [good["order_id"]])
+
+    dlq = TopicReader(kafka_servers, order_created.DEAD_LETTER_TOPIC)
+    try:
+        dead = dlq.wait_for(lambda r: r.key == key, "the poison message on the DLQ")[0]
+    finally:
+        dlq.close()
+    assert dead.value == b"this is not json"
+    assert dead.headers[:2] == original_headers
+    assert "not JSON" in dict(dead.headers)[HEADER_ERROR].decode()
+    # Our consumer (not only the stack's) dead-lettered it, logged why, and is still running. It
+    # dead-letters after its database commit, so the good delivery can be visible a moment before.
+    wait_for(lambda: consumer.logged("dead-lettered", key=key.decode()), "our consumer's dead-letter log entry")
+    assert consumer.alive
+
+
+def test_sigkill_in_the_middle_of_a_stream_then_restart_gives_one_delivery_per_order(consumers, producer):
+    first = consumers.start()
+    orders = [new_order() for _ in range(600)]
+    ids = [order["order_id"] for order in orders]
+    producer.send_orders(orders[:300])
+    wait_for(lambda: consumers.delivery_counts(ids[:300]), "the first deliveries", JOIN_TIMEOUT)
+    first.signal(signal.SIGKILL)
+    assert first.wait() == -signal.SIGKILL
+    producer.send_orders(orders[300:])
+    consumers.start()
+    counts = wait_for_deliveries(consumers, ids, timeout=120)
+    assert set(counts.values()) == {1}
+
+
+def test_two_consumers_share_the_partitions_without_loss_or_duplicates(consumers, producer):
+    one, two = consumers.start(), consumers.start()
+    wait_for(lambda: one.assigned_partitions() and two.assigned_partitions()
+             and one.assigned_partitions() | two.assigned_partitions() == {0, 1, 2}
+             and not one.assigned_partitions() & two.assigned_partitions(),
+             "the two consumers to split the three partitions", JOIN_TIMEOUT)
+    orders = [new_order() for _ in range(300)]
+    producer.send_orders(orders)
+    counts = wait_for_deliveries(consumers, [order["order_id"] for order in orders])
+    assert set(counts.values()) == {1}
+    for process in (one, two):
+        assert process.metric("consumer_messages_total", result="created") > 0
+        # Lag is reported per assigned partition and drops to zero once everything is handled.
+        for partition in process.assigned_partitions():
+            wait_for(lambda: process.metric("consumer_lag", topic="new_orders", partition=str(partition)) == 0,
+                     f"{process.name} lag on partition {partition} to reach 0")
+
+
+def test_sigterm_finishes_the_batch_commits_and_exits_0(consumers, producer, kafka_servers):
+    consumer = consumers.start()
+    orders = [new_order() for _ in range(2000)]
+    ids = [order["order_id"] for order in orders]
+    produced = producer.send_orders(orders)
+    wait_for(lambda: consumers.delivery_counts(ids), "the first deliveries", JOIN_TIMEOUT)
+    consumer.signal(signal.SIGTERM)
+    assert consumer.wait() == 0
+    assert consumer.logged("consumer stopped")
+
+    committed = committed_offsets(kafka_servers, consumers.group)
+    assert any(committed.values())
+    # Offsets are committed exactly up to what is in the database: nothing written is left uncommitted,
+    # nothing committed is missing.
+    below_commit = {order["order_id"] for order, where in zip(orders, produced)
+                    if committed[where.partition] is not None and where.offset < committed[where.partition]}
+    assert set(consumers.delivery_counts(ids)) == below_commit
+
+    consumers.start()
+    assert set(wait_for_deliveries(consumers, ids, timeout=120).values()) == {1}
+
+
+def test_the_consumer_survives_a_database_outage_and_catches_up(consumers, producer, kafka_servers):
+    env = consumers.env
+    proxy = TcpProxy(env["DB_HOST"], int(env["DB_PORT"]))
+    try:
+        consumer = consumers.start(DB_HOST="127.0.0.1", DB_PORT=str(proxy.port), DB_CONNECT_TIMEOUT="1")
+        before = new_order()
+        producer.send_orders([before])
+        wait_for_deliveries(consumers, [before["order_id"]])
+
+        proxy.cut()
+        during = [new_order() for _ in range(5)]
+        produced = producer.send_orders(during)
+        wait_for(lambda: len(consumer.logged("retrying")) >= 3, "the consumer to retry several times", 60)
+        assert consumer.alive
+        # The lag shows the records waiting for the database.
+        waiting = {where.partition for where in produced}
+        wait_for(lambda: sum(consumer.metric("consumer_lag", partition=str(p)) or 0 for p in waiting) >= len(during),
+                 "the lag to count the waiting records")
+        assert consumers.delivery_counts([order["order_id"] for order in during]) == {}
+        committed = committed_offsets(kafka_servers, consumers.group)
+        assert all(committed[where.partition] is None or committed[where.partition] <= where.offset
+                   for where in produced), "offsets were committed while the database was down"
+
+        proxy.restore()
+        wait_for_deliveries(consumers, [order["order_id"] for order in during])
+        assert consumer.alive
+        wait_for(lambda: all((committed_offsets(kafka_servers, consumers.group)[where.partition] or 0) > where.offset
+                             for where in produced), "the offsets to be committed after the outage")
+    finally:
+        proxy.close()

@@ -1,0 +1,261 @@
+"""delivery-ms over HTTP through the ingress: orders become deliveries, who sees what, every status move and its event."""
+import json
+import uuid
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.contracts import delivery_status_changed
+from tests.integration.conftest import auth, login
+from tests.support.polling import wait_for
+from tests.support.topics import TopicReader
+
+ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
+STATUSES = ["CONFIRMED", "IN_DELIVERY", "COMPLETED", "CANCELED"]
+NEXT = {"CONFIRMED": ["IN_DELIVERY", "COMPLETED", "CANCELED"], "IN_DELIVERY": ["COMPLETED", "CANCELED"],
+        "COMPLETED": [], "CANCELED": []}
+DELIVERY_FIELDS = {"delivery_id", "order_id", "order", "status", "next_statuses", "created_at", "updated_at"}
+
+
+def assert_problem(response, status, field=None):
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == status and problem["title"] and problem["detail"] and problem["hint"]
+    if field:
+        assert field in {e["field"] for e in problem["errors"]}, problem
+    return problem
+
+
+def new_customer(base_url):
+    user_id, password = f"dcust-{uuid.uuid4().hex[:12]}", "a-long-password"
+    response = requests.post(f"{base_url}/order-ms/users", json={"user_id": user_id, "password": password}, timeout=10)
+    assert response.status_code == 201, response.text
+    return user_id, auth(login(base_url, user_id, password))
+
+
+def place_order(base_url, customer, body=ORDER):
+    user_id, headers = customer
+    response = requests.post(f"{base_url}/order-ms/{user_id}/orders", json=body, headers=headers, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def list_deliveries(base_url, headers, query=""):
+    response = requests.get(f"{base_url}/delivery-ms/deliveries{query}", headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def wait_for_delivery(base_url, headers, order_id):
+    return wait_for(lambda: next((d for d in list_deliveries(base_url, headers) if d["order_id"] == order_id), None),
+                    f"the delivery of order {order_id}", timeout=20)
+
+
+def put_status(base_url, delivery_id, status, headers, alias=False):
+    path = f"/delivery-ms/deliveries/{delivery_id}" + ("" if alias else "/status")
+    return requests.put(f"{base_url}{path}", json={"status": status}, headers=headers, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def shopper(base_url):
+    return new_customer(base_url)
+
+
+@pytest.fixture(scope="module")
+def delivery_in(base_url, shopper, staff_headers):
+    """Makes a fresh delivery (through order-ms and the consumer) and moves it to the given status."""
+
+    def make(status):
+        order = place_order(base_url, shopper)
+        delivery = wait_for_delivery(base_url, shopper[1], order["order_id"])
+        if status != "CONFIRMED":
+            response = put_status(base_url, delivery["delivery_id"], status, staff_headers)
+            assert response.status_code == 200, response.text
+            delivery = {**delivery, **response.json()}
+        return delivery
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def status_events(kafka_servers):
+    reader = TopicReader(kafka_servers, delivery_status_changed.TOPIC)
+    yield reader
+    reader.close()
+
+
+def test_welcome(base_url, delivery_url):
+    for url in (base_url, delivery_url):
+        response = requests.get(f"{url}/delivery-ms", timeout=10)
+        assert response.status_code == 200 and response.text == "Welcome to DELIVERY Microservice!"
+
+
+def test_an_order_posted_through_the_ingress_becomes_a_confirmed_delivery(base_url, customer, staff_headers):
+    order = place_order(base_url, customer)
+    delivery = wait_for_delivery(base_url, customer[1], order["order_id"])
+    assert set(delivery) == DELIVERY_FIELDS
+    assert uuid.UUID(delivery["delivery_id"]).version == 4
+    assert delivery["order"] == order  # a JSON object, not an escaped string
+    assert delivery["status"] == "CONFIRMED"
+    assert delivery["next_statuses"] == ["IN_DELIVERY", "COMPLETED", "CANCELED"]
+    assert delivery["created_at"] == delivery["updated_at"] and delivery["created_at"].endswith("Z")
+    for headers in (customer[1], staff_headers):
+        detail = requests.get(f"{base_url}/delivery-ms/deliveries/{delivery['delivery_id']}", headers=headers, timeout=10)
+        assert detail.status_code == 200 and detail.json() == delivery
+
+
+def test_customers_see_only_their_own_deliveries(base_url, customer, staff_headers):
+    other = new_customer(base_url)
+    mine = wait_for_delivery(base_url, customer[1], place_order(base_url, customer)["order_id"])
+    theirs = wait_for_delivery(base_url, other[1], place_order(base_url, other)["order_id"])
+
+    assert [d["delivery_id"] for d in list_deliveries(base_url, customer[1])] == [mine["delivery_id"]]
+    # Someone else's delivery is "not found" for a customer: its existence is not revealed.
+    hidden = requests.get(f"{base_url}/delivery-ms/deliveries/{theirs['delivery_id']}", headers=customer[1], timeout=10)
+    assert_problem(hidden, 404)
+    staff_view = {d["delivery_id"] for d in list_deliveries(base_url, staff_headers, "?limit=500")}
+    assert {mine["delivery_id"], theirs["delivery_id"]} <= staff_view
+
+
+def test_every_delivery_endpoint_needs_a_token(base_url):
+    some_id = str(uuid.uuid4())
+    calls = [("GET", "/delivery-ms/deliveries"), ("GET", f"/delivery-ms/deliveries/{some_id}"),
+             ("PUT", f"/delivery-ms/deliveries/{some_id}/status"), ("PUT", f"/delivery-ms/deliveries/{some_id}")]
+    for method, path in calls:
+        for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+            response = requests.request(method, f"{base_url}{path}", json={"status": "COMPLETED"}, headers=headers,
+                                        timeout=10)
+            assert "/order-ms/login" in assert_problem(response, 401)["hint"]
+
+
+def test_customers_cannot_change_a_status(base_url, customer):
+    delivery = wait_for_delivery(base_url, customer[1], place_order(base_url, customer)["order_id"])
+    for alias in (False, True):
+        problem = assert_problem(put_status(base_url, delivery["delivery_id"], "CANCELED", customer[1], alias), 403)
+        assert "staff" in problem["hint"]
+    assert list_deliveries(base_url, customer[1])[0]["status"] == "CONFIRMED"
+
+
+@pytest.mark.parametrize("wanted", STATUSES)
+@pytest.mark.parametrize("current", STATUSES)
+def test_status_move(base_url, staff_headers, delivery_in, status_events, delivery_db, current, wanted):
+    delivery = delivery_in(current)
+    cursor = delivery_db.cursor()
+    cursor.execute("SELECT COUNT(*) FROM delivery_outbox WHERE message_key = ?", (delivery["order_id"],))
+    events_before = cursor.fetchone()[0]
+
+    response = put_status(base_url, delivery["delivery_id"], wanted, staff_headers)
+    shown = requests.get(f"{base_url}/delivery-ms/deliveries/{delivery['delivery_id']}", headers=staff_headers,
+                         timeout=10).json()
+
+    if wanted == current:
+        assert response.status_code == 200, response.text
+        assert response.json() == {"delivery_id": delivery["delivery_id"], "status": current,
+                                   "updated_at": delivery["updated_at"]}
+        cursor.execute("SELECT COUNT(*) FROM delivery_outbox WHERE message_key = ?", (delivery["order_id"],))
+        assert cursor.fetchone()[0] == events_before, "a no-op must not publish an event"
+    elif wanted in NEXT[current]:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["delivery_id"] == delivery["delivery_id"] and body["status"] == wanted
+        assert body["updated_at"] > delivery["updated_at"]
+        assert shown["status"] == wanted and shown["updated_at"] == body["updated_at"]
+        # The view carries the moves allowed from the new status, so clients need no copy of the rules.
+        assert shown["next_statuses"] == list(NEXT[wanted])
+        event = status_events.wait_for(
+            lambda r: r.key == delivery["order_id"].encode() and json.loads(r.value)["status"] == wanted,
+            f"the {current} -> {wanted} event")[0]
+        assert json.loads(event.value) == {"delivery_id": delivery["delivery_id"], "order_id": delivery["order_id"],
+                                           "status": wanted, "previous_status": current,
+                                           "updated_at": body["updated_at"]}
+        headers = dict(event.headers)
+        assert headers["event_type"] == b"DeliveryStatusChanged" and headers["schema_version"] == b"1"
+    else:
+        problem = assert_problem(response, 409)
+        for allowed in NEXT[current]:
+            assert allowed in problem["hint"]
+        if not NEXT[current]:
+            assert "final" in problem["hint"]
+        assert shown["status"] == current and shown["updated_at"] == delivery["updated_at"]
+
+
+def test_the_alias_path_changes_the_status_too(base_url, staff_headers, delivery_in):
+    delivery = delivery_in("CONFIRMED")
+    response = put_status(base_url, delivery["delivery_id"], "IN_DELIVERY", staff_headers, alias=True)
+    assert response.status_code == 200 and response.json()["status"] == "IN_DELIVERY"
+
+
+def test_unknown_status_in_the_body_is_422_listing_the_valid_ones(base_url, staff_headers, delivery_in):
+    delivery = delivery_in("CONFIRMED")
+    url = f"{base_url}/delivery-ms/deliveries/{delivery['delivery_id']}/status"
+    for body in ({"status": "SHIPPED"}, {"status": "completed"}, {"status": 3}, {}, {"status": "COMPLETED", "x": 1}):
+        problem = assert_problem(requests.put(url, json=body, headers=staff_headers, timeout=10), 422)
+        assert "COMPLETED" in problem["hint"] or "COMPLETED" in problem["detail"]
+    problem = assert_problem(requests.put(url, json={"status": "SHIPPED"}, headers=staff_headers, timeout=10), 422,
+                             "status")
+    assert all(status in problem["detail"] for status in STATUSES)
+    assert_problem(requests.put(url, data="{nope", headers={**staff_headers, "Content-Type": "application/json"},
+                                timeout=10), 400)
+    assert_problem(requests.put(url, data="status=COMPLETED", headers={**staff_headers,
+                   "Content-Type": "application/x-www-form-urlencoded"}, timeout=10), 415)
+
+
+def test_unknown_delivery_is_404(base_url, staff_headers):
+    for delivery_id in (str(uuid.uuid4()), "not-a-delivery"):
+        for response in (
+            put_status(base_url, delivery_id, "COMPLETED", staff_headers),
+            put_status(base_url, delivery_id, "COMPLETED", staff_headers, alias=True),
+            requests.get(f"{base_url}/delivery-ms/deliveries/{delivery_id}", headers=staff_headers, timeout=10),
+        ):
+            assert "/delivery-ms/deliveries" in assert_problem(response, 404)["hint"]
+
+
+def test_status_filter_and_paging_newest_first(base_url, customer, staff_headers):
+    orders = [place_order(base_url, customer, {**ORDER, "coffee_qty": qty}) for qty in (1, 2, 3)]
+    deliveries = [wait_for_delivery(base_url, customer[1], order["order_id"]) for order in orders]
+    assert put_status(base_url, deliveries[1]["delivery_id"], "IN_DELIVERY", staff_headers).status_code == 200
+
+    everything = list_deliveries(base_url, customer[1])
+    assert len(everything) == 3
+    ids = [d["delivery_id"] for d in everything]
+    assert [d["status"] for d in list_deliveries(base_url, customer[1], "?status=IN_DELIVERY")] == ["IN_DELIVERY"]
+    confirmed = list_deliveries(base_url, customer[1], "?status=CONFIRMED")
+    assert [d["delivery_id"] for d in confirmed] == [i for i in ids if i != deliveries[1]["delivery_id"]]
+
+    seen, url = [], f"{base_url}/delivery-ms/deliveries?limit=2"
+    while url:
+        page = requests.get(url, headers=customer[1], timeout=10)
+        assert page.status_code == 200 and len(page.json()) <= 2
+        seen += [d["delivery_id"] for d in page.json()]
+        url = f"{base_url}{page.links['next']['url']}" if "next" in page.links else None
+    assert seen == ids
+    created = [d["created_at"] for d in everything]
+    assert created == sorted(created, reverse=True)
+
+
+def test_list_query_parameters_are_validated(base_url, staff_headers):
+    problem = assert_problem(requests.get(f"{base_url}/delivery-ms/deliveries?status=SHIPPED", headers=staff_headers,
+                                          timeout=10), 422, "status")
+    assert all(status in problem["hint"] for status in STATUSES)
+    for query, field in (("limit=0", "limit"), ("limit=501", "limit"), ("limit=x", "limit"), ("cursor=zzz", "cursor")):
+        assert_problem(requests.get(f"{base_url}/delivery-ms/deliveries?{query}", headers=staff_headers, timeout=10),
+                       422, field)
+
+
+def test_health_readiness_and_status_change_metric(base_url, delivery_url, staff_headers, delivery_in):
+    assert requests.get(f"{delivery_url}/healthz", timeout=10).json() == {"status": "ok"}
+    assert requests.get(f"{delivery_url}/readyz", timeout=10).json() == {"status": "ready"}
+    assert requests.get(f"{base_url}/delivery-ms/readyz", timeout=10).status_code == 200
+
+    def changes():
+        text = requests.get(f"{base_url}/delivery-ms/metrics", timeout=10).text
+        return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                   if sample.name == "delivery_status_changes_total"
+                   and sample.labels == {"from_status": "CONFIRMED", "to_status": "CANCELED"})
+
+    before = changes()
+    delivery = delivery_in("CONFIRMED")
+    assert put_status(base_url, delivery["delivery_id"], "CANCELED", staff_headers).status_code == 200
+    assert changes() == before + 1

@@ -1,0 +1,276 @@
+"""Accounts and tokens over HTTP: sign-up, login, lockout per user id and per client, and every bad token.
+
+Lockout tests use fresh user ids and talk to order-ms directly with a made-up client address in
+X-Forwarded-For (order-ms trusts it from 127.0.0.1), so they never lock out the demo accounts or the
+address every other test comes from."""
+import ipaddress
+import random
+import time
+import uuid
+
+import jwt
+import pytest
+import requests
+
+from services.platform.auth import ALGORITHM, TOKEN_ISSUER
+from tests.integration.conftest import DEMO_CUSTOMER, DEMO_STAFF, auth
+from tests.support.gunicorn import gunicorn
+from tests.support.stack import service_env
+
+PASSWORD = "a-long-password"
+ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 1}
+
+
+def assert_problem(response, status):
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == status and problem["title"] and problem["detail"] and problem["hint"]
+    return problem
+
+
+def fresh_user_id() -> str:
+    return f"auth-{uuid.uuid4().hex[:12]}"
+
+
+def fresh_client() -> dict:
+    """Headers that make order-ms count this test's logins against an address of its own."""
+    address = ipaddress.IPv4Address(int(ipaddress.IPv4Address("100.64.0.0")) + random.randrange(1, 2**22))
+    return {"X-Forwarded-For": str(address)}
+
+
+def sign_up(url, user_id, password=PASSWORD):
+    return requests.post(f"{url}/order-ms/users", json={"user_id": user_id, "password": password}, timeout=10)
+
+
+def log_in(url, user_id, password, headers=None):
+    return requests.post(f"{url}/order-ms/login", json={"user_id": user_id, "password": password},
+                         headers=headers or {}, timeout=10)
+
+
+@pytest.fixture
+def account(base_url):
+    user_id = fresh_user_id()
+    assert sign_up(base_url, user_id).status_code == 201
+    return user_id
+
+
+# --- sign-up ------------------------------------------------------------------------------------
+
+def test_sign_up_makes_a_customer_who_can_log_in_and_order(base_url):
+    user_id = fresh_user_id()
+    created = sign_up(base_url, user_id)
+    assert created.status_code == 201, created.text
+    assert created.json()["user_id"] == user_id and created.json()["role"] == "customer"
+    assert created.json()["created_at"].endswith("Z")
+    assert "password" not in created.text and "hash" not in created.text
+
+    token = log_in(base_url, user_id, PASSWORD).json()["access_token"]
+    order = requests.post(f"{base_url}/order-ms/{user_id}/orders", json=ORDER, headers=auth(token), timeout=10)
+    assert order.status_code == 201, order.text
+
+
+def test_password_is_stored_as_an_argon2id_hash(base_url, order_db, account):
+    cursor = order_db.cursor()
+    cursor.execute("SELECT password_hash, role FROM users WHERE user_id = ?", (account,))
+    password_hash, role = cursor.fetchone()
+    assert password_hash.startswith("$argon2id$") and PASSWORD not in password_hash and role == "customer"
+
+
+def test_short_password_is_422_with_a_hint(base_url):
+    problem = assert_problem(sign_up(base_url, fresh_user_id(), "short"), 422)
+    assert {e["field"] for e in problem["errors"]} == {"password"}
+    assert "8" in problem["errors"][0]["message"]
+
+
+def test_taken_user_id_is_409_with_a_hint(base_url, account):
+    problem = assert_problem(sign_up(base_url, account, "another-long-password"), 409)
+    assert "POST /order-ms/login" in problem["hint"]
+
+
+@pytest.mark.parametrize("user_id", ["ui", "login", "has space", "x" * 51, ""])
+def test_reserved_or_malformed_user_ids_are_422(base_url, user_id):
+    problem = assert_problem(sign_up(base_url, user_id), 422)
+    assert "user_id" in {e["field"] for e in problem["errors"]}
+
+
+def test_sign_up_cannot_choose_the_staff_role(base_url):
+    response = requests.post(f"{base_url}/order-ms/users", timeout=10,
+                             json={"user_id": fresh_user_id(), "password": PASSWORD, "role": "staff"})
+    problem = assert_problem(response, 422)
+    assert "role" in {e["field"] for e in problem["errors"]}
+
+
+# --- login ----------------------------------------------------------------------------------------
+
+def test_login_answers_a_bearer_token_for_the_user_and_role(base_url, stack):
+    for (user_id, password), role in ((DEMO_CUSTOMER, "customer"), (DEMO_STAFF, "staff")):
+        response = log_in(base_url, user_id, password)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert set(body) == {"access_token", "token_type", "expires_in", "user_id", "role"}
+        assert (body["token_type"], body["user_id"], body["role"]) == ("Bearer", user_id, role)
+        claims = jwt.decode(body["access_token"], stack["env"]["JWT_SECRET"], algorithms=[ALGORITHM],
+                            issuer=TOKEN_ISSUER)
+        assert (claims["sub"], claims["role"]) == (user_id, role)
+        assert claims["exp"] - claims["iat"] == body["expires_in"] > 0
+
+
+def test_wrong_password_and_unknown_user_get_the_same_401(order_url, account):
+    client = fresh_client()
+    wrong_password = assert_problem(log_in(order_url, account, "not-the-password", client), 401)
+    unknown_user = assert_problem(log_in(order_url, fresh_user_id(), "not-the-password", client), 401)
+    for field in ("type", "title", "detail", "hint"):
+        assert wrong_password[field] == unknown_user[field]
+    assert "POST /order-ms/users" in wrong_password["hint"]
+
+
+@pytest.mark.parametrize("body", [{"user_id": "USER0001"}, {"password": "x"}, {"user_id": "", "password": ""}])
+def test_login_without_both_fields_is_422(base_url, body):
+    problem = assert_problem(requests.post(f"{base_url}/order-ms/login", json=body, timeout=10), 422)
+    assert problem["errors"]
+
+
+# --- lockout --------------------------------------------------------------------------------------
+
+def max_failures(stack, name, default):
+    return int(stack["env"].get(name, default))
+
+
+def test_too_many_failures_for_one_user_id_lock_it_with_429_and_retry_after(order_url, stack, account):
+    limit = max_failures(stack, "LOGIN_MAX_FAILURES", 5)
+    lockout = max_failures(stack, "LOGIN_LOCKOUT_SECONDS", 300)
+    # Each attempt from another address: the user id alone is what gets locked.
+    for _ in range(limit):
+        assert_problem(log_in(order_url, account, "not-the-password", fresh_client()), 401)
+
+    locked = log_in(order_url, account, PASSWORD, fresh_client())
+    problem = assert_problem(locked, 429)
+    retry_after = int(locked.headers["Retry-After"])
+    assert 0 < retry_after <= lockout and problem["retry_after"] == retry_after
+    assert f"{retry_after} seconds" in problem["hint"]
+    # The same id in other letter case is the same account, so it is locked too.
+    assert_problem(log_in(order_url, account.upper(), PASSWORD, fresh_client()), 429)
+
+
+def test_the_lockout_of_one_user_id_leaves_others_alone(order_url, stack, account):
+    client = fresh_client()
+    for _ in range(max_failures(stack, "LOGIN_MAX_FAILURES", 5)):
+        log_in(order_url, account, "not-the-password", client)
+    assert_problem(log_in(order_url, account, PASSWORD, client), 429)
+
+    other = fresh_user_id()
+    assert sign_up(order_url, other).status_code == 201
+    assert log_in(order_url, other, PASSWORD, client).status_code == 200
+
+
+def test_a_right_password_resets_the_user_ids_count(order_url, stack, account):
+    limit = max_failures(stack, "LOGIN_MAX_FAILURES", 5)
+    client = fresh_client()
+    for _ in range(limit - 1):
+        assert_problem(log_in(order_url, account, "not-the-password", client), 401)
+    assert log_in(order_url, account, PASSWORD, client).status_code == 200
+    for _ in range(limit - 1):
+        assert_problem(log_in(order_url, account, "not-the-password", client), 401)
+    assert log_in(order_url, account, PASSWORD, client).status_code == 200
+
+
+def test_the_lock_ends_when_its_time_is_up(order_url, stack, order_db, account):
+    client = fresh_client()
+    for _ in range(max_failures(stack, "LOGIN_MAX_FAILURES", 5)):
+        log_in(order_url, account, "not-the-password", client)
+    assert_problem(log_in(order_url, account, PASSWORD, client), 429)
+
+    # Wind the clock of this lock forward instead of waiting out LOGIN_LOCKOUT_SECONDS.
+    order_db.cursor().execute(
+        "UPDATE login_throttle SET locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND,"
+        " window_started_at = UTC_TIMESTAMP(6) - INTERVAL 1 DAY WHERE subject IN (?, ?)",
+        (account, client["X-Forwarded-For"]),
+    )
+    assert log_in(order_url, account, PASSWORD, client).status_code == 200
+
+
+def test_too_many_failures_from_one_client_lock_that_client_on_every_replica(order_url, stack, account, tmp_path):
+    client = fresh_client()
+    # A second order-ms on the same database stands in for another replica, with a per-client limit of 3.
+    env = {**service_env(stack, "order_ms"), "LOGIN_MAX_FAILURES_PER_CLIENT": "3"}
+    with gunicorn("services.order_ms:create_app()", env, tmp_path) as replica:
+        # A different user id each time: only the per-client limit can be reached.
+        for _ in range(3):
+            assert_problem(log_in(replica, fresh_user_id(), "not-the-password", client), 401)
+        locked = log_in(replica, account, PASSWORD, client)
+    assert_problem(locked, 429)
+    assert int(locked.headers["Retry-After"]) > 0
+
+    assert_problem(log_in(order_url, account, PASSWORD, client), 429)
+    assert log_in(order_url, account, PASSWORD, fresh_client()).status_code == 200
+
+
+def test_the_lockout_is_shared_by_every_worker(order_url, stack, account):
+    # gunicorn runs several workers; each attempt opens a new connection and may land on any of them.
+    client = fresh_client()
+    for _ in range(max_failures(stack, "LOGIN_MAX_FAILURES", 5)):
+        with requests.Session() as session:
+            session.post(f"{order_url}/order-ms/login", json={"user_id": account, "password": "wrong-password"},
+                         headers=client, timeout=10)
+    statuses = set()
+    for _ in range(6):
+        with requests.Session() as session:
+            statuses.add(session.post(f"{order_url}/order-ms/login", json={"user_id": account, "password": PASSWORD},
+                                      headers=client, timeout=10).status_code)
+    assert statuses == {429}
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+
+def forged(stack, **overrides):
+    now = int(time.time())
+    claims = {"sub": DEMO_CUSTOMER[0], "role": "customer", "iss": TOKEN_ISSUER, "iat": now, "exp": now + 60}
+    secret = overrides.pop("secret", stack["env"]["JWT_SECRET"])
+    return jwt.encode({**claims, **overrides}, secret, algorithm=ALGORITHM)
+
+
+def assert_login_needed(response, detail_part):
+    problem = assert_problem(response, 401)
+    assert detail_part in problem["detail"]
+    assert "POST /order-ms/login" in problem["hint"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_token_signed_with_the_stack_secret_is_accepted(base_url, stack):
+    response = requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders", headers=auth(forged(stack)), timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def test_an_expired_token_is_401_with_a_login_hint(base_url, stack):
+    token = forged(stack, iat=int(time.time()) - 120, exp=int(time.time()) - 60)
+    response = requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders", headers=auth(token), timeout=10)
+    assert_login_needed(response, "expired")
+
+
+@pytest.mark.parametrize("make_token", [
+    lambda stack: forged(stack, secret="not-the-stack-secret-" * 2),
+    lambda stack: jwt.encode({"sub": DEMO_STAFF[0], "role": "staff", "iss": TOKEN_ISSUER, "iat": 1,
+                              "exp": int(time.time()) + 60}, None, algorithm="none"),
+    lambda stack: forged(stack, iss="someone-else"),
+    lambda stack: "not.a.token",
+    lambda stack: forged(stack)[:-4] + "AAAA",
+], ids=["wrong-secret", "alg-none", "wrong-issuer", "garbage", "tampered-signature"])
+def test_malformed_or_wrongly_signed_tokens_are_401_with_a_login_hint(base_url, stack, make_token):
+    headers = auth(make_token(stack))
+    for response in (requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders", headers=headers, timeout=10),
+                     requests.get(f"{base_url}/delivery-ms/deliveries", headers=headers, timeout=10)):
+        assert_login_needed(response, "")
+
+
+def test_a_token_with_an_unknown_role_is_401(base_url, stack):
+    response = requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders",
+                            headers=auth(forged(stack, role="admin")), timeout=10)
+    assert_login_needed(response, "role")
+
+
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc"])
+def test_a_missing_or_non_bearer_authorization_is_401(base_url, header):
+    headers = {"Authorization": header} if header else {}
+    response = requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders", headers=headers, timeout=10)
+    assert_login_needed(response, "")

@@ -1,0 +1,39 @@
+"""Each service's migrations apply once and in order to its own database, as its schema owner."""
+import pytest
+
+from services.delivery_ms.migrate import MIGRATIONS as DELIVERY_MIGRATIONS
+from services.order_ms.migrate import MIGRATIONS as ORDER_MIGRATIONS
+from tests.support.databases import ThrowawayDatabase
+
+
+@pytest.mark.parametrize("service,folder", [("order_ms", ORDER_MIGRATIONS), ("delivery_ms", DELIVERY_MIGRATIONS)])
+def test_migrations_create_the_database_and_apply_each_file_once(stack, service, folder):
+    database = ThrowawayDatabase(stack, service)
+    try:
+        # Provisioned, but the database itself is made by the first migration run.
+        database.create(migrate=False)
+        with database.connect() as conn:
+            conn.cursor().execute(f"DROP DATABASE `{database.name}`")
+        first = database.migrate()
+        assert first.returncode == 0, first.stdout + first.stderr
+        files = sorted(p.name for p in folder.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+        assert files, f"no migrations in {folder}"
+        with database.connect() as conn:
+            cursor = conn.cursor()
+            cursor.execute("SELECT version FROM schema_migrations ORDER BY version")
+            assert [row[0] for row in cursor.fetchall()] == files
+            second = database.migrate()
+            assert second.returncode == 0
+            assert '"applied": []' in second.stdout
+            cursor.execute("SELECT COUNT(*) FROM schema_migrations")
+            assert cursor.fetchone()[0] == len(files)
+    finally:
+        database.drop()
+
+
+def test_migrate_fails_cleanly_when_the_database_is_unreachable(stack):
+    database = ThrowawayDatabase(stack, "order_ms")
+    database.state = {**stack, "env": {**stack["env"], "DB_PORT": "1", "DB_CONNECT_TIMEOUT": "1"}}
+    result = database.migrate()
+    assert result.returncode == 1
+    assert "migration failed" in result.stdout and "Traceback" not in result.stdout + result.stderr

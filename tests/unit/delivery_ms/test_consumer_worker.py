@@ -1,0 +1,110 @@
+"""Unit tests for the consumer loop with fakes: commit only after the database, rewind and retry when it is down."""
+import json
+import uuid
+
+import pytest
+from kafka import TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import CommitFailedError
+
+from services.delivery_ms.consumer import worker
+from services.delivery_ms.settings import load_settings
+from services.platform import worker as runtime
+from services.platform.db import DatabaseUnavailable
+
+TOPIC = "new_orders"
+P0, P2 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 2)
+
+
+def order_record(partition, offset):
+    order = {"user_id": "USER0001", "order_id": str(uuid.uuid4()), "coffee_name": "jslee", "coffee_price": 2000,
+             "coffee_qty": 6, "ordered_at": "2026-11-28T15:04:05.123456Z"}
+    return ConsumerRecord(TOPIC, partition, -1, offset, 0, 0, b"k", json.dumps(order).encode(), [], None, 0, 0, 0)
+
+
+class FakeKafkaConsumer:
+    """Hands out scripted poll results, then asks the loop to stop; records seeks and commits."""
+
+    def __init__(self, polls, stop):
+        self.polls, self.stop = list(polls), stop
+        self.seeks, self.commits, self.closed_with = [], [], None
+        self.commit_error = None
+
+    def poll(self, timeout_ms):
+        if not self.polls:
+            self.stop()
+            return {}
+        return self.polls.pop(0)
+
+    def assignment(self):
+        return {P0, P2}
+
+    def seek(self, partition, offset):
+        self.seeks.append((partition.partition, offset))
+
+    def commit(self, offsets):
+        if self.commit_error:
+            raise self.commit_error
+        self.commits.append({tp.partition: meta.offset for tp, meta in offsets.items()})
+
+    def position(self, partition, timeout_ms):
+        return 0
+
+    def highwater(self, partition):
+        return 0
+
+    def close(self, autocommit):
+        self.closed_with = autocommit
+
+
+@pytest.fixture
+def loop(monkeypatch):
+    """A DeliveryConsumer wired to a fake consumer and a scripted database; no waiting between retries."""
+    consumer = worker.DeliveryConsumer(load_settings())
+    consumer.backoff = runtime.Backoff(first=0, maximum=0)
+    monkeypatch.setattr(runtime.signal, "signal", lambda *_args: None)  # keep pytest's own handlers
+    writes = []
+
+    def script(polls, db_results):
+        fake = FakeKafkaConsumer(polls, consumer.stop)
+        consumer._consumer = fake
+
+        def insert(_pool, orders):
+            result = db_results.pop(0)
+            if isinstance(result, Exception):
+                raise result
+            writes.append([o["order_id"] for o in orders])
+            return result
+
+        monkeypatch.setattr(worker.store, "insert_deliveries", insert)
+        return fake
+
+    return consumer, script, writes
+
+
+def test_one_transaction_per_batch_then_one_commit_covering_every_partition(loop):
+    consumer, script, writes = loop
+    batch = {P0: [order_record(0, 5), order_record(0, 6)], P2: [order_record(2, 9)]}
+    fake = script([batch], [(3, 0)])
+    consumer.run()
+    assert len(writes) == 1 and len(writes[0]) == 3
+    assert fake.commits == [{0: 7, 2: 10}]
+    assert fake.closed_with is False
+
+
+def test_database_down_means_no_commit_and_the_same_records_again(loop):
+    consumer, script, writes = loop
+    batch = {P0: [order_record(0, 5), order_record(0, 6)], P2: [order_record(2, 9)]}
+    fake = script([batch, batch], [DatabaseUnavailable("down"), (3, 0)])
+    consumer.run()
+    assert sorted(fake.seeks) == [(0, 5), (2, 9)]  # rewound to the first record of each partition
+    assert fake.commits == [{0: 7, 2: 10}]  # committed once, after the write that worked
+    assert len(writes) == 1
+
+
+def test_a_rebalance_during_the_batch_is_not_an_error(loop):
+    consumer, script, writes = loop
+    fake = script([{P0: [order_record(0, 1)]}], [(1, 0)])
+    fake.commit_error = CommitFailedError()
+    consumer.run()
+    assert len(writes) == 1 and fake.seeks == [] and fake.commits == []

@@ -1,0 +1,84 @@
+"""Unit tests for settings from the environment and for access tokens."""
+import time
+
+import jwt
+import pytest
+
+from flask import Flask
+
+from services.delivery_ms.settings import load_settings as load_delivery_settings
+from services.order_ms.settings import load_settings
+from services.platform.auth import decode_token, issue_token
+from services.platform.problems import Problem
+from services.platform.settings import SettingsError
+
+LOGIN_HINT = "Log in with POST /login and send the access_token."
+
+
+def test_defaults_make_the_local_stack_work(monkeypatch):
+    for name in ("APP_ENV", "DB_HOST", "DB_NAME", "JWT_SECRET", "DEMO_ACCOUNTS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.local_mode and settings.db_host == "127.0.0.1"
+    assert settings.demo_accounts is True
+    assert len(settings.jwt_secret) >= 32
+
+
+def test_each_service_defaults_to_its_own_database(monkeypatch):
+    monkeypatch.delenv("DB_NAME", raising=False)
+    assert load_settings().db_name == "coffee_order"
+    assert load_delivery_settings().db_name == "coffee_delivery"
+
+
+def test_sasl_without_a_user_names_the_missing_variables(monkeypatch):
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.delenv("KAFKA_SASL_USERNAME", raising=False)
+    with pytest.raises(SettingsError, match="KAFKA_SASL_USERNAME"):
+        load_settings()
+
+
+def test_unknown_security_protocol_is_refused(monkeypatch):
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "TLS")
+    with pytest.raises(SettingsError, match="KAFKA_SECURITY_PROTOCOL"):
+        load_settings()
+
+
+def test_production_refuses_to_start_without_a_token_secret(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    with pytest.raises(SettingsError, match="JWT_SECRET"):
+        load_settings()
+
+
+def test_production_has_no_demo_accounts_by_default(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    assert load_settings().demo_accounts is False
+
+
+def test_bad_numbers_name_the_variable(monkeypatch):
+    monkeypatch.setenv("DB_PORT", "abc")
+    with pytest.raises(SettingsError, match="DB_PORT"):
+        load_settings()
+
+
+def test_token_round_trip_carries_subject_and_role():
+    token = issue_token("secret-" * 6, 60, "USER0001", "customer")
+    principal = decode_token("secret-" * 6, token, LOGIN_HINT)
+    assert (principal.user_id, principal.role, principal.is_staff) == ("USER0001", "customer", False)
+
+
+@pytest.mark.parametrize("make_token,detail", [
+    (lambda: issue_token("other-secret-" * 4, 60, "u", "customer"), "not signed"),
+    (lambda: jwt.encode({"sub": "u", "role": "customer", "iss": "coffee-order", "iat": 1, "exp": int(time.time()) - 5},
+                        "secret-" * 6, algorithm="HS256"), "expired"),
+    (lambda: "not-a-token", "malformed"),
+    (lambda: jwt.encode({"sub": "u", "role": "admin", "iss": "coffee-order", "iat": 1, "exp": int(time.time()) + 60},
+                        "secret-" * 6, algorithm="HS256"), "role"),
+])
+def test_bad_tokens_are_401_with_a_login_hint(make_token, detail):
+    with Flask(__name__).test_request_context("/"), pytest.raises(Problem) as caught:
+        decode_token("secret-" * 6, make_token(), LOGIN_HINT)
+    assert caught.value.status == 401
+    assert detail in caught.value.detail
+    assert caught.value.hint == LOGIN_HINT
