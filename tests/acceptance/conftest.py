@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.acceptance.uat.catalog import CatalogError, case_id_of, check_tests, load_catalog
+from tests.acceptance.uat.checks import CaseTexts
 from tests.acceptance.uat.client import Api
 from tests.acceptance.uat.events import TopicWatch
 from tests.acceptance.uat.flows import Account, log_in, sign_up
@@ -87,8 +88,11 @@ def pytest_runtest_makereport(item, call):
         outcome.result = "failed" if report.when == "call" else "error"
         crash = getattr(report.longrepr, "reprcrash", None)
         outcome.failure = (crash.message if crash else str(report.longrepr))[:800]
-        api = item.funcargs.get("api") if hasattr(item, "funcargs") else None
+        funcargs = getattr(item, "funcargs", {})
+        api = funcargs.get("api")
         outcome.exchange = api.last if isinstance(api, Api) else None
+        texts = funcargs.get("case")
+        outcome.comparisons = list(texts.comparisons) if isinstance(texts, CaseTexts) else []
     elif report.skipped and outcome.result == "passed":
         outcome.result = "skipped"
     return report
@@ -127,6 +131,25 @@ def base_url() -> str:
 @pytest.fixture(scope="session")
 def kafka_bootstrap_servers() -> str:
     return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
+
+@pytest.fixture(autouse=True)
+def case(request) -> CaseTexts | None:
+    """This test's catalog case, found through its case marker; assert_problem compares answers with it.
+
+    A passing test of an abnormal case must have compared what its user was told with the catalog."""
+    case_id, _ = case_id_of(request.node)
+    cases = request.config.stash[CATALOG]
+    if case_id not in cases:
+        yield None  # the catalog check reports the marker
+        return
+    texts = CaseTexts(cases[case_id])
+    yield texts
+    outcome = request.config.stash[OUTCOMES].get(request.node.nodeid)
+    if texts.case.kind == "abnormal" and outcome is not None and outcome.result == "passed":
+        assert texts.comparisons, (
+            f"{case_id} is abnormal, but its test never compared what the user is told with the catalog "
+            "(assert_problem, or case.assert_told for the web UI)")
 
 
 @pytest.fixture

@@ -35,14 +35,15 @@ def post_order(api, customer, body):
 
 @pytest.mark.case("CASE-0077")
 @pytest.mark.parametrize("kind", ["create order", "sign-up", "login", "status move"])
-def test_body_not_json(api, customer, staff, kind):
-    assert_problem(send_raw(api, kind, customer, staff, b"{not json", "application/json"), 400)
+def test_body_not_json(api, customer, staff, kind, case):
+    told = assert_problem(send_raw(api, kind, customer, staff, b"{not json", "application/json"), 400, case)
+    assert isinstance(json.loads(told.values["example"]), dict), "the hint's example must be a JSON object"
 
 
 @pytest.mark.case("CASE-0078")
 @pytest.mark.parametrize("body", [[1, 2], "text", 3], ids=["array", "string", "number"])
-def test_json_not_an_object(api, customer, body):
-    assert_problem(post_order(api, customer, body), 400)
+def test_json_not_an_object(api, customer, body, case):
+    assert_problem(post_order(api, customer, body), 400, case)
 
 
 @pytest.mark.case("CASE-0079")
@@ -50,23 +51,26 @@ def test_json_not_an_object(api, customer, body):
     ("create order", "text/plain"), ("create order", "application/x-www-form-urlencoded"), ("create order", None),
     ("status move", "text/plain"),
 ])
-def test_body_not_declared_as_json(api, customer, staff, kind, content_type):
+def test_body_not_declared_as_json(api, customer, staff, kind, content_type, case):
     body = json.dumps(ORDER if kind == "create order" else {"status": "COMPLETED"}).encode()
-    assert_problem(send_raw(api, kind, customer, staff, body, content_type), 415)
+    told = assert_problem(send_raw(api, kind, customer, staff, body, content_type), 415, case)
+    # The detail names what was sent, so the user sees which header to fix.
+    assert told.values["content_type"] == (content_type or "none")
+    assert isinstance(json.loads(told.values["example"]), dict), "the hint's example must be a JSON object"
 
 
 @pytest.mark.case("CASE-0080")
 @pytest.mark.parametrize("missing", [("coffee_name",), ("coffee_price",), ("coffee_qty",), tuple(ORDER)],
                          ids=["coffee_name", "coffee_price", "coffee_qty", "all"])
-def test_missing_fields_are_named(api, customer, missing):
+def test_missing_fields_are_named(api, customer, missing, case):
     response = post_order(api, customer, {key: value for key, value in ORDER.items() if key not in missing})
     for field in missing:
-        assert_problem(response, 422, field=field)
+        assert_problem(response, 422, case, field=field)
 
 
 @pytest.mark.case("CASE-0081")
-def test_unknown_field_is_named(api, customer):
-    assert_problem(post_order(api, customer, {**ORDER, "discount": 10}), 422, field="discount")
+def test_unknown_field_is_named(api, customer, case):
+    assert_problem(post_order(api, customer, {**ORDER, "discount": 10}), 422, case, field="discount")
     assert api.get(orders_path(customer.user_id), token=customer.token).json() == []
 
 
@@ -75,47 +79,52 @@ def test_unknown_field_is_named(api, customer):
     ("coffee_price", "2000"), ("coffee_price", 2000.5), ("coffee_qty", True), ("coffee_qty", None),
     ("coffee_name", 123), ("coffee_name", ["jslee"]),
 ])
-def test_wrongly_typed_fields_are_named(api, customer, field, value):
-    assert_problem(post_order(api, customer, {**ORDER, field: value}), 422, field=field)
+def test_wrongly_typed_fields_are_named(api, customer, field, value, case):
+    told = assert_problem(post_order(api, customer, {**ORDER, field: value}), 422, case, field=field)
+    assert told.body["detail"].startswith(f"{field} "), "the detail must name the wrong field"
 
 
 @pytest.mark.case("CASE-0083")
 @pytest.mark.parametrize("field, value", [
     ("coffee_price", -1), ("coffee_price", 1_000_001), ("coffee_qty", 0), ("coffee_qty", 101),
 ])
-def test_numbers_out_of_range_are_named(api, customer, field, value):
-    assert_problem(post_order(api, customer, {**ORDER, field: value}), 422, field=field)
+def test_numbers_out_of_range_are_named(api, customer, field, value, case):
+    told = assert_problem(post_order(api, customer, {**ORDER, field: value}), 422, case, field=field)
+    assert told.body["detail"].startswith(f"{field} "), "the detail must name the wrong field"
 
 
 @pytest.mark.case("CASE-0084")
 @pytest.mark.parametrize("name", ["", "n" * 51], ids=["empty", "51-characters"])
-def test_coffee_name_empty_or_too_long(api, customer, name):
-    assert_problem(post_order(api, customer, {**ORDER, "coffee_name": name}), 422, field="coffee_name")
+def test_coffee_name_empty_or_too_long(api, customer, name, case):
+    assert_problem(post_order(api, customer, {**ORDER, "coffee_name": name}), 422, case, field="coffee_name")
 
 
 @pytest.mark.case("CASE-0085")
 @pytest.mark.parametrize("kind", ["create order", "sign-up", "status move"])
-def test_body_over_64_kib(api, customer, staff, kind):
+def test_body_over_64_kib(api, customer, staff, kind, case):
     prefix, suffix = b'{"padding": "', b'"}'
     body = prefix + b"x" * (MAX_BODY_BYTES + 1 - len(prefix) - len(suffix)) + suffix
     assert len(body) == MAX_BODY_BYTES + 1
-    assert_problem(send_raw(api, kind, customer, staff, body, "application/json"), 413)
+    assert_problem(send_raw(api, kind, customer, staff, body, "application/json"), 413, case)
 
 
 @pytest.mark.case("CASE-0086")
 @pytest.mark.parametrize("path", ["/order-ms/a/b/c/d", "/delivery-ms/no-such-thing", "/order-ms/USER0001/orders/x/y"])
-def test_unknown_route_inside_a_service(api, path):
-    assert_problem(api.get(path), 404)
+def test_unknown_route_inside_a_service(api, path, case):
+    assert assert_problem(api.get(path), 404, case).values["path"] == path
 
 
 @pytest.mark.case("CASE-0087")
 @pytest.mark.parametrize("method, path", [
     ("DELETE", "/order-ms/USER0001/orders"), ("PUT", "/order-ms/login"), ("POST", "/delivery-ms/deliveries"),
 ])
-def test_wrong_method_lists_allowed_ones(api, method, path):
+def test_wrong_method_lists_allowed_ones(api, method, path, case):
     response = api.request(method, path)
-    assert_problem(response, 405)
+    told = assert_problem(response, 405, case)
+    assert (told.values["method"], told.values["path"]) == (method, path)
     assert response.headers.get("Allow", "").strip(), "405 without an Allow header"
+    # The hint offers exactly the methods of the Allow header.
+    assert told.values["allowed"] == response.headers["Allow"]
 
 
 @pytest.mark.case("CASE-0088")

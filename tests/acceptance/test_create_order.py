@@ -37,13 +37,14 @@ def test_field_limits_are_accepted(api, customer, order):
 
 
 @pytest.mark.case("CASE-0031")
-def test_order_under_invalid_user_id_is_refused(api, customer):
-    assert_problem(api.post("/order-ms/has%20space/orders", json=ORDER, token=customer.token), 422, field="user_id")
+def test_order_under_invalid_user_id_is_refused(api, customer, case):
+    response = api.post("/order-ms/has%20space/orders", json=ORDER, token=customer.token)
+    assert_problem(response, 422, case, field="user_id")
 
 
 @pytest.mark.case("CASE-0032")
-def test_order_without_token_is_refused(api, customer):
+def test_order_without_token_is_refused(api, customer, case):
     response = api.post(orders_path(customer.user_id), json=ORDER)
-    assert_problem(response, 401)
+    assert_problem(response, 401, case)
     assert response.headers.get("WWW-Authenticate", "").lower().startswith("bearer")
     assert api.get(orders_path(customer.user_id), token=customer.token).json() == []

@@ -20,5 +20,6 @@ def test_detail_matches_the_list_for_customer_and_staff(api, customer, staff):
 
 @pytest.mark.case("CASE-0057")
 @pytest.mark.parametrize("delivery_id", [str(uuid.uuid4()), "not-a-uuid"], ids=["random-uuid", "malformed"])
-def test_unknown_delivery_is_not_found(api, staff, delivery_id):
-    assert_problem(api.get(delivery_path(delivery_id), token=staff.token), 404)
+def test_unknown_delivery_is_not_found(api, staff, delivery_id, case):
+    told = assert_problem(api.get(delivery_path(delivery_id), token=staff.token), 404, case)
+    assert told.values["delivery_id"] == delivery_id

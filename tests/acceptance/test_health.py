@@ -42,13 +42,13 @@ def test_delivery_service_is_alive_and_ready(api):
 
 
 @pytest.mark.case("CASE-0011")
-def test_unrouted_path_answers_problem(api):
-    assert_problem(api.get("/no-such-service/healthz"), 404)
+def test_unrouted_path_answers_problem(api, case):
+    assert_problem(api.get("/no-such-service/healthz"), 404, case)
 
 
 @pytest.mark.case("CASE-0012")
 @pytest.mark.parametrize("path", ["/order-ms/readyz", "/delivery-ms/healthz"])
-def test_probes_accept_only_get(api, path):
+def test_probes_accept_only_get(api, path, case):
     response = api.post(path)
-    assert_problem(response, 405)
+    assert assert_problem(response, 405, case).values["path"] == path
     assert "GET" in response.headers.get("Allow", "")

@@ -41,15 +41,17 @@ def test_different_keys_make_different_orders(api, customer):
 
 
 @pytest.mark.case("CASE-0035")
-def test_same_key_with_another_body_is_refused(api, customer):
+def test_same_key_with_another_body_is_refused(api, customer, case):
     key = str(uuid.uuid4())
     first = post_order(api, customer, key)
     assert first.status_code == 201
-    assert_problem(post_order(api, customer, key, {**ORDER, "coffee_qty": ORDER["coffee_qty"] + 1}), 409)
+    told = assert_problem(post_order(api, customer, key, {**ORDER, "coffee_qty": ORDER["coffee_qty"] + 1}), 409, case)
+    # The detail names the key and the order it already made, so the user can fetch that order.
+    assert (told.values["key"], told.values["order_id"]) == (key, first.json()["order_id"])
     assert my_orders(api, customer) == [first.json()]
 
 
 @pytest.mark.case("CASE-0036")
-def test_overlong_key_is_refused(api, customer):
-    assert_problem(post_order(api, customer, "k" * 256), 422, field="Idempotency-Key")
+def test_overlong_key_is_refused(api, customer, case):
+    assert_problem(post_order(api, customer, "k" * 256), 422, case, field="Idempotency-Key")
     assert my_orders(api, customer) == []

@@ -69,11 +69,13 @@ def test_deliveries_page_through_link_header(api, customer):
 
 
 @pytest.mark.case("CASE-0054")
-def test_unknown_status_filter_is_refused(api, staff):
-    assert_problem(api.get(DELIVERIES, token=staff.token, params={"status": "BOGUS"}), 422, field="status")
+def test_unknown_status_filter_is_refused(api, staff, case):
+    assert_problem(api.get(DELIVERIES, token=staff.token, params={"status": "BOGUS"}), 422, case, field="status")
 
 
 @pytest.mark.case("CASE-0055")
 @pytest.mark.parametrize("param, value", [("limit", "0"), ("limit", "501"), ("cursor", "not-a-cursor")])
-def test_bad_limit_or_cursor_is_refused(api, staff, param, value):
-    assert_problem(api.get(DELIVERIES, token=staff.token, params={param: value}), 422, field=param)
+def test_bad_limit_or_cursor_is_refused(api, staff, param, value, case):
+    told = assert_problem(api.get(DELIVERIES, token=staff.token, params={param: value}), 422, case, field=param)
+    # Of the catalog's variants, the detail and the hint served are those about the parameter that was wrong.
+    assert told.body["detail"].startswith(param) and param in told.body["hint"], told.body

@@ -45,12 +45,12 @@ def test_new_customer_has_an_empty_list(api, customer):
 
 @pytest.mark.case("CASE-0040")
 @pytest.mark.parametrize("limit", ["0", "501", "abc", "-1"])
-def test_limit_out_of_range_is_refused(api, customer, limit):
+def test_limit_out_of_range_is_refused(api, customer, limit, case):
     response = api.get(orders_path(customer.user_id), token=customer.token, params={"limit": limit})
-    assert_problem(response, 422, field="limit")
+    assert assert_problem(response, 422, case, field="limit").values["limit"] == limit
 
 
 @pytest.mark.case("CASE-0041")
-def test_foreign_cursor_is_refused(api, customer):
+def test_foreign_cursor_is_refused(api, customer, case):
     response = api.get(orders_path(customer.user_id), token=customer.token, params={"cursor": "not-a-cursor"})
-    assert_problem(response, 422, field="cursor")
+    assert_problem(response, 422, case, field="cursor")

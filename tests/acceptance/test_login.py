@@ -44,20 +44,21 @@ def test_staff_logs_in_with_staff_role(api):
 
 
 @pytest.mark.case("CASE-0025")
-def test_wrong_password_is_refused(api, customer):
-    body = assert_problem(api.post(LOGIN, json={"user_id": customer.user_id, "password": "wrong-password"}), 401)
-    assert "access_token" not in body
+def test_wrong_password_is_refused(api, customer, case):
+    told = assert_problem(api.post(LOGIN, json={"user_id": customer.user_id, "password": "wrong-password"}), 401, case)
+    assert "access_token" not in told.body
 
 
 @pytest.mark.case("CASE-0026")
-def test_unknown_user_gets_the_same_answer_as_wrong_password(api, customer):
-    unknown = assert_problem(api.post(LOGIN, json={"user_id": new_user_id("nobody"), "password": PASSWORD}), 401)
-    wrong = assert_problem(api.post(LOGIN, json={"user_id": customer.user_id, "password": "wrong-password"}), 401)
-    assert (unknown["title"], unknown["detail"]) == (wrong["title"], wrong["detail"])
+def test_unknown_user_gets_the_same_answer_as_wrong_password(api, customer, case):
+    unknown = assert_problem(api.post(LOGIN, json={"user_id": new_user_id("nobody"), "password": PASSWORD}), 401, case)
+    wrong = assert_problem(api.post(LOGIN, json={"user_id": customer.user_id, "password": "wrong-password"}), 401, case)
+    members = ("title", "detail", "hint")
+    assert [unknown.body[key] for key in members] == [wrong.body[key] for key in members]
 
 
 @pytest.mark.case("CASE-0027")
-def test_repeated_failures_lock_the_user_id_out(api):
+def test_repeated_failures_lock_the_user_id_out(api, case):
     account = sign_up(api)
     failures = 0
     response = None
@@ -67,13 +68,15 @@ def test_repeated_failures_lock_the_user_id_out(api):
             break
         failures += 1
     assert failures >= 1, "the first wrong password must be a plain 401"
-    assert_problem(response, 429)
+    told = assert_problem(response, 429, case)
     retry_after = response.headers.get("Retry-After", "")
     assert retry_after.isdigit() and int(retry_after) > 0, f"Retry-After {retry_after!r}"
+    # The hint's wait is the one Retry-After gives.
+    assert told.values["seconds"] == retry_after
     # A lockout that the right password lifts would only slow guessing down by one request.
-    assert_problem(api.post(LOGIN, json={"user_id": account.user_id, "password": account.password}), 429)
+    assert_problem(api.post(LOGIN, json={"user_id": account.user_id, "password": account.password}), 429, case)
 
 
 @pytest.mark.case("CASE-0028")
-def test_login_without_password_is_invalid_input(api):
-    assert_problem(api.post(LOGIN, json={"user_id": new_user_id()}), 422, field="password")
+def test_login_without_password_is_invalid_input(api, case):
+    assert_problem(api.post(LOGIN, json={"user_id": new_user_id()}), 422, case, field="password")

@@ -46,14 +46,14 @@ def test_refused_request_is_counted_with_its_status(api, customer):
 
 
 @pytest.mark.case("CASE-0016")
-def test_order_metrics_refuse_writes(api):
+def test_order_metrics_refuse_writes(api, case):
     response = api.post("/order-ms/metrics")
-    assert_problem(response, 405)
+    assert_problem(response, 405, case)
     assert "GET" in response.headers.get("Allow", "")
 
 
 @pytest.mark.case("CASE-0017")
-def test_delivery_metrics_refuse_writes(api):
+def test_delivery_metrics_refuse_writes(api, case):
     response = api.request("DELETE", "/delivery-ms/metrics")
-    assert_problem(response, 405)
+    assert_problem(response, 405, case)
     assert "GET" in response.headers.get("Allow", "")

@@ -53,9 +53,9 @@ def test_retried_order_is_still_one_delivery(api, customer):
 
 
 @pytest.mark.case("CASE-0049")
-def test_refused_order_never_becomes_a_delivery(api, customer):
+def test_refused_order_never_becomes_a_delivery(api, customer, case):
     refused = api.post(orders_path(customer.user_id), token=customer.token, json={**ORDER, "coffee_price": -1})
-    assert_problem(refused, 422, field="coffee_price")
+    assert_problem(refused, 422, case, field="coffee_price")
     order = place_order(api, customer)
     wait_until(lambda: all_deliveries(api, customer.token) or None, "the valid order's delivery")
     assert [d["order_id"] for d in all_deliveries(api, customer.token)] == [order["order_id"]]

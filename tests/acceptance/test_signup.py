@@ -22,30 +22,32 @@ def test_new_customer_signs_up_and_logs_in(api):
 
 
 @pytest.mark.case("CASE-0019")
-def test_short_password_is_refused(api):
+def test_short_password_is_refused(api, case):
     user_id = new_user_id()
-    assert_problem(api.post(SIGN_UP, json={"user_id": user_id, "password": "short"}), 422, field="password")
+    assert_problem(api.post(SIGN_UP, json={"user_id": user_id, "password": "short"}), 422, case, field="password")
     # Nothing was created: the id is still free.
     assert api.post(SIGN_UP, json={"user_id": user_id, "password": PASSWORD}).status_code == 201
 
 
 @pytest.mark.case("CASE-0020")
-def test_taken_user_id_is_refused(api):
+def test_taken_user_id_is_refused(api, case):
     user_id = new_user_id()
     assert api.post(SIGN_UP, json={"user_id": user_id, "password": PASSWORD}).status_code == 201
-    assert_problem(api.post(SIGN_UP, json={"user_id": user_id, "password": "another-password"}), 409)
+    told = assert_problem(api.post(SIGN_UP, json={"user_id": user_id, "password": "another-password"}), 409, case)
+    assert told.values["user_id"] == user_id
     assert log_in(api, user_id, PASSWORD), "the first account must keep its password"
 
 
 @pytest.mark.case("CASE-0021")
 @pytest.mark.parametrize("user_id", ["has space", "dot.ted", "x" * 51, ""])
-def test_user_id_breaking_the_rules_is_refused(api, user_id):
-    assert_problem(api.post(SIGN_UP, json={"user_id": user_id, "password": PASSWORD}), 422, field="user_id")
+def test_user_id_breaking_the_rules_is_refused(api, user_id, case):
+    assert_problem(api.post(SIGN_UP, json={"user_id": user_id, "password": PASSWORD}), 422, case, field="user_id")
 
 
 @pytest.mark.case("CASE-0022")
 @pytest.mark.parametrize("missing", ["password", "user_id"])
-def test_sign_up_without_a_field_is_refused(api, missing):
+def test_sign_up_without_a_field_is_refused(api, missing, case):
     body = {"user_id": new_user_id(), "password": PASSWORD}
     del body[missing]
-    assert_problem(api.post(SIGN_UP, json=body), 422, field=missing)
+    told = assert_problem(api.post(SIGN_UP, json=body), 422, case, field=missing)
+    assert told.body["detail"].startswith(f"{missing} "), "the detail must name the missing field"

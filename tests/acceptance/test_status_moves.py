@@ -9,9 +9,6 @@ from tests.acceptance.uat.checks import ISO_UTC_MICROSECONDS, assert_problem
 from tests.acceptance.uat.events import value_of
 from tests.acceptance.uat.flows import delivery_path, move, new_delivery
 
-STATUSES = ("CONFIRMED", "IN_DELIVERY", "COMPLETED", "CANCELED")
-
-
 def status_of(api, token, delivery_id) -> str:
     response = api.get(delivery_path(delivery_id), token=token)
     assert response.status_code == 200
@@ -87,11 +84,10 @@ def test_short_alias_moves_the_status(api, customer, staff):
 
 
 @pytest.mark.case("CASE-0064")
-def test_moving_back_is_refused_with_allowed_moves(api, customer, staff):
+def test_moving_back_is_refused_with_allowed_moves(api, customer, staff, case):
     delivery = new_delivery(api, customer)
     moved(api, staff, delivery["delivery_id"], "IN_DELIVERY")
-    body = assert_problem(move(api, staff.token, delivery["delivery_id"], "CONFIRMED"), 409)
-    assert "COMPLETED" in body["hint"] and "CANCELED" in body["hint"], body["hint"]
+    assert_problem(move(api, staff.token, delivery["delivery_id"], "CONFIRMED"), 409, case)
     assert status_of(api, staff.token, delivery["delivery_id"]) == "IN_DELIVERY"
 
 
@@ -99,31 +95,32 @@ def test_moving_back_is_refused_with_allowed_moves(api, customer, staff):
 @pytest.mark.parametrize("final, attempt", [
     ("COMPLETED", "CANCELED"), ("COMPLETED", "IN_DELIVERY"), ("CANCELED", "COMPLETED"), ("CANCELED", "CONFIRMED"),
 ])
-def test_finished_delivery_cannot_move(api, customer, staff, final, attempt):
+def test_finished_delivery_cannot_move(api, customer, staff, final, attempt, case):
     delivery = new_delivery(api, customer)
     moved(api, staff, delivery["delivery_id"], final)
-    assert_problem(move(api, staff.token, delivery["delivery_id"], attempt), 409)
+    told = assert_problem(move(api, staff.token, delivery["delivery_id"], attempt), 409, case)
+    assert (told.values["status"], told.values["wanted"]) == (final, attempt)
     assert status_of(api, staff.token, delivery["delivery_id"]) == final
 
 
 @pytest.mark.case("CASE-0066")
 @pytest.mark.parametrize("status", ["DELIVERED", "confirmed"])
-def test_unknown_status_is_refused_with_valid_ones(api, customer, staff, status):
+def test_unknown_status_is_refused_with_valid_ones(api, customer, staff, status, case):
     delivery = new_delivery(api, customer)
-    body = assert_problem(move(api, staff.token, delivery["delivery_id"], status), 422, field="status")
-    told = f"{body['detail']} {body['hint']} {body.get('errors')}"
-    assert all(valid in told for valid in STATUSES), told
+    assert_problem(move(api, staff.token, delivery["delivery_id"], status), 422, case, field="status")
     assert status_of(api, staff.token, delivery["delivery_id"]) == "CONFIRMED"
 
 
 @pytest.mark.case("CASE-0067")
-def test_moving_unknown_delivery_is_not_found(api, staff):
-    assert_problem(move(api, staff.token, str(uuid.uuid4()), "COMPLETED"), 404)
+def test_moving_unknown_delivery_is_not_found(api, staff, case):
+    delivery_id = str(uuid.uuid4())
+    told = assert_problem(move(api, staff.token, delivery_id, "COMPLETED"), 404, case)
+    assert told.values["delivery_id"] == delivery_id
 
 
 @pytest.mark.case("CASE-0068")
 @pytest.mark.parametrize("body", [{}, {"status": 3}, {"status": None}], ids=["empty", "number", "null"])
-def test_status_missing_or_mistyped_is_refused(api, customer, staff, body):
+def test_status_missing_or_mistyped_is_refused(api, customer, staff, body, case):
     delivery = new_delivery(api, customer)
     response = api.put(f"{delivery_path(delivery['delivery_id'])}/status", json=body, token=staff.token)
-    assert_problem(response, 422, field="status")
+    assert_problem(response, 422, case, field="status")

@@ -7,12 +7,17 @@ from pathlib import Path
 
 import yaml
 
+from tests.acceptance.uat.texts import literal_part
+
 CATALOG_PATH = Path(__file__).resolve().parents[1] / "catalog.yaml"
 CASE_ID = re.compile(r"^CASE-\d{4}$")
 KINDS = ("normal", "abnormal")
 REQUIRED_KEYS = ("id", "title", "feature", "kind", "steps", "expected")
+# What the user of an abnormal case is told. `error` and `hint` are required; `error_title` is the
+# problem's title and is there whenever the answer is a problem+json (not for a warning of the UI alone).
 ABNORMAL_KEYS = ("error", "hint")
-ALLOWED_KEYS = set(REQUIRED_KEYS) | set(ABNORMAL_KEYS)
+TOLD_KEYS = ("error_title", "error", "hint")
+ALLOWED_KEYS = set(REQUIRED_KEYS) | set(TOLD_KEYS)
 CASE_MARKER = "case"
 
 
@@ -22,7 +27,11 @@ class CatalogError(Exception):
 
 @dataclass(frozen=True)
 class Case:
-    """One catalogued testcase, as a tester would read it."""
+    """One catalogued testcase, as a tester would read it.
+
+    `error_title`, `error` and `hint` hold the texts the user of an abnormal case may be told: each a
+    tuple of variants (one, unless the case's steps produce several), with {placeholders}; empty for a
+    normal case."""
 
     id: str
     title: str
@@ -30,8 +39,13 @@ class Case:
     kind: str
     steps: tuple[str, ...]
     expected: str
-    error: str | None = None
-    hint: str | None = None
+    error_title: tuple[str, ...] = ()
+    error: tuple[str, ...] = ()
+    hint: tuple[str, ...] = ()
+
+    def told(self, key: str) -> tuple[str, ...]:
+        """The variants catalogued under one of TOLD_KEYS."""
+        return getattr(self, key)
 
 
 def load_catalog(path: Path = CATALOG_PATH) -> dict[str, Case]:
@@ -54,7 +68,7 @@ def load_catalog(path: Path = CATALOG_PATH) -> dict[str, Case]:
         cases[entry["id"]] = Case(
             id=entry["id"], title=entry["title"].strip(), feature=entry["feature"].strip(), kind=entry["kind"],
             steps=tuple(step.strip() for step in entry["steps"]), expected=entry["expected"].strip(),
-            error=(entry.get("error") or "").strip() or None, hint=(entry.get("hint") or "").strip() or None,
+            **{key: _variants(entry.get(key)) for key in TOLD_KEYS},
         )
     kinds_by_feature: dict[str, set[str]] = {}
     for case in cases.values():
@@ -85,8 +99,27 @@ def _entry_problems(entry) -> list[str]:
         problems.append(f"kind must be one of {', '.join(KINDS)}")
     if entry.get("kind") == "abnormal":
         problems.extend(f"an abnormal case needs {key} (what the user is told)"
-                        for key in ABNORMAL_KEYS if not isinstance(entry.get(key), str) or not entry[key].strip())
+                        for key in ABNORMAL_KEYS if key not in entry)
+        problems.extend(problem for key in TOLD_KEYS if key in entry for problem in _told_problems(key, entry[key]))
+    elif entry.get("kind") == "normal":
+        # A normal case tells the user no error, so such a text would be checked by nothing.
+        problems.extend(f"a normal case has no {key}" for key in TOLD_KEYS if key in entry)
     return problems
+
+
+def _told_problems(key: str, value) -> list[str]:
+    """What is wrong with one told text: a sentence, or a non-empty list of them, each saying something."""
+    texts = value if isinstance(value, list) else [value]
+    if not texts or not all(isinstance(text, str) and text.strip() for text in texts):
+        return [f"{key} must be a text or a non-empty list of texts"]
+    # A text of placeholders alone would match anything the service says.
+    return [f"{key} {text.strip()!r} has nothing but placeholders" for text in texts if not literal_part(text).strip()]
+
+
+def _variants(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(text.strip() for text in (value if isinstance(value, list) else [value]))
 
 
 def case_id_of(item) -> tuple[str | None, str | None]:

@@ -1,4 +1,6 @@
-"""The human-readable run report: one row per test with its case, result, duration and what broke it."""
+"""The human-readable run report: one row per test with its case, result, duration and what broke it.
+
+For a failed abnormal case it also shows what the user was told next to what the catalog says."""
 from __future__ import annotations
 
 import html
@@ -6,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.acceptance.uat.catalog import Case
+from tests.acceptance.uat.catalog import TOLD_KEYS, Case
+from tests.acceptance.uat.checks import Comparison
 from tests.acceptance.uat.client import Exchange
 
 RESULT_ORDER = ("failed", "error", "passed", "skipped", "not run")
@@ -14,7 +17,8 @@ RESULT_ORDER = ("failed", "error", "passed", "skipped", "not run")
 
 @dataclass
 class Outcome:
-    """How one test ended; `exchange` is the last HTTP exchange of a test that did not pass."""
+    """How one test ended; for a test that did not pass, its last HTTP `exchange` and its `comparisons` of
+    served texts with the catalog."""
 
     nodeid: str
     case_id: str
@@ -22,6 +26,7 @@ class Outcome:
     duration: float = 0.0
     failure: str = ""
     exchange: Exchange | None = None
+    comparisons: list[Comparison] = field(default_factory=list)
 
 
 @dataclass
@@ -56,6 +61,25 @@ def exchange_text(exchange: Exchange | None) -> str:
     return f"{exchange.method} {exchange.url} -> {status} {exchange.content_type}\n{exchange.body}".strip()
 
 
+def told_lines(case: Case, outcome: Outcome) -> list[str]:
+    """Expected (catalog) against served texts of a failed abnormal case: the ones that did not match, or,
+    when the test failed before comparing any, the catalog's texts."""
+    if case.kind != "abnormal" or outcome.result not in ("failed", "error"):
+        return []
+    missed = [comparison for comparison in outcome.comparisons if not comparison.matched]
+    if missed:
+        return [line for comparison in missed for line in (
+            f"{comparison.key} expected: {_variants_text(comparison.expected)}",
+            f"{comparison.key} served: {'(none)' if comparison.served is None else repr(comparison.served)}")]
+    if outcome.comparisons:
+        return []
+    return [f"{key} expected: {_variants_text(case.told(key))} (not compared)" for key in TOLD_KEYS if case.told(key)]
+
+
+def _variants_text(variants: tuple[str, ...]) -> str:
+    return " | ".join(repr(text) for text in variants) or "(nothing catalogued)"
+
+
 def write_markdown(run: Run, path: Path) -> None:
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
@@ -78,7 +102,8 @@ def write_markdown(run: Run, path: Path) -> None:
         if outcome is None:
             lines.append(f"| {case.id} | {cell(case.title)} | {cell(case.feature)} | {case.kind} | not run | | | |")
             continue
-        broke = "\n".join(part for part in (outcome.failure, exchange_text(outcome.exchange)) if part)
+        parts = (outcome.failure, *told_lines(case, outcome), exchange_text(outcome.exchange))
+        broke = "\n".join(part for part in parts if part)
         lines.append(
             f"| {case.id} | {cell(case.title)} | {cell(case.feature)} | {case.kind} | **{outcome.result}** | "
             f"{outcome.duration:.2f} s | `{cell(outcome.nodeid)}` | {cell(broke)} |")
@@ -93,7 +118,9 @@ def write_html(run: Run, path: Path) -> None:
         result = outcome.result if outcome else "not run"
         failure = ""
         if outcome is not None and (outcome.failure or outcome.exchange):
+            told = told_lines(case, outcome)
             failure = (f"<div>{e(outcome.failure)}</div>" if outcome.failure else "") + (
+                f"<ul class=\"told\">{''.join(f'<li>{e(line)}</li>' for line in told)}</ul>" if told else "") + (
                 f"<pre>{e(exchange_text(outcome.exchange))}</pre>" if outcome.exchange else "")
         rows.append(
             f"<tr class=\"{e(result.replace(' ', '-'))}\"><td>{e(case.id)}</td><td>{e(case.title)}</td>"
@@ -112,6 +139,7 @@ table {{ border-collapse: collapse; width: 100%; font-size: 0.9rem; }}
 th, td {{ border: 1px solid #ccc; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }}
 th {{ background: #f3f3f3; }}
 pre {{ white-space: pre-wrap; word-break: break-all; margin: 0.3rem 0 0; }}
+ul.told {{ margin: 0.3rem 0 0; padding-left: 1.2rem; overflow-wrap: anywhere; }}
 td code {{ overflow-wrap: anywhere; }}
 td:nth-child(7) {{ min-width: 14rem; max-width: 20rem; }}
 td:nth-child(8) {{ min-width: 28rem; }}
