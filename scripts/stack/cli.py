@@ -4,7 +4,7 @@
     up      the same in the background
     down    stops only what `up` started, by PID (safe to repeat)
     status  every process with its pid and restart count
-    env     shell `export` lines (BASE_URL, KAFKA_BOOTSTRAP_SERVERS, STACK_STATE) for a running stack
+    env     shell `export` lines (BASE_URL, KAFKA_BOOTSTRAP_SERVERS, STACK_STATE, *_METRICS_URL) for a running stack
 
 Profiles differ only in ports, database names and state folder (`.run/<profile>/`), so the test stack
 never disturbs a running dev stack."""
@@ -194,7 +194,10 @@ def command_env(layout: Layout) -> int:
         raise SystemExit(f"the {layout.profile} stack is not running: python -m scripts.stack up --profile {layout.profile}")
     state = read_state(layout.state_file)
     exports = {"BASE_URL": state["base_url"], "KAFKA_BOOTSTRAP_SERVERS": state["env"]["KAFKA_BOOTSTRAP_SERVERS"],
-               "STACK_STATE": str(layout.state_file)}
+               "STACK_STATE": str(layout.state_file),
+               # The acceptance suite reads metrics where Prometheus would: each service's own port.
+               "ORDER_MS_METRICS_URL": state["metrics"]["order-ms"],
+               "DELIVERY_MS_METRICS_URL": state["metrics"]["delivery-ms"]}
     for name, value in exports.items():
         print(f"export {name}={shlex.quote(value)}")
     return 0

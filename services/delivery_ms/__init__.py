@@ -19,6 +19,7 @@ LOGIN_HINT = (
 EDGE_HINTS = EdgeHints(
     unknown_route="Check the URL: the API lives under /order-ms and /delivery-ms (see the README's API section).",
     body_too_large="Send a smaller JSON body; an order is a few hundred bytes.",
+    outcome_unknown="Send the same status again: setting a delivery's current status is a no-op, so a retry is safe.",
 )
 
 

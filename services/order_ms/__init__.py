@@ -15,6 +15,8 @@ LOGIN_HINT = (
 EDGE_HINTS = EdgeHints(
     unknown_route="Check the URL: the API lives under /order-ms and /delivery-ms (see the README's API section).",
     body_too_large="Send a smaller JSON body; an order is a few hundred bytes.",
+    outcome_unknown=("Retry with the same Idempotency-Key: if the first attempt was saved you get that order back"
+                     " and nothing is ordered twice. Without a key, check your orders before ordering again."),
 )
 
 

@@ -36,6 +36,7 @@ def sign_up():
     if fields["user_id"].lower() in RESERVED_USER_IDS:
         raise problems.invalid_body(f"user_id {fields['user_id']!r} is reserved.", "Choose another user_id, e.g. USER0002.",
                                     [{"field": "user_id", "message": "is reserved"}])
+    login_throttle.count_signup(db_pool(), current_app.config["SETTINGS"], client_address())
     user = store.create_user(db_pool(), fields["user_id"], hash_password(fields["password"]), ROLE_CUSTOMER)
     if user is None:
         raise problems.conflict(
@@ -51,17 +52,17 @@ def login():
     fields = read_body(LOGIN_FIELDS, EXAMPLE_CREDENTIALS)
     settings = current_app.config["SETTINGS"]
     pool, client = db_pool(), client_address()
-    # Checked before the password, so a locked-out guesser does not even cost a hash verification.
-    login_throttle.refuse_if_locked(pool, fields["user_id"], client)
+    # Checked before the password, so a throttled guesser does not even cost a hash verification.
+    login_throttle.refuse_if_throttled(pool, fields["user_id"], client)
     user = store.get_user(pool, fields["user_id"])
     if not verify_password(user["password_hash"] if user else None, fields["password"]):
-        LOGIN_FAILURES.labels("wrong_password" if user else "unknown_user").inc()
+        LOGIN_FAILURES.labels("invalid_credentials").inc()
         login_throttle.record_failure(pool, settings, fields["user_id"], client)
         raise problems.Problem(
             status=401, slug="invalid-credentials", title="Invalid Credentials",
             detail="The user id or the password is wrong.",
             hint=f"Check both and try again; sign up with POST {url_for('accounts.sign_up')} if you have no account.")
-    login_throttle.record_success(pool, fields["user_id"])
+    login_throttle.record_success(pool, fields["user_id"], client)
     token = issue_token(settings.jwt_secret, settings.jwt_ttl_seconds, user["user_id"], user["role"])
     return jsonify(access_token=token, token_type="Bearer", expires_in=settings.jwt_ttl_seconds,
                    user_id=user["user_id"], role=user["role"])

@@ -1,11 +1,14 @@
-"""order-ms business metrics: orders created and failed logins (summed over gunicorn workers at scrape time)."""
+"""order-ms business metrics: orders created, refused logins and throttled sign-ups (summed over gunicorn
+workers at scrape time)."""
 from __future__ import annotations
 
 from prometheus_client import Counter
 
 ORDERS_CREATED = Counter("orders_created_total", "Orders created; an idempotent replay is not counted.")
+# One reason for any wrong user id or password: a metric must not tell which user ids exist.
 LOGIN_FAILURES = Counter("login_failures_total", "Refused logins, by reason.", ["reason"])
-LOGIN_FAILURE_REASONS = ("unknown_user", "wrong_password", "locked_out")
+LOGIN_FAILURE_REASONS = ("invalid_credentials", "throttled")
+SIGNUPS_THROTTLED = Counter("signups_throttled_total", "Sign-ups refused because their client made too many.")
 # Every reason starts at 0, so rate() and increase() see the first failure.
 for _reason in LOGIN_FAILURE_REASONS:
     LOGIN_FAILURES.labels(_reason)

@@ -16,6 +16,8 @@ class OrderSettings(Settings):
     login_max_failures: int
     login_lockout_seconds: int
     login_max_failures_per_client: int
+    signup_max_per_client: int
+    signup_window_seconds: int
     trusted_proxy_hops: int
     forwarded_allow_ips: str
 
@@ -29,6 +31,8 @@ def load_settings() -> OrderSettings:
         login_max_failures=env_int("LOGIN_MAX_FAILURES", 5),
         login_lockout_seconds=env_int("LOGIN_LOCKOUT_SECONDS", 300),
         login_max_failures_per_client=env_int("LOGIN_MAX_FAILURES_PER_CLIENT", 50),
+        signup_max_per_client=env_int("SIGNUP_MAX_PER_CLIENT", 20),
+        signup_window_seconds=env_int("SIGNUP_WINDOW_SECONDS", 600),
         trusted_proxy_hops=env_int("TRUSTED_PROXY_HOPS", 1),
         # The same variable tells gunicorn whose X-Forwarded-* headers to believe.
         forwarded_allow_ips=env_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),

@@ -134,18 +134,29 @@ def upsert_user(pool: ConnectionPool, user_id: str, password_hash: str, role: st
         )
 
 
-# --- failed-login counters (login_throttle.py decides what they mean) ----------------------------------------
+# --- login and sign-up counters (login_throttle.py decides what they mean) ----------------------------------
 # All times come from the database's clock, so every worker and replica agrees on them.
 
-# One failure: start a new window when the old one is over, count, and lock once the limit is reached.
-# MariaDB evaluates these assignments left to right, each seeing the ones before it.
-_RECORD_FAILURE = (
+# One more failure: start a new window when the old one is over, count, and once the limit is reached
+# refuse further attempts for 1, 2, 4, ... seconds (at most the window): guessing slows down, nobody is
+# locked out for long. MariaDB evaluates these assignments left to right, each seeing the ones before it.
+_COUNT_FAILURE = (
+    "INSERT INTO login_throttle (scope, subject, failures, window_started_at, locked_until)"
+    " VALUES (?, ?, 1, UTC_TIMESTAMP(6), IF(1 >= ?, UTC_TIMESTAMP(6) + INTERVAL 1 SECOND, NULL))"
+    " ON DUPLICATE KEY UPDATE"
+    " failures = IF(window_started_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND, 1, failures + 1),"
+    " window_started_at = IF(failures = 1, UTC_TIMESTAMP(6), window_started_at),"
+    " locked_until = IF(failures >= ?, UTC_TIMESTAMP(6) + INTERVAL LEAST(?, 1 << LEAST(failures - ?, 20)) SECOND,"
+    " locked_until)"
+)
+# One more sign-up: a fixed window; at the limit, refused until the window is over.
+_COUNT_SIGNUP = (
     "INSERT INTO login_throttle (scope, subject, failures, window_started_at, locked_until)"
     " VALUES (?, ?, 1, UTC_TIMESTAMP(6), IF(1 >= ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, NULL))"
     " ON DUPLICATE KEY UPDATE"
     " failures = IF(window_started_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND, 1, failures + 1),"
     " window_started_at = IF(failures = 1, UTC_TIMESTAMP(6), window_started_at),"
-    " locked_until = IF(failures >= ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, locked_until)"
+    " locked_until = IF(failures >= ?, window_started_at + INTERVAL ? SECOND, locked_until)"
 )
 
 
@@ -162,12 +173,16 @@ def seconds_locked(pool: ConnectionPool, subjects: list[tuple[str, str]]) -> int
     return max(int(row["seconds"] or 0), 0)
 
 
-def count_failures(pool: ConnectionPool, counters: list[tuple[str, str, int]], lockout_seconds: int) -> None:
-    """One more failure on each (scope, subject, limit) counter, locking those that reached their limit."""
+def count_failures(pool: ConnectionPool, counters: list[tuple[str, str, int]], window_seconds: int) -> None:
+    """One more failure on each (scope, subject, limit) counter; those at their limit are slowed down."""
     with pool.transaction() as cursor:
         for scope, subject, limit in counters:
-            cursor.execute(_RECORD_FAILURE, (scope, subject, limit, lockout_seconds, lockout_seconds, limit,
-                                             lockout_seconds))
+            cursor.execute(_COUNT_FAILURE, (scope, subject, limit, window_seconds, limit, window_seconds, limit))
+
+
+def count_signup(pool: ConnectionPool, scope: str, subject: str, limit: int, window_seconds: int) -> None:
+    with pool.transaction() as cursor:
+        cursor.execute(_COUNT_SIGNUP, (scope, subject, limit, window_seconds, window_seconds, limit, window_seconds))
 
 
 def clear_failures(pool: ConnectionPool, scope: str, subject: str) -> None:
@@ -175,7 +190,7 @@ def clear_failures(pool: ConnectionPool, scope: str, subject: str) -> None:
         cursor.execute("DELETE FROM login_throttle WHERE scope = ? AND subject = ?", (scope, subject))
 
 
-def remove_stale_failures(pool: ConnectionPool, lockout_seconds: int, batch: int) -> None:
+def remove_stale_counters(pool: ConnectionPool, window_seconds: int, batch: int) -> None:
     """Drop up to `batch` counters whose window and lock are over, so the table stays small without a job."""
     with pool.transaction() as cursor:
         # READ COMMITTED takes no gap locks, so this sweep never blocks concurrent failures being counted.
@@ -183,5 +198,5 @@ def remove_stale_failures(pool: ConnectionPool, lockout_seconds: int, batch: int
         cursor.execute(
             "DELETE FROM login_throttle WHERE window_started_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND"
             " AND (locked_until IS NULL OR locked_until <= UTC_TIMESTAMP(6)) LIMIT ?",
-            (lockout_seconds, batch),
+            (window_seconds, batch),
         )

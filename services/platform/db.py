@@ -1,10 +1,10 @@
-"""The database pool: MariaDB connections created once per process and reused by every request."""
+"""The database pool: MariaDB connections created once per process and reused by every request, and the
+errors a caller can act on (the database is down, busy, or a commit's outcome is unknown)."""
 from __future__ import annotations
 
 import contextlib
 import queue
 import threading
-import time
 from typing import Iterator
 
 import mariadb
@@ -13,10 +13,34 @@ from services.platform.settings import Settings
 
 # Errors that mean "the server is not there or the connection broke", as opposed to a bad query.
 CONNECTION_ERRORS = (mariadb.InterfaceError, mariadb.OperationalError)
+# MariaDB rolled the transaction back on its own; running it again may well succeed.
+LOCK_WAIT_TIMEOUT, DEADLOCK = 1205, 1213
+BUSY_ERRNOS = frozenset({LOCK_WAIT_TIMEOUT, DEADLOCK})
 
 
-class DatabaseUnavailable(RuntimeError):
-    """The database could not be reached; callers answer 503 and retry later."""
+class TransientDatabaseError(RuntimeError):
+    """Worth retrying: the same work may succeed in a moment."""
+
+
+class DatabaseUnavailable(TransientDatabaseError):
+    """The database could not be reached, or the connection broke before a commit: nothing was saved."""
+
+
+class DatabaseBusy(TransientDatabaseError):
+    """A deadlock or lock wait timeout: MariaDB rolled the transaction back, so nothing was saved."""
+
+
+class CommitOutcomeUnknown(TransientDatabaseError):
+    """The connection broke while committing: the transaction may or may not have been saved."""
+
+
+def translate(exc: mariadb.Error) -> Exception:
+    """A driver error as one of ours when it is transient; other errors (bad data, bugs) stay as they are."""
+    if getattr(exc, "errno", None) in BUSY_ERRNOS:
+        return DatabaseBusy(str(exc))
+    if isinstance(exc, CONNECTION_ERRORS):
+        return DatabaseUnavailable(str(exc))
+    return exc
 
 
 def connect(settings: Settings, database: str | None = "__default__") -> mariadb.Connection:
@@ -42,16 +66,15 @@ def connect(settings: Settings, database: str | None = "__default__") -> mariadb
 
 
 class ConnectionPool:
-    """A small LIFO pool: connections are checked with a ping when idle for a while, and replaced
-    when broken, so a database restart heals without restarting the service."""
-
-    PING_AFTER_IDLE_SECONDS = 1.0
+    """A small LIFO pool. Every connection is checked with a ping when it is handed out and replaced when
+    broken, so a restarted database costs no failed request once it is back; a connection whose transaction
+    ended cleanly goes back without a rollback, so the check costs no extra round trip."""
 
     def __init__(self, settings: Settings, size: int | None = None, acquire_timeout: float = 5.0):
         self._settings = settings
         self._size = size or settings.db_pool_size
         self._acquire_timeout = acquire_timeout
-        self._idle: queue.LifoQueue[tuple[mariadb.Connection, float]] = queue.LifoQueue()
+        self._idle: queue.LifoQueue[mariadb.Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(self._size)
 
     def acquire(self) -> mariadb.Connection:
@@ -66,27 +89,28 @@ class ConnectionPool:
     def _checkout(self) -> mariadb.Connection:
         while True:
             try:
-                conn, idle_since = self._idle.get_nowait()
+                conn = self._idle.get_nowait()
             except queue.Empty:
                 return connect(self._settings)
-            if time.monotonic() - idle_since < self.PING_AFTER_IDLE_SECONDS:
-                return conn
             try:
                 conn.ping()
                 return conn
-            except CONNECTION_ERRORS:
+            except mariadb.Error:
                 _close_quietly(conn)
 
-    def release(self, conn: mariadb.Connection, broken: bool = False) -> None:
+    def release(self, conn: mariadb.Connection, broken: bool = False, clean: bool = False) -> None:
+        """Back to the pool: as is when its transaction ended (`clean`), rolled back first otherwise."""
         try:
             if broken:
                 _close_quietly(conn)
-            else:
+                return
+            if not clean:
                 try:
                     conn.rollback()
-                    self._idle.put((conn, time.monotonic()))
-                except CONNECTION_ERRORS:
+                except mariadb.Error:
                     _close_quietly(conn)
+                    return
+            self._idle.put(conn)
         finally:
             self._slots.release()
 
@@ -96,32 +120,55 @@ class ConnectionPool:
         broken = False
         try:
             yield conn
-        except CONNECTION_ERRORS as exc:
-            broken = True
-            raise DatabaseUnavailable(str(exc)) from exc
+        except mariadb.Error as exc:
+            translated = translate(exc)
+            broken = isinstance(translated, DatabaseUnavailable)
+            if translated is exc:
+                raise
+            raise translated from exc
         finally:
             self.release(conn, broken=broken)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[mariadb.Cursor]:
-        """A dictionary cursor inside one transaction: committed on success, rolled back on error."""
-        with self.connection() as conn:
-            cursor = conn.cursor(dictionary=True)
+        """A dictionary cursor inside one transaction: committed on success, rolled back on error.
+
+        Raises DatabaseUnavailable or DatabaseBusy when nothing was saved, CommitOutcomeUnknown when the
+        connection broke during the commit itself; other driver errors (e.g. a duplicate key) as they are."""
+        conn = self.acquire()
+        broken = clean = False
+        cursor = conn.cursor(dictionary=True)
+        try:
             try:
                 yield cursor
-                conn.commit()
             except BaseException:
-                with contextlib.suppress(*CONNECTION_ERRORS):
+                with contextlib.suppress(mariadb.Error):
                     conn.rollback()
+                clean = True
                 raise
-            finally:
-                with contextlib.suppress(*CONNECTION_ERRORS):
-                    cursor.close()
+            try:
+                conn.commit()
+            except CONNECTION_ERRORS as exc:
+                if getattr(exc, "errno", None) not in BUSY_ERRNOS:
+                    broken = True
+                    raise CommitOutcomeUnknown(str(exc)) from exc
+                raise
+            clean = True
+        except mariadb.Error as exc:
+            translated = translate(exc)
+            broken = broken or isinstance(translated, DatabaseUnavailable)
+            if translated is exc:
+                raise
+            raise translated from exc
+        finally:
+            with contextlib.suppress(mariadb.Error):
+                cursor.close()
+            self.release(conn, broken=broken, clean=clean and not broken)
 
     def close(self) -> None:
         while True:
             try:
-                conn, _ = self._idle.get_nowait()
+                conn = self._idle.get_nowait()
             except queue.Empty:
                 return
             _close_quietly(conn)

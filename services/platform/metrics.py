@@ -13,7 +13,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
-from services.platform.db import DatabaseUnavailable
+from services.platform.db import TransientDatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class ScrapeGauge:
     def collect(self) -> Iterable[GaugeMetricFamily]:
         try:
             values = self._read()
-        except DatabaseUnavailable as exc:
+        except TransientDatabaseError as exc:
             log.warning("metric %s left out of this scrape: %s", self._name, exc)
             return
         family = GaugeMetricFamily(self._name, self._documentation, labels=[self._label])
@@ -80,8 +80,11 @@ def add_scrape_collector(app: Flask, collector) -> None:
     app.extensions.setdefault(SCRAPE_COLLECTORS, []).append(collector)
 
 
-def instrument_app(app: Flask, service: str, prefix: str) -> None:
-    """Count and time every request by its route template; serve `/metrics` (and under `prefix`)."""
+def instrument_app(app: Flask, service: str) -> None:
+    """Count and time every request by its route template; serve `/metrics` at the root of the service's port.
+
+    Only there: the ingress routes the service's prefix, so metrics (which tell e.g. how many logins fail)
+    are not public; Prometheus scrapes the pods directly."""
 
     @app.before_request
     def _start_timer():
@@ -98,7 +101,6 @@ def instrument_app(app: Flask, service: str, prefix: str) -> None:
         return response
 
     app.add_url_rule("/metrics", "metrics", render_latest, methods=["GET"])
-    app.add_url_rule(f"{prefix}/metrics", "prefixed_metrics", render_latest, methods=["GET"])
 
 
 def serve_metrics(port: int) -> None:

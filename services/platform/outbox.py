@@ -15,9 +15,10 @@ import time
 from datetime import datetime
 
 import mariadb
+from kafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
-from services.platform.db import CONNECTION_ERRORS, DatabaseUnavailable, connect
+from services.platform.db import DatabaseUnavailable, TransientDatabaseError, connect, translate
 from services.platform.records import Event, Record
 from services.platform.settings import Settings
 from services.platform.worker import PublishFailed, Worker
@@ -108,11 +109,9 @@ class OutboxRelay(Worker):
         return len(rows)
 
     def on_transient_error(self, exc: BaseException) -> None:
-        if isinstance(exc, DatabaseUnavailable):
-            self._disconnect()
-        else:
+        if isinstance(exc, KafkaError):
             # The backlog gauges matter most while the broker is down: keep them current.
-            with contextlib.suppress(DatabaseUnavailable):
+            with contextlib.suppress(TransientDatabaseError, mariadb.Error):
                 self._refresh_gauges()
 
     def close(self) -> None:
@@ -154,10 +153,14 @@ class OutboxRelay(Worker):
         try:
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
-        except CONNECTION_ERRORS as exc:
-            # The session (and with it the publisher lock) is gone; start over with a new one.
-            self._disconnect()
-            raise DatabaseUnavailable(str(exc)) from exc
+        except mariadb.Error as exc:
+            translated = translate(exc)
+            if isinstance(translated, DatabaseUnavailable):
+                # The session (and with it the publisher lock) is gone; start over with a new one.
+                self._disconnect()
+            if translated is exc:
+                raise
+            raise translated from exc
         finally:
             with contextlib.suppress(Exception):
                 cursor.close()

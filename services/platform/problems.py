@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, g, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
-from services.platform.db import DatabaseUnavailable
+from services.platform.db import CommitOutcomeUnknown, DatabaseBusy, DatabaseUnavailable
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 DATABASE_RETRY_AFTER_SECONDS = 5
+BUSY_RETRY_AFTER_SECONDS = 1
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +102,12 @@ def problem_response(problem: Problem) -> Response:
 
 @dataclass(frozen=True)
 class EdgeHints:
-    """The service's own words for errors raised outside its routes (unknown path, body too large)."""
+    """The service's own words for errors raised outside its routes: an unknown path, a body too large, and
+    what to do when a change may or may not have been saved."""
 
     unknown_route: str
     body_too_large: str
+    outcome_unknown: str
 
 
 EDGE_HINTS = "EDGE_HINTS"
@@ -157,6 +160,27 @@ def register_error_handlers(app: Flask, hints: EdgeHints) -> None:
             detail="The database is not reachable right now.",
             hint=f"Nothing was saved. Retry the same request after {DATABASE_RETRY_AFTER_SECONDS} seconds"
                  " (with the same Idempotency-Key if you sent one).",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        ))
+
+    @app.errorhandler(DatabaseBusy)
+    def _database_busy(exc: DatabaseBusy):
+        log.warning("database busy: %s", exc)
+        return problem_response(Problem(
+            status=503, slug="database-busy", title="Service Unavailable",
+            detail="The database was busy with a conflicting change and rolled this one back.",
+            hint=f"Nothing was saved. Retry the same request after {BUSY_RETRY_AFTER_SECONDS} second"
+                 " (with the same Idempotency-Key if you sent one).",
+            headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+        ))
+
+    @app.errorhandler(CommitOutcomeUnknown)
+    def _outcome_unknown(exc: CommitOutcomeUnknown):
+        log.error("commit outcome unknown: %s", exc)
+        return problem_response(Problem(
+            status=503, slug="outcome-unknown", title="Service Unavailable",
+            detail="The connection to the database broke while saving: the change may or may not have been saved.",
+            hint=hints.outcome_unknown,
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         ))
 

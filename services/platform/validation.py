@@ -25,7 +25,11 @@ def read_json_object(example: dict) -> dict:
     raw = request.get_data(cache=True)
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise problems.malformed_json("The request body is nested too deeply.",
+                                      f"Send a flat JSON object like {json.dumps(example)}.") from None
     except (ValueError, UnicodeDecodeError):
+        # ValueError also covers numbers too long to read (Python's int digit limit).
         raise problems.malformed_json("The request body is not valid JSON.",
                                       f"Send a JSON object like {json.dumps(example)}.") from None
     if not isinstance(body, dict):

@@ -25,7 +25,7 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
                        login_hint: str, edge_hints: EdgeHints) -> Flask:
     """A Flask app with everything every service shares; the caller adds its blueprints.
 
-    `prefix` is where the ingress routes the service (health and metrics are served there too);
+    `prefix` is where the ingress routes the service (health and readiness are served there too);
     `login_hint` tells a caller without a valid token how to get one."""
     configure_logging(service, settings.log_level)
     app = Flask(import_name)
@@ -58,7 +58,7 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
         return response
 
     register_error_handlers(app, edge_hints)
-    instrument_app(app, service, prefix)
+    instrument_app(app, service)
     _add_health_routes(app, prefix)
     return app
 

@@ -8,9 +8,10 @@ import sys
 import threading
 from typing import Callable, Iterable
 
+import mariadb
 from kafka.errors import KafkaError
 
-from services.platform.db import DatabaseUnavailable
+from services.platform.db import TransientDatabaseError
 from services.platform.kafka import close_quietly, create_producer
 from services.platform.logs import configure_logging
 from services.platform.metrics import serve_metrics
@@ -46,11 +47,14 @@ class Backoff:
 
 
 class Worker:
-    """A loop of `step()` until SIGTERM. Transient failures (broker or database unreachable) are logged,
-    waited out with backoff and retried; the producer is replaced after a failure, so nothing stale stays
-    buffered to be sent out of order."""
+    """A loop of `step()` until SIGTERM. Failures of a dependency (the broker or the database unreachable or
+    busy) are logged, waited out with backoff and retried; the producer is replaced after a failure, so
+    nothing stale stays buffered to be sent out of order.
 
-    TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (KafkaError, DatabaseUnavailable)
+    A query error is retried the same way: it is not one message's fault (a worker dead-letters those
+    itself), and exiting would only restart the same loop; the log and the backlog alerts show it."""
+
+    TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (KafkaError, TransientDatabaseError, mariadb.Error)
 
     def __init__(self, settings: Settings, client_id: str):
         self.settings = settings

@@ -1,14 +1,27 @@
-"""Sorting one poll batch of `new_orders`: the orders to write, the dead letters, and the offsets to commit."""
+"""Sorting one poll batch of `new_orders`: the orders to write, the dead letters, and the offsets to commit;
+and the dead-letter copy of a record, cut down to what the broker accepts."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from kafka import TopicPartition
+from kafka.record.default_records import DefaultRecordBatchBuilder
 from kafka.structs import OffsetAndMetadata
 
 from services.contracts import order_created
 from services.contracts.envelope import HEADER_ERROR, InvalidEvent
 from services.platform.records import Record
+
+# Below the producer's 1 MiB max_request_size, with room for the batch around the record: a copy that
+# would not fit is cut, never retried forever.
+DEAD_LETTER_MAX_BYTES = 1_000_000
+HEADER_TRUNCATED = "dlq_truncated"
+MAX_ERROR_CHARS = 1000
+
+
+def record_size(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes | None]]) -> int:
+    """The size the producer will count for this record (the same estimate it checks against its limit)."""
+    return DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, [(k, v or b"") for k, v in headers])
 
 
 @dataclass(frozen=True)
@@ -18,23 +31,42 @@ class DeadLetter:
     record: object  # a kafka ConsumerRecord
     error: str
 
-    def dead_letter_record(self) -> Record:
+    def dead_letter_record(self, max_bytes: int = DEAD_LETTER_MAX_BYTES) -> Record:
+        """The copy for the dead-letter topic: key, value and headers as received, plus `error`; when that
+        would exceed `max_bytes`, the value, then the headers, then the key are cut, and `dlq_truncated` says so."""
         source = self.record
-        kept = [(name, value) for name, value in (source.headers or []) if name != HEADER_ERROR]
-        return Record(
-            topic=order_created.DEAD_LETTER_TOPIC,
-            key=source.key,
-            # A record with neither key nor value cannot be produced as is; an empty value keeps it.
-            value=source.value if source.value is not None or source.key else b"",
-            headers=[*kept, (HEADER_ERROR, self.error.encode())],
-        )
+        error = self.error[:MAX_ERROR_CHARS].encode("utf-8", "replace")
+        key, value = source.key, source.value
+        # Null header values are kept as empty ones: the producer cannot send a null header value.
+        headers = [(name, raw or b"") for name, raw in (source.headers or []) if name != HEADER_ERROR]
+        notes = []
+        if value is None and key is None:
+            value = b""  # a record with neither key nor value cannot be produced as is
+        if record_size(key, value, [*headers, (HEADER_ERROR, error)]) > max_bytes and value:
+            keep = max(0, max_bytes - record_size(key, b"", [*headers, (HEADER_ERROR, error)]) - 200)
+            notes.append(f"value cut from {len(value)} to {min(keep, len(value))} bytes")
+            value = value[:keep]
+        if record_size(key, value, [*headers, (HEADER_ERROR, error)]) > max_bytes and headers:
+            notes.append(f"{len(headers)} original headers dropped")
+            headers = []
+        if record_size(key, value, [(HEADER_ERROR, error)]) > max_bytes and key:
+            notes.append(f"key cut from {len(key)} to 1000 bytes")
+            key = key[:1000]
+        truncated = [(HEADER_TRUNCATED, "; ".join(notes).encode())] if notes else []
+        return Record(topic=order_created.DEAD_LETTER_TOPIC, key=key, value=value,
+                      headers=[*headers, (HEADER_ERROR, error), *truncated])
 
 
 @dataclass
 class SortedBatch:
-    orders: list[dict] = field(default_factory=list)
+    # (record, the order it carries), every partition in offset order.
+    accepted: list[tuple[object, dict]] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     offsets: dict[TopicPartition, OffsetAndMetadata] = field(default_factory=dict)
+
+    @property
+    def orders(self) -> list[dict]:
+        return [order for _record, order in self.accepted]
 
 
 def sort_batch(batch: dict[TopicPartition, list]) -> SortedBatch:
@@ -43,7 +75,7 @@ def sort_batch(batch: dict[TopicPartition, list]) -> SortedBatch:
     for partition, records in batch.items():
         for record in records:
             try:
-                result.orders.append(order_created.parse(record.value, record.headers))
+                result.accepted.append((record, order_created.parse(record.value, record.headers)))
             except InvalidEvent as exc:
                 result.dead_letters.append(DeadLetter(record, str(exc)))
         if records:

@@ -5,12 +5,12 @@ import logging
 
 import mariadb
 from kafka import ConsumerRebalanceListener
-from kafka.errors import CommitFailedError, KafkaError
+from kafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
 
 from services.contracts import order_created
 from services.delivery_ms import store
 from services.delivery_ms.consumer import metrics
-from services.delivery_ms.consumer.batch import SortedBatch, sort_batch
+from services.delivery_ms.consumer.batch import DEAD_LETTER_MAX_BYTES, DeadLetter, SortedBatch, sort_batch
 from services.delivery_ms.settings import DeliverySettings
 from services.platform.db import ConnectionPool
 from services.platform.kafka import create_consumer
@@ -27,12 +27,19 @@ class _AssignmentLog(ConsumerRebalanceListener):
         log.info("partitions assigned", extra={"partitions": sorted(tp.partition for tp in assigned)})
 
 
-class DeliveryConsumer(Worker):
-    """Turns `new_orders` into deliveries, at least once with an idempotent write, until SIGTERM."""
+# The database refuses this one record's data (too long, out of range, a constraint): dead-letter it, never
+# retry it. Any other error is not the record's fault and is retried for the whole batch.
+RECORD_ERRORS = (mariadb.DataError, mariadb.IntegrityError)
+# A broker that takes smaller records than DEAD_LETTER_MAX_BYTES: cut the copy down further, at most this far.
+SMALLEST_DEAD_LETTER_BYTES = 4096
 
-    # Query errors are retried too: in Kubernetes the consumer may start before the migrations have
-    # created its table.
-    TRANSIENT_ERRORS = (*Worker.TRANSIENT_ERRORS, mariadb.Error)
+
+class DeliveryConsumer(Worker):
+    """Turns `new_orders` into deliveries, at least once with an idempotent write, until SIGTERM.
+
+    Every record either becomes a delivery or goes to `new_orders.dlq` with the reason; only a failure of
+    the database or the broker themselves holds the batch back (and it is retried, never committed)."""
+
     # poll() returns as soon as records arrive; the timeout only bounds how long a SIGTERM waits
     # to be noticed on an idle topic.
     POLL_TIMEOUT_MS = 500
@@ -42,30 +49,29 @@ class DeliveryConsumer(Worker):
         self._group = settings.consumer_group
         self._pool = ConnectionPool(settings, size=1)
         self._consumer = None
-        self._batch: dict = {}
         self._lag_partitions: set = set()
 
     def step(self) -> bool:
         consumer = self._kafka_consumer()
-        self._batch = {}
+        batch = {}
         try:
-            self._batch = consumer.poll(timeout_ms=self.POLL_TIMEOUT_MS)
-            if self._batch:
-                self._handle(consumer, self._batch)
+            batch = consumer.poll(timeout_ms=self.POLL_TIMEOUT_MS)
+            if batch:
+                self._handle(consumer, batch)
+        except BaseException:
+            # Nothing of this batch is committed: rewind so the next poll returns the same records
+            # (polling again, rather than retrying in place, keeps this member in its group).
+            self._rewind(batch)
+            raise
         finally:
             self._update_lag()
         # Only a handled batch proves an outage is over; an empty poll does not.
-        return bool(self._batch)
-
-    def on_transient_error(self, exc: BaseException) -> None:
-        # Nothing of this batch is committed: rewind so the next poll returns the same records
-        # (polling again, rather than retrying in place, keeps this member in its group).
-        self._rewind(self._batch)
+        return bool(batch)
 
     def _handle(self, consumer, batch: dict) -> None:
         """Write, dead-letter, then commit: the offsets move only once the database has the deliveries."""
         sorted_batch = sort_batch(batch)
-        created, duplicates = store.insert_deliveries(self._pool, sorted_batch.orders)
+        created, duplicates = self._write(sorted_batch)
         metrics.MESSAGES.labels("created").inc(created)
         metrics.MESSAGES.labels("duplicate").inc(duplicates)
         self._dead_letter(sorted_batch)
@@ -79,19 +85,53 @@ class DeliveryConsumer(Worker):
         log.debug("batch done", extra={"created": created, "duplicates": duplicates,
                                        "dead_lettered": len(sorted_batch.dead_letters)})
 
+    def _write(self, sorted_batch: SortedBatch) -> tuple[int, int]:
+        """The batch's deliveries in one statement; when the database refuses a record's data, each on its own,
+        so that record is dead-lettered and the others still become deliveries. Returns (created, duplicates)."""
+        try:
+            return store.insert_deliveries(self._pool, sorted_batch.orders)
+        except RECORD_ERRORS:
+            log.warning("the database refused a record of the batch; writing its records one by one")
+        created = duplicates = 0
+        for record, order in sorted_batch.accepted:
+            try:
+                one_created, one_duplicate = store.insert_deliveries(self._pool, [order])
+            except RECORD_ERRORS as exc:
+                sorted_batch.dead_letters.append(DeadLetter(record, f"the database refused it: {exc}"))
+                continue
+            created += one_created
+            duplicates += one_duplicate
+        return created, duplicates
+
     def _dead_letter(self, sorted_batch: SortedBatch) -> None:
         if not sorted_batch.dead_letters:
             return
+        letters = sorted_batch.dead_letters
         try:
-            self.send_acknowledged([letter.dead_letter_record() for letter in sorted_batch.dead_letters])
+            self.send_acknowledged([letter.dead_letter_record() for letter in letters])
         except PublishFailed as failed:
-            raise KafkaError(f"dead-lettering failed: {failed.cause}") from failed
-        for letter in sorted_batch.dead_letters:
+            if not isinstance(failed.cause, MessageSizeTooLargeError):
+                raise KafkaError(f"dead-lettering failed: {failed.cause}") from failed
+            for letter in letters[failed.acknowledged:]:
+                self._dead_letter_smaller(letter)
+        for letter in letters:
             record = letter.record
             log.warning("dead-lettered an unusable message", extra={
                 "key": (record.key or b"").decode("utf-8", "replace"), "partition": record.partition,
                 "offset": record.offset, "error": letter.error})
         metrics.MESSAGES.labels("dead_lettered").inc(len(sorted_batch.dead_letters))
+
+    def _dead_letter_smaller(self, letter: DeadLetter) -> None:
+        """The broker takes smaller records than we assumed: halve the copy until it fits, never forever."""
+        max_bytes = DEAD_LETTER_MAX_BYTES // 2
+        while True:
+            try:
+                self.send_acknowledged([letter.dead_letter_record(max_bytes)])
+                return
+            except PublishFailed as failed:
+                if not isinstance(failed.cause, MessageSizeTooLargeError) or max_bytes <= SMALLEST_DEAD_LETTER_BYTES:
+                    raise KafkaError(f"dead-lettering failed: {failed.cause}") from failed
+                max_bytes //= 2
 
     def _rewind(self, batch: dict) -> None:
         if not batch or self._consumer is None:

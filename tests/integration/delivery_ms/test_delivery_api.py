@@ -250,7 +250,7 @@ def test_health_readiness_and_status_change_metric(base_url, delivery_url, staff
     assert requests.get(f"{base_url}/delivery-ms/readyz", timeout=10).status_code == 200
 
     def changes():
-        text = requests.get(f"{base_url}/delivery-ms/metrics", timeout=10).text
+        text = requests.get(f"{delivery_url}/metrics", timeout=10).text
         return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                    if sample.name == "delivery_status_changes_total"
                    and sample.labels == {"from_status": "CONFIRMED", "to_status": "CANCELED"})

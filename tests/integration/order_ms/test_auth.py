@@ -1,7 +1,8 @@
-"""Accounts and tokens over HTTP: sign-up, login, lockout per user id and per client, and every bad token.
+"""Accounts and tokens over HTTP: sign-up, login, throttling per (user id, client) and per client, and
+every bad token.
 
-Lockout tests use fresh user ids and talk to order-ms directly with a made-up client address in
-X-Forwarded-For (order-ms trusts it from 127.0.0.1), so they never lock out the demo accounts or the
+Throttling tests use fresh user ids and talk to order-ms directly with a made-up client address in
+X-Forwarded-For (order-ms trusts it from 127.0.0.1), so they never slow down the demo accounts or the
 address every other test comes from."""
 import ipaddress
 import random
@@ -131,66 +132,86 @@ def test_login_without_both_fields_is_422(base_url, body):
     assert problem["errors"]
 
 
-# --- lockout --------------------------------------------------------------------------------------
+# --- throttling ---------------------------------------------------------------------------------
 
 def max_failures(stack, name, default):
     return int(stack["env"].get(name, default))
 
 
-def test_too_many_failures_for_one_user_id_lock_it_with_429_and_retry_after(order_url, stack, account):
-    limit = max_failures(stack, "LOGIN_MAX_FAILURES", 5)
-    lockout = max_failures(stack, "LOGIN_LOCKOUT_SECONDS", 300)
-    # Each attempt from another address: the user id alone is what gets locked.
-    for _ in range(limit):
-        assert_problem(log_in(order_url, account, "not-the-password", fresh_client()), 401)
+def fail(url, account, client, times):
+    for _ in range(times):
+        assert_problem(log_in(url, account, "not-the-password", client), 401)
 
-    locked = log_in(order_url, account, PASSWORD, fresh_client())
-    problem = assert_problem(locked, 429)
-    retry_after = int(locked.headers["Retry-After"])
-    assert 0 < retry_after <= lockout and problem["retry_after"] == retry_after
+
+def test_too_many_failures_from_one_client_slow_that_client_down_for_the_user_id(order_url, stack, account):
+    limit = max_failures(stack, "LOGIN_MAX_FAILURES", 5)
+    client = fresh_client()
+    fail(order_url, account, client, limit)
+    throttled = log_in(order_url, account, PASSWORD, client)
+    problem = assert_problem(throttled, 429)
+    retry_after = int(throttled.headers["Retry-After"])
+    # The first slow-down is short: a second, then doubling with every further failure.
+    assert retry_after == 1 and problem["retry_after"] == retry_after
     assert f"{retry_after} seconds" in problem["hint"]
-    # The same id in other letter case is the same account, so it is locked too.
-    assert_problem(log_in(order_url, account.upper(), PASSWORD, fresh_client()), 429)
+    # The same id in other letter case is the same account, so it is throttled too.
+    assert_problem(log_in(order_url, account.upper(), PASSWORD, client), 429)
 
 
-def test_the_lockout_of_one_user_id_leaves_others_alone(order_url, stack, account):
+def test_failures_from_one_client_never_lock_the_user_out_from_another(order_url, stack, account):
+    attacker = fresh_client()
+    fail(order_url, account, attacker, max_failures(stack, "LOGIN_MAX_FAILURES", 5))
+    assert_problem(log_in(order_url, account, PASSWORD, attacker), 429)
+    assert log_in(order_url, account, PASSWORD, fresh_client()).status_code == 200
+
+
+def test_the_slow_down_doubles_with_each_further_failure_up_to_the_window(order_url, stack, order_db, account):
+    limit = max_failures(stack, "LOGIN_MAX_FAILURES", 5)
+    window = max_failures(stack, "LOGIN_LOCKOUT_SECONDS", 300)
     client = fresh_client()
-    for _ in range(max_failures(stack, "LOGIN_MAX_FAILURES", 5)):
-        log_in(order_url, account, "not-the-password", client)
-    assert_problem(log_in(order_url, account, PASSWORD, client), 429)
+    fail(order_url, account, client, limit)
+    cursor = order_db.cursor()
 
-    other = fresh_user_id()
-    assert sign_up(order_url, other).status_code == 201
-    assert log_in(order_url, other, PASSWORD, client).status_code == 200
+    def wait_is_over():
+        # Wind this client's clock forward instead of waiting out the slow-down.
+        cursor.execute("UPDATE login_throttle SET locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND"
+                       " WHERE subject = ?", (client["X-Forwarded-For"],))
+        cursor.execute("UPDATE login_throttle SET locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND"
+                       " WHERE scope = 'user_client' AND locked_until IS NOT NULL")
+
+    wait_is_over()
+    fail(order_url, account, client, 1)
+    assert log_in(order_url, account, PASSWORD, client).headers["Retry-After"] == "2"
+    wait_is_over()
+    fail(order_url, account, client, 1)
+    assert log_in(order_url, account, PASSWORD, client).headers["Retry-After"] == "4"
+    cursor.execute("UPDATE login_throttle SET failures = failures + 30 WHERE scope = 'user_client'"
+                   " AND locked_until IS NOT NULL")
+    wait_is_over()
+    fail(order_url, account, client, 1)
+    assert log_in(order_url, account, PASSWORD, client).headers["Retry-After"] == str(window)
 
 
-def test_a_right_password_resets_the_user_ids_count(order_url, stack, account):
+def test_a_right_password_resets_the_count_of_its_client(order_url, stack, account):
     limit = max_failures(stack, "LOGIN_MAX_FAILURES", 5)
     client = fresh_client()
-    for _ in range(limit - 1):
-        assert_problem(log_in(order_url, account, "not-the-password", client), 401)
+    fail(order_url, account, client, limit - 1)
     assert log_in(order_url, account, PASSWORD, client).status_code == 200
-    for _ in range(limit - 1):
-        assert_problem(log_in(order_url, account, "not-the-password", client), 401)
+    fail(order_url, account, client, limit - 1)
     assert log_in(order_url, account, PASSWORD, client).status_code == 200
 
 
-def test_the_lock_ends_when_its_time_is_up(order_url, stack, order_db, account):
+def test_the_slow_down_ends_when_its_time_is_up(order_url, stack, order_db, account):
     client = fresh_client()
-    for _ in range(max_failures(stack, "LOGIN_MAX_FAILURES", 5)):
-        log_in(order_url, account, "not-the-password", client)
+    fail(order_url, account, client, max_failures(stack, "LOGIN_MAX_FAILURES", 5))
     assert_problem(log_in(order_url, account, PASSWORD, client), 429)
-
-    # Wind the clock of this lock forward instead of waiting out LOGIN_LOCKOUT_SECONDS.
     order_db.cursor().execute(
         "UPDATE login_throttle SET locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND,"
-        " window_started_at = UTC_TIMESTAMP(6) - INTERVAL 1 DAY WHERE subject IN (?, ?)",
-        (account, client["X-Forwarded-For"]),
-    )
+        " window_started_at = UTC_TIMESTAMP(6) - INTERVAL 1 DAY WHERE scope = 'user_client' AND locked_until IS NOT NULL")
     assert log_in(order_url, account, PASSWORD, client).status_code == 200
 
 
-def test_too_many_failures_from_one_client_lock_that_client_on_every_replica(order_url, stack, account, tmp_path):
+def test_too_many_failures_from_one_client_slow_it_down_for_every_user_id_on_every_replica(order_url, stack, account,
+                                                                                            tmp_path):
     client = fresh_client()
     # A second order-ms on the same database stands in for another replica, with a per-client limit of 3.
     env = {**service_env(stack, "order_ms"), "LOGIN_MAX_FAILURES_PER_CLIENT": "3"}
@@ -198,15 +219,15 @@ def test_too_many_failures_from_one_client_lock_that_client_on_every_replica(ord
         # A different user id each time: only the per-client limit can be reached.
         for _ in range(3):
             assert_problem(log_in(replica, fresh_user_id(), "not-the-password", client), 401)
-        locked = log_in(replica, account, PASSWORD, client)
-    assert_problem(locked, 429)
-    assert int(locked.headers["Retry-After"]) > 0
+        throttled = log_in(replica, account, PASSWORD, client)
+    assert_problem(throttled, 429)
+    assert int(throttled.headers["Retry-After"]) > 0
 
     assert_problem(log_in(order_url, account, PASSWORD, client), 429)
     assert log_in(order_url, account, PASSWORD, fresh_client()).status_code == 200
 
 
-def test_the_lockout_is_shared_by_every_worker(order_url, stack, account):
+def test_the_slow_down_is_shared_by_every_worker(order_url, stack, account):
     # gunicorn runs several workers; each attempt opens a new connection and may land on any of them.
     client = fresh_client()
     for _ in range(max_failures(stack, "LOGIN_MAX_FAILURES", 5)):
@@ -219,6 +240,21 @@ def test_the_lockout_is_shared_by_every_worker(order_url, stack, account):
             statuses.add(session.post(f"{order_url}/order-ms/login", json={"user_id": account, "password": PASSWORD},
                                       headers=client, timeout=10).status_code)
     assert statuses == {429}
+
+
+def test_too_many_signups_from_one_client_are_refused_other_clients_go_on(stack, tmp_path):
+    env = {**service_env(stack, "order_ms"), "SIGNUP_MAX_PER_CLIENT": "2", "SIGNUP_WINDOW_SECONDS": "600"}
+    client = fresh_client()
+    with gunicorn("services.order_ms:create_app()", env, tmp_path) as replica:
+        for _ in range(2):
+            assert requests.post(f"{replica}/order-ms/users", json={"user_id": fresh_user_id(), "password": PASSWORD},
+                                 headers=client, timeout=10).status_code == 201
+        refused = requests.post(f"{replica}/order-ms/users", json={"user_id": fresh_user_id(), "password": PASSWORD},
+                                headers=client, timeout=10)
+        problem = assert_problem(refused, 429)
+        assert 0 < int(refused.headers["Retry-After"]) <= 600 and "before creating another account" in problem["hint"]
+        assert requests.post(f"{replica}/order-ms/users", json={"user_id": fresh_user_id(), "password": PASSWORD},
+                             headers=fresh_client(), timeout=10).status_code == 201
 
 
 # --- tokens ---------------------------------------------------------------------------------------

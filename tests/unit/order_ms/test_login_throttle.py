@@ -1,4 +1,5 @@
-"""Unit tests for login throttling's answers and counting, with a fake database pool."""
+"""Unit tests for login and sign-up throttling's answers and counting, with a fake database pool (the
+slow-down itself runs in MariaDB: tests/integration/order_ms/test_auth.py)."""
 import contextlib
 from dataclasses import replace
 
@@ -30,30 +31,56 @@ class FakePool:
 
 @pytest.mark.parametrize("seconds", [None, 0])
 def test_nothing_locked_lets_the_login_go_on(seconds):
-    login_throttle.refuse_if_locked(FakePool(seconds), "USER0002", "203.0.113.9")
+    login_throttle.refuse_if_throttled(FakePool(seconds), "USER0002", "203.0.113.9")
 
 
 def test_a_lock_is_a_429_with_retry_after_and_a_hint_naming_the_wait():
     with Flask(__name__).test_request_context("/order-ms/login"), pytest.raises(Problem) as caught:
-        login_throttle.refuse_if_locked(FakePool(17), "USER0002", "203.0.113.9")
+        login_throttle.refuse_if_throttled(FakePool(17), "USER0002", "203.0.113.9")
     problem = caught.value
     assert problem.status == 429 and problem.headers == {"Retry-After": "17"}
     assert "17 seconds" in problem.hint and problem.to_dict()["retry_after"] == 17
 
 
-def test_a_failure_counts_against_the_user_id_and_the_client_with_their_own_limits():
+def test_a_failure_counts_against_the_user_client_pair_and_the_client_never_the_user_id_alone():
     settings = replace(load_settings(), login_max_failures=5, login_max_failures_per_client=50,
                        login_lockout_seconds=300)
     pool = FakePool()
     login_throttle.record_failure(pool, settings, "USER0002", "203.0.113.9")
     counted = [params for sql, params in pool.statements if sql.startswith("INSERT INTO login_throttle")]
-    assert counted == [("user", "USER0002", 5, 300, 300, 5, 300), ("client", "203.0.113.9", 50, 300, 300, 50, 300)]
+    pair = login_throttle.user_client_subject("USER0002", "203.0.113.9")
+    assert counted == [("user_client", pair, 5, 300, 5, 300, 5), ("client", "203.0.113.9", 50, 300, 50, 300, 50)]
 
 
-def test_a_success_clears_only_the_user_ids_count():
+def test_the_pair_key_ignores_letter_case_and_differs_per_client():
+    assert (login_throttle.user_client_subject("Barista", "203.0.113.9")
+            == login_throttle.user_client_subject("barista", "203.0.113.9"))
+    assert (login_throttle.user_client_subject("barista", "203.0.113.9")
+            != login_throttle.user_client_subject("barista", "198.51.100.7"))
+    assert len(login_throttle.user_client_subject("x" * 50, "2001:db8::/64")) == 64
+
+
+def test_a_success_clears_only_this_clients_count_for_the_user_id():
     pool = FakePool()
-    login_throttle.record_success(pool, "USER0002")
-    assert [params for _sql, params in pool.statements] == [("user", "USER0002")]
+    login_throttle.record_success(pool, "USER0002", "203.0.113.9")
+    assert [params for _sql, params in pool.statements] == [
+        ("user_client", login_throttle.user_client_subject("USER0002", "203.0.113.9"))]
+
+
+def test_too_many_signups_from_one_client_are_a_429_naming_the_wait():
+    settings = load_settings()
+    with Flask(__name__).test_request_context("/order-ms/users"), pytest.raises(Problem) as caught:
+        login_throttle.count_signup(FakePool(42), settings, "203.0.113.9")
+    assert caught.value.status == 429 and caught.value.headers == {"Retry-After": "42"}
+    assert "42 seconds" in caught.value.hint
+
+
+def test_a_signup_within_the_limit_is_counted_for_its_client():
+    settings = replace(load_settings(), signup_max_per_client=20, signup_window_seconds=600)
+    pool = FakePool(0)
+    login_throttle.count_signup(pool, settings, "203.0.113.9")
+    counted = [params for sql, params in pool.statements if sql.startswith("INSERT INTO login_throttle")]
+    assert counted == [("signup", "203.0.113.9", 20, 600, 600, 20, 600)]
 
 
 def test_the_per_client_limit_is_its_own_setting_and_higher_by_default(monkeypatch):

@@ -10,7 +10,7 @@ from tests.support.prometheus import sample_sum
 
 def app_with(read) -> Flask:
     app = Flask(__name__)
-    instrument_app(app, "unit-ms", "/unit-ms")
+    instrument_app(app, "unit-ms")
     add_scrape_collector(app, ScrapeGauge("unit_things", "Things by colour.", "colour", read))
 
     @app.get("/unit-ms/things/<thing_id>")
@@ -25,7 +25,7 @@ def test_scrape_gauge_is_read_at_every_scrape():
     client = app_with(lambda: dict(counts)).test_client()
     assert sample_sum(client.get("/metrics").text, "unit_things", colour="red") == 1
     counts.update(red=4, blue=2)
-    text = client.get("/unit-ms/metrics").text
+    text = client.get("/metrics").text
     assert sample_sum(text, "unit_things", colour="red") == 4 and sample_sum(text, "unit_things", colour="blue") == 2
 
 
@@ -47,3 +47,9 @@ def test_unknown_methods_share_one_label_value():
     client.open("/unit-ms/things/1", method="BREW")
     text = client.get("/metrics").text
     assert sample_sum(text, "http_requests_total", service="unit-ms", method="other", route="unmatched") == 1
+
+
+def test_metrics_are_served_only_at_the_root_not_under_the_prefix_the_ingress_routes():
+    client = app_with(dict).test_client()
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/unit-ms/metrics").status_code == 404
