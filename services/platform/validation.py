@@ -28,10 +28,14 @@ def read_json_object(example: dict) -> dict:
     except RecursionError:
         raise problems.malformed_json("The request body is nested too deeply.",
                                       f"Send a flat JSON object like {json.dumps(example)}.") from None
-    except (ValueError, UnicodeDecodeError):
-        # ValueError also covers numbers too long to read (Python's int digit limit).
+    except UnicodeDecodeError:
         raise problems.malformed_json("The request body is not valid JSON.",
                                       f"Send a JSON object like {json.dumps(example)}.") from None
+    except ValueError as exc:
+        # Python refuses to read integers of thousands of digits (its int_max_str_digits limit).
+        detail = ("A number in the request body has too many digits." if "digits" in str(exc)
+                  else "The request body is not valid JSON.")
+        raise problems.malformed_json(detail, f"Send a JSON object like {json.dumps(example)}.") from None
     if not isinstance(body, dict):
         raise problems.malformed_json("The request body must be a JSON object.",
                                       f"Send a JSON object like {json.dumps(example)}.")

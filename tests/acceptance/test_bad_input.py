@@ -1,4 +1,4 @@
-"""Bad input: every kind the API promises to answer with a problem+json and a hint (CASE-0077..0088)."""
+"""Bad input: every kind the API promises to answer with a problem+json and a hint (CASE-0077..0095)."""
 from __future__ import annotations
 
 import json
@@ -134,3 +134,60 @@ def test_json_with_charset_and_unicode_is_accepted(api, customer):
                         headers={"Content-Type": "application/json; charset=utf-8"})
     assert response.status_code == 201
     assert response.json()["coffee_name"] == "카페라떼"
+
+
+@pytest.mark.case("CASE-0089")
+@pytest.mark.parametrize("limit", ["²", "٣"], ids=["superscript-two", "arabic-indic-three"])
+def test_limit_in_other_digits(api, customer, limit, case):
+    told = assert_problem(api.get(orders_path(customer.user_id), params={"limit": limit}, token=customer.token),
+                          422, case, field="limit")
+    assert told.values["value"] == repr(limit)
+
+
+@pytest.mark.case("CASE-0090")
+@pytest.mark.parametrize("body", [b"[" * 2000, b"[" * 2000 + b"]" * 2000], ids=["unclosed", "closed"])
+def test_body_nested_too_deeply(api, customer, staff, body, case):
+    told = assert_problem(send_raw(api, "create order", customer, staff, body, "application/json"), 400, case)
+    assert isinstance(json.loads(told.values["example"]), dict), "the hint's example must be a JSON object"
+
+
+@pytest.mark.case("CASE-0091")
+@pytest.mark.parametrize("kind, field", [("create order", "coffee_name"), ("login", "user_id"), ("sign-up", "user_id")])
+def test_lone_surrogate_in_text(api, customer, staff, kind, field, case):
+    body = {**ORDER} if kind == "create order" else {"user_id": "USER0100", "password": "a-long-password"}
+    # json.dumps writes the lone surrogate as the escape \ud800, which is what a client would send.
+    raw = json.dumps({**body, field: "\ud800"}).encode()
+    told = assert_problem(send_raw(api, kind, customer, staff, raw, "application/json"), 422, case, field=field)
+    assert told.values["field"] == field
+    if kind == "create order":
+        assert api.get(orders_path(customer.user_id), token=customer.token).json() == []
+
+
+@pytest.mark.case("CASE-0092")
+def test_user_id_ending_in_a_line_break(api, case):
+    user_id = "USER0100\n"
+    assert_problem(api.post("/order-ms/users", json={"user_id": user_id, "password": "a-long-password"}), 422, case,
+                   field="user_id")
+    # No account of that name (with or without the line break) can log in.
+    assert api.post("/order-ms/login", json={"user_id": user_id, "password": "a-long-password"}).status_code == 401
+
+
+@pytest.mark.case("CASE-0093")
+@pytest.mark.parametrize("raw, status", [
+    (b'{"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": ' + b"9" * 5000 + b"}", 400),
+    (b'{"coffee_name": "jslee", "coffee_price": 1e400, "coffee_qty": 1}', 422),
+], ids=["5000-digits", "1e400"])
+def test_numbers_too_large_to_read(api, customer, staff, raw, status, case):
+    assert_problem(send_raw(api, "create order", customer, staff, raw, "application/json"), status, case)
+
+
+@pytest.mark.case("CASE-0094")
+def test_body_over_the_ingress_limit(api, case):
+    body = b'{"user_id": "' + b"x" * 2_000_000 + b'"}'
+    assert_problem(api.request("POST", "/order-ms/users", data=body, headers={"Content-Type": "application/json"}),
+                   413, case)
+
+
+@pytest.mark.case("CASE-0095")
+def test_url_over_the_ingress_limit(api, case):
+    assert_problem(api.get("/order-ms/" + "a" * 10_000), 414, case)

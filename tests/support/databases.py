@@ -35,6 +35,12 @@ class ThrowawayDatabase:
         return subprocess.run([sys.executable, "-m", f"services.{self.service}.migrate"], cwd=ROOT,
                               env={**os.environ, **self.owner_env()}, capture_output=True, text=True, timeout=120)
 
+    def start_migrate(self) -> subprocess.Popen:
+        """The same, started in the background (e.g. two at once, as two pods would)."""
+        return subprocess.Popen([sys.executable, "-m", f"services.{self.service}.migrate"], cwd=ROOT,
+                                env={**os.environ, **self.owner_env()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+
     def app_env(self) -> dict[str, str]:
         return {**self.state["env"], "DB_NAME": self.name, "DB_USER": self.spec.app.user,
                 "DB_PASSWORD": self.spec.app.password}

@@ -178,3 +178,45 @@ def test_the_consumer_survives_a_database_outage_and_catches_up(consumers, produ
                              for where in produced), "the offsets to be committed after the outage")
     finally:
         proxy.close()
+
+
+def test_a_record_near_the_size_limit_is_dead_lettered_cut_down_never_retried(consumers, producer, kafka_servers):
+    consumer = consumers.start()
+    key = f"huge-{consumers.group}".encode()
+    # As large as the producer allows: the copy with its added error header could not be sent as received.
+    value = b"{" + b"x" * 1_040_000
+    producer.send_raw(key, value, [("event_id", b"e-huge"), ("trace", b"t-1")], partition=2)
+    good = new_order()
+    producer.send_orders([good], partition=2)
+    wait_for_deliveries(consumers, [good["order_id"]])
+
+    dlq = TopicReader(kafka_servers, order_created.DEAD_LETTER_TOPIC)
+    try:
+        dead = dlq.wait_for(lambda r: r.key == key, "the huge record on the DLQ")[0]
+    finally:
+        dlq.close()
+    headers = dict(dead.headers)
+    assert value.startswith(dead.value) and len(dead.value) < len(value)
+    assert "value cut from 1040001" in headers["dlq_truncated"].decode()
+    assert "not JSON" in headers[HEADER_ERROR].decode()
+    assert headers["trace"] == b"t-1"  # the original headers stay, beside the error and the note
+    wait_for(lambda: consumer.logged("dead-lettered", key=key.decode()), "our consumer's dead-letter log entry")
+    assert consumer.alive and not consumer.logged("retrying")
+
+
+def test_deep_nesting_and_a_trailing_line_break_are_dead_lettered_not_fatal(consumers, producer, kafka_servers):
+    consumer = consumers.start()
+    deep_key, newline_key = (f"{name}-{consumers.group}".encode() for name in ("deep", "newline"))
+    producer.send_raw(deep_key, b"[" * 5000 + b"]" * 5000, [("event_type", b"OrderCreated")], partition=0)
+    producer.send_raw(newline_key, json.dumps(new_order(user_id="USER0001\n")).encode(), [], partition=0)
+    good = new_order()
+    producer.send_orders([good], partition=0)
+    wait_for_deliveries(consumers, [good["order_id"]])
+    dlq = TopicReader(kafka_servers, order_created.DEAD_LETTER_TOPIC)
+    try:
+        deep, newline = (dlq.wait_for(lambda r, k=k: r.key == k, f"{k!r} on the DLQ")[0] for k in (deep_key, newline_key))
+    finally:
+        dlq.close()
+    assert "nested too deeply" in dict(deep.headers)[HEADER_ERROR].decode()
+    assert "user_id" in dict(newline.headers)[HEADER_ERROR].decode()
+    assert consumer.alive and not consumer.logged("retrying")

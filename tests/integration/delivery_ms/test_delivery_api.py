@@ -7,11 +7,10 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.contracts import delivery_status_changed
-from tests.integration.conftest import auth, login
-from tests.support.polling import wait_for
+from tests.integration.delivery_ms.conftest import ORDER, list_deliveries, new_customer, place_order, put_status, \
+    wait_for_delivery
 from tests.support.topics import TopicReader
 
-ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
 STATUSES = ["CONFIRMED", "IN_DELIVERY", "COMPLETED", "CANCELED"]
 NEXT = {"CONFIRMED": ["IN_DELIVERY", "COMPLETED", "CANCELED"], "IN_DELIVERY": ["COMPLETED", "CANCELED"],
         "COMPLETED": [], "CANCELED": []}
@@ -28,55 +27,6 @@ def assert_problem(response, status, field=None):
     return problem
 
 
-def new_customer(base_url):
-    user_id, password = f"dcust-{uuid.uuid4().hex[:12]}", "a-long-password"
-    response = requests.post(f"{base_url}/order-ms/users", json={"user_id": user_id, "password": password}, timeout=10)
-    assert response.status_code == 201, response.text
-    return user_id, auth(login(base_url, user_id, password))
-
-
-def place_order(base_url, customer, body=ORDER):
-    user_id, headers = customer
-    response = requests.post(f"{base_url}/order-ms/{user_id}/orders", json=body, headers=headers, timeout=10)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def list_deliveries(base_url, headers, query=""):
-    response = requests.get(f"{base_url}/delivery-ms/deliveries{query}", headers=headers, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def wait_for_delivery(base_url, headers, order_id):
-    return wait_for(lambda: next((d for d in list_deliveries(base_url, headers) if d["order_id"] == order_id), None),
-                    f"the delivery of order {order_id}", timeout=20)
-
-
-def put_status(base_url, delivery_id, status, headers, alias=False):
-    path = f"/delivery-ms/deliveries/{delivery_id}" + ("" if alias else "/status")
-    return requests.put(f"{base_url}{path}", json={"status": status}, headers=headers, timeout=10)
-
-
-@pytest.fixture(scope="module")
-def shopper(base_url):
-    return new_customer(base_url)
-
-
-@pytest.fixture(scope="module")
-def delivery_in(base_url, shopper, staff_headers):
-    """Makes a fresh delivery (through order-ms and the consumer) and moves it to the given status."""
-
-    def make(status):
-        order = place_order(base_url, shopper)
-        delivery = wait_for_delivery(base_url, shopper[1], order["order_id"])
-        if status != "CONFIRMED":
-            response = put_status(base_url, delivery["delivery_id"], status, staff_headers)
-            assert response.status_code == 200, response.text
-            delivery = {**delivery, **response.json()}
-        return delivery
-
-    return make
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,6 @@
 """Each service's migrations apply once and in order to its own database, as its schema owner."""
+import json
+
 import pytest
 
 from services.delivery_ms.migrate import MIGRATIONS as DELIVERY_MIGRATIONS
@@ -37,3 +39,26 @@ def test_migrate_fails_cleanly_when_the_database_is_unreachable(stack):
     result = database.migrate()
     assert result.returncode == 1
     assert "migration failed" in result.stdout and "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("service,folder", [("order_ms", ORDER_MIGRATIONS), ("delivery_ms", DELIVERY_MIGRATIONS)])
+def test_two_migration_runs_at_once_on_a_fresh_database_apply_each_file_once(stack, service, folder):
+    """As two pods starting together do: the database lock lets one apply, the other then finds nothing to do."""
+    database = ThrowawayDatabase(stack, service)
+    try:
+        database.create(migrate=False)
+        with database.connect() as conn:
+            conn.cursor().execute(f"DROP DATABASE `{database.name}`")
+        runs = [database.start_migrate() for _ in range(2)]
+        outputs = [run.communicate(timeout=120) for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], outputs
+        applied = [json.loads(line)["applied"] for out, _err in outputs for line in out.splitlines()
+                   if '"migrations up to date"' in line]
+        files = sorted(p.name for p in folder.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+        assert sorted(applied, key=len) == [[], files], "one run applies every file, the other none"
+        with database.connect() as conn:
+            cursor = conn.cursor()
+            cursor.execute("SELECT version, COUNT(*) FROM schema_migrations GROUP BY version ORDER BY version")
+            assert cursor.fetchall() == [(name, 1) for name in files]
+    finally:
+        database.drop()

@@ -2,6 +2,7 @@
 import json
 import uuid
 
+import mariadb
 import pytest
 from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
@@ -108,3 +109,42 @@ def test_a_rebalance_during_the_batch_is_not_an_error(loop):
     fake.commit_error = CommitFailedError()
     consumer.run()
     assert len(writes) == 1 and fake.seeks == [] and fake.commits == []
+
+
+def poison_record(partition, offset):
+    return ConsumerRecord(TOPIC, partition, -1, offset, 0, 0, b"p", b"{not json", [], None, 0, 0, 0)
+
+
+def test_a_failed_dead_letter_send_rewinds_and_commits_nothing_until_it_works(loop, monkeypatch):
+    consumer, script, writes = loop
+    batch = {P0: [order_record(0, 5), poison_record(0, 6)]}
+    fake = script([batch, batch], [(1, 0), (0, 1)])
+    sends = []
+
+    def send_acknowledged(records):
+        sends.append([r.topic for r in records])
+        if len(sends) == 1:
+            raise runtime.PublishFailed(0, "broker timed out")
+        return len(records)
+
+    monkeypatch.setattr(consumer, "send_acknowledged", send_acknowledged)
+    consumer.run()
+    assert sends == [["new_orders.dlq"], ["new_orders.dlq"]]
+    assert fake.seeks == [(0, 5)]  # rewound to the batch's first record
+    assert fake.commits == [{0: 7}]  # committed once, after the dead letter was acknowledged
+
+
+def test_a_record_the_database_refuses_is_dead_lettered_and_the_rest_written(loop, monkeypatch):
+    consumer, script, writes = loop
+    refused = mariadb.DataError("Data too long for column 'user_id'")
+    refused.errno = 1406
+    first, bad, last = order_record(0, 1), order_record(0, 2), order_record(0, 3)
+    fake = script([{P0: [first, bad, last]}], [refused, (1, 0), refused, (1, 0)])
+    letters = []
+    monkeypatch.setattr(consumer, "send_acknowledged", lambda records: letters.extend(records) or len(records))
+    consumer.run()
+    assert len(writes) == 2  # the batch failed as a whole, then two of its three records one by one
+    assert [dict(r.headers)["error"].decode() for r in letters] == [
+        "the database refused it: Data too long for column 'user_id'"]
+    assert letters[0].value == bad.value
+    assert fake.commits == [{0: 4}]

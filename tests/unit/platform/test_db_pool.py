@@ -1,0 +1,143 @@
+"""The pool's promises with fake connections: what a caller is told when the database is gone, busy, or
+breaks during a commit, and that a checked-out connection is always a live one."""
+import mariadb
+import pytest
+
+from services.platform import db
+from services.platform.settings import Settings, platform_fields
+
+
+def driver_error(kind, errno):
+    error = kind(f"errno {errno}")
+    error.errno = errno
+    return error
+
+
+class FakeConnection:
+    """Records calls; `fail` maps a method name to the error it raises."""
+
+    def __init__(self, fail=None):
+        self.fail = fail or {}
+        self.calls = []
+        self.closed = False
+
+    def _call(self, name):
+        self.calls.append(name)
+        if name in self.fail:
+            raise self.fail[name]
+
+    def ping(self):
+        self._call("ping")
+
+    def commit(self):
+        self._call("commit")
+
+    def rollback(self):
+        self._call("rollback")
+
+    def close(self):
+        self.closed = True
+
+    def cursor(self, dictionary=False):
+        return FakeCursor(self)
+
+
+class FakeCursor:
+    def __init__(self, conn):
+        self.conn = conn
+
+    def execute(self, sql, params=()):
+        self.conn._call("execute")
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def pool(monkeypatch):
+    """A pool whose new connections come from `pool.next_connections` (fresh fakes once those run out)."""
+    made = []
+
+    def connect(_settings):
+        conn = pool.next_connections.pop(0) if pool.next_connections else FakeConnection()
+        made.append(conn)
+        return conn
+
+    monkeypatch.setattr(db, "connect", connect)
+    pool = db.ConnectionPool(Settings(**platform_fields(db_name="unit")), size=2, acquire_timeout=0.1)
+    pool.next_connections = []
+    pool.made = made
+    return pool
+
+
+def test_a_clean_commit_returns_the_connection_without_a_rollback_round_trip(pool):
+    with pool.transaction() as cursor:
+        cursor.execute("INSERT ...")
+    conn = pool.made[0]
+    assert conn.calls == ["execute", "commit"] and not conn.closed
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT ...")
+    assert pool.made == [conn] and conn.calls[2:] == ["ping", "execute", "commit"]
+
+
+def test_a_dead_idle_connection_is_replaced_before_use_so_a_restart_costs_no_failed_request(pool):
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT 1")
+    dead = pool.made[0]
+    dead.fail["ping"] = driver_error(mariadb.InterfaceError, 2006)  # the server restarted meanwhile
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT 1")
+    assert dead.closed and len(pool.made) == 2 and pool.made[1].calls == ["execute", "commit"]
+
+
+def test_no_server_is_database_unavailable(monkeypatch):
+    def refuse(**_params):
+        raise driver_error(mariadb.OperationalError, 2002)
+
+    monkeypatch.setattr(db.mariadb, "connect", refuse)
+    unavailable = db.ConnectionPool(Settings(**platform_fields(db_name="unit")), size=1)
+    with pytest.raises(db.DatabaseUnavailable, match="cannot connect"):
+        with unavailable.transaction():
+            pass
+
+
+def test_a_connection_lost_mid_transaction_is_unavailable_and_dropped(pool):
+    pool.next_connections = [FakeConnection(fail={"execute": driver_error(mariadb.InterfaceError, 2013)})]
+    with pytest.raises(db.DatabaseUnavailable):
+        with pool.transaction() as cursor:
+            cursor.execute("INSERT ...")
+    assert pool.made[0].closed
+
+
+@pytest.mark.parametrize("errno", [db.DEADLOCK, db.LOCK_WAIT_TIMEOUT])
+def test_a_deadlock_or_lock_wait_timeout_is_busy_and_keeps_the_connection(pool, errno):
+    pool.next_connections = [FakeConnection(fail={"execute": driver_error(mariadb.OperationalError, errno)})]
+    with pytest.raises(db.DatabaseBusy):
+        with pool.transaction() as cursor:
+            cursor.execute("UPDATE ...")
+    conn = pool.made[0]
+    assert "rollback" in conn.calls and not conn.closed
+
+
+def test_a_connection_lost_during_the_commit_is_an_unknown_outcome(pool):
+    pool.next_connections = [FakeConnection(fail={"commit": driver_error(mariadb.InterfaceError, 2013)})]
+    with pytest.raises(db.CommitOutcomeUnknown):
+        with pool.transaction() as cursor:
+            cursor.execute("INSERT ...")
+    assert pool.made[0].closed
+
+
+def test_a_bad_query_stays_what_it_is(pool):
+    pool.next_connections = [FakeConnection(fail={"execute": driver_error(mariadb.IntegrityError, 1062)})]
+    with pytest.raises(mariadb.IntegrityError):
+        with pool.transaction() as cursor:
+            cursor.execute("INSERT ...")
+    assert not pool.made[0].closed
+
+
+def test_every_slot_busy_is_database_unavailable(pool):
+    first, second = pool.acquire(), pool.acquire()
+    with pytest.raises(db.DatabaseUnavailable, match="busy"):
+        pool.acquire()
+    pool.release(first)
+    pool.release(second)

@@ -1,0 +1,80 @@
+"""The relay with a scripted database session and broker: what it marks sent, in which order, and when."""
+import json
+
+import pytest
+from kafka.errors import KafkaTimeoutError
+
+from services.platform import outbox
+from services.platform.settings import Settings, platform_fields
+from services.platform.worker import PublishFailed
+
+TABLE = outbox.Outbox("unit_outbox", "unit_topic")
+
+
+def rows(count: int) -> list[dict]:
+    return [{"id": i, "message_key": f"k{i % 2}", "payload": json.dumps({"n": i}),
+             "headers": json.dumps({"event_id": f"e{i}"})} for i in range(1, count + 1)]
+
+
+class ScriptedRelay(outbox.OutboxRelay):
+    """The real relay logic; the database session answers from `pending` and records every statement."""
+
+    def __init__(self, pending: list[dict], broker):
+        super().__init__(Settings(**platform_fields(db_name="unit")), TABLE, client_id="unit-relay")
+        self.pending = pending
+        self.statements = []
+        self.broker = broker
+
+    def _query(self, sql, params=()):
+        self.statements.append((sql.split()[0], params))
+        if sql.startswith("SELECT GET_LOCK"):
+            return [{"acquired": 1}]
+        if sql.startswith("SELECT id"):
+            return self.pending[:params[0]]
+        return []
+
+    def send_acknowledged(self, records):
+        return self.broker(records)
+
+
+def marked(relay) -> list[int]:
+    return [i for verb, params in relay.statements if verb == "UPDATE" for i in params]
+
+
+def test_a_batch_is_published_in_id_order_then_marked_sent_in_one_statement():
+    sent = []
+    relay = ScriptedRelay(rows(5), lambda records: sent.extend(records) or len(records))
+    assert relay.publish_batch() == 5
+    assert [json.loads(r.value)["n"] for r in sent] == [1, 2, 3, 4, 5]
+    assert all(r.topic == "unit_topic" for r in sent) and sent[0].headers == [("event_id", b"e1")]
+    assert marked(relay) == [1, 2, 3, 4, 5]
+    assert [verb for verb, _ in relay.statements].count("UPDATE") == 1
+
+
+def test_a_partial_acknowledgement_marks_only_the_acknowledged_prefix_and_fails():
+    def broker(records):
+        raise PublishFailed(2, KafkaTimeoutError("no acknowledgement in time"))
+
+    relay = ScriptedRelay(rows(5), broker)
+    failures = outbox.EVENTS_FAILED.labels("unit_topic")._value.get()
+    with pytest.raises(PublishFailed):
+        relay.publish_batch()
+    assert marked(relay) == [1, 2]  # rows 3-5 stay pending and are published again, after rows 1-2
+    assert outbox.EVENTS_FAILED.labels("unit_topic")._value.get() == failures + 1
+
+
+def test_nothing_acknowledged_marks_nothing():
+    def broker(records):
+        raise KafkaTimeoutError("broker frozen")
+
+    relay = ScriptedRelay(rows(3), broker)
+    with pytest.raises(KafkaTimeoutError):
+        relay.publish_batch()
+    assert marked(relay) == []
+
+
+def test_only_one_replica_publishes_the_other_waits_as_standby():
+    relay = ScriptedRelay(rows(3), lambda records: len(records))
+    relay._conn = object()  # a session exists; the lock below is what decides
+    relay._query = lambda sql, params=(): [{"acquired": 0}] if sql.startswith("SELECT GET_LOCK") else pytest.fail(sql)
+    assert relay._lead() is False
