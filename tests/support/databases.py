@@ -30,6 +30,13 @@ class ThrowawayDatabase:
             assert result.returncode == 0, result.stdout + result.stderr
         return self
 
+    def create_users_only(self) -> "ThrowawayDatabase":
+        """The owner and app user, but no database yet: the first migration run makes it."""
+        self.create(migrate=False)
+        with self.connect() as conn:
+            conn.cursor().execute(f"DROP DATABASE `{self.name}`")
+        return self
+
     def migrate(self) -> subprocess.CompletedProcess:
         """The service's migrations, run as this database's owner."""
         return subprocess.run([sys.executable, "-m", f"services.{self.service}.migrate"], cwd=ROOT,

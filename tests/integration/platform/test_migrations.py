@@ -12,10 +12,7 @@ from tests.support.databases import ThrowawayDatabase
 def test_migrations_create_the_database_and_apply_each_file_once(stack, service, folder):
     database = ThrowawayDatabase(stack, service)
     try:
-        # Provisioned, but the database itself is made by the first migration run.
-        database.create(migrate=False)
-        with database.connect() as conn:
-            conn.cursor().execute(f"DROP DATABASE `{database.name}`")
+        database.create_users_only()
         first = database.migrate()
         assert first.returncode == 0, first.stdout + first.stderr
         files = sorted(p.name for p in folder.glob("[0-9][0-9][0-9][0-9]_*.sql"))
@@ -46,9 +43,7 @@ def test_two_migration_runs_at_once_on_a_fresh_database_apply_each_file_once(sta
     """As two pods starting together do: the database lock lets one apply, the other then finds nothing to do."""
     database = ThrowawayDatabase(stack, service)
     try:
-        database.create(migrate=False)
-        with database.connect() as conn:
-            conn.cursor().execute(f"DROP DATABASE `{database.name}`")
+        database.create_users_only()
         runs = [database.start_migrate() for _ in range(2)]
         outputs = [run.communicate(timeout=120) for run in runs]
         assert [run.returncode for run in runs] == [0, 0], outputs
