@@ -5,15 +5,19 @@ import logging
 
 import mariadb
 from kafka import ConsumerRebalanceListener
-from kafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
+from kafka import TopicPartition
+from kafka.errors import CommitFailedError, CorruptRecordError, KafkaError, MessageSizeTooLargeError
+from kafka.structs import OffsetAndMetadata
 
 from services.contracts import order_created
 from services.delivery_ms import store
 from services.delivery_ms.consumer import metrics
 from services.delivery_ms.consumer.batch import DEAD_LETTER_MAX_BYTES, DeadLetter, SortedBatch, sort_batch
 from services.delivery_ms.settings import DeliverySettings
+from services.contracts.envelope import HEADER_ERROR
 from services.platform.db import ConnectionPool
 from services.platform.kafka import create_consumer
+from services.platform.records import Record
 from services.platform.worker import PublishFailed, Worker
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,8 @@ class _AssignmentLog(ConsumerRebalanceListener):
 RECORD_ERRORS = (mariadb.DataError, mariadb.IntegrityError)
 # A broker that takes smaller records than DEAD_LETTER_MAX_BYTES: cut the copy down further, at most this far.
 SMALLEST_DEAD_LETTER_BYTES = 4096
+# How far past an unreadable record the consumer looks for the next readable one (see _skip_unreadable).
+MAX_UNREADABLE_SKIP = 1000
 
 
 class DeliveryConsumer(Worker):
@@ -55,7 +61,11 @@ class DeliveryConsumer(Worker):
         consumer = self._kafka_consumer()
         batch = {}
         try:
-            batch = consumer.poll(timeout_ms=self.POLL_TIMEOUT_MS)
+            try:
+                batch = consumer.poll(timeout_ms=self.POLL_TIMEOUT_MS)
+            except CorruptRecordError as exc:
+                self._skip_unreadable(consumer, exc)
+                return True
             if batch:
                 self._handle(consumer, batch)
         except BaseException:
@@ -132,6 +142,55 @@ class DeliveryConsumer(Worker):
                 if not isinstance(failed.cause, MessageSizeTooLargeError) or max_bytes <= SMALLEST_DEAD_LETTER_BYTES:
                     raise KafkaError(f"dead-lettering failed: {failed.cause}") from failed
                 max_bytes //= 2
+
+    def _skip_unreadable(self, consumer, error: CorruptRecordError) -> None:
+        """Step over a record the client library cannot decode (e.g. a header name that is not UTF-8, from a
+        foreign producer), dead-letter a note for each offset skipped, and commit past them.
+
+        kafka-python 3.0 decodes a whole record batch at once, so the rest of that batch cannot be read either
+        (it came from the same foreign producer, never from our relays); and after such an error its fetcher
+        keeps the broken batch and spins on it in the next poll, so the batch is drained here first. Both
+        facts are of the pinned kafka-python; its fetcher's state is read where it keeps it."""
+        fetcher = consumer._fetcher
+        broken = fetcher._next_partition_records
+        if broken is None:
+            raise error
+        partition, unreadable = broken.topic_partition, broken.next_fetch_offset
+        others = [tp for tp in consumer.assignment() if tp != partition]
+        consumer.pause(*others)
+        try:
+            first_readable = self._first_readable_after(consumer, fetcher, partition, unreadable)
+        finally:
+            consumer.resume(*others)
+        skipped = list(range(unreadable, first_readable))
+        self.send_acknowledged([Record(
+            topic=order_created.DEAD_LETTER_TOPIC, key=None, value=b"",
+            headers=[(HEADER_ERROR, f"unreadable record at {partition.topic}[{partition.partition}] offset {offset}:"
+                                    f" {str(error)[:300]}".encode())]) for offset in skipped])
+        consumer.commit({partition: OffsetAndMetadata(first_readable, "", -1)})
+        metrics.MESSAGES.labels("dead_lettered").inc(len(skipped))
+        log.error("skipped unreadable records", extra={"partition": partition.partition, "offsets": skipped})
+
+    def _first_readable_after(self, consumer, fetcher, partition: TopicPartition, unreadable: int) -> int:
+        """The first offset after `unreadable` whose fetch no longer trips over it (the next batch); the
+        partition is left positioned there for the normal loop."""
+        fetcher._next_partition_records.drain()
+        fetcher._next_partition_records = None
+        candidate = unreadable + 1
+        while candidate - unreadable < MAX_UNREADABLE_SKIP:
+            consumer.seek(partition, candidate)
+            try:
+                consumer.poll(timeout_ms=self.POLL_TIMEOUT_MS)
+            except CorruptRecordError:
+                broken = fetcher._next_partition_records
+                broken.drain()
+                fetcher._next_partition_records = None
+                if broken.topic_partition == partition and broken.next_fetch_offset == unreadable:
+                    candidate += 1  # still inside the batch of the unreadable record
+                    continue
+            break
+        consumer.seek(partition, candidate)
+        return candidate
 
     def _rewind(self, batch: dict) -> None:
         if not batch or self._consumer is None:

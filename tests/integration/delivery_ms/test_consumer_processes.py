@@ -220,3 +220,30 @@ def test_deep_nesting_and_a_trailing_line_break_are_dead_lettered_not_fatal(cons
     assert "nested too deeply" in dict(deep.headers)[HEADER_ERROR].decode()
     assert "user_id" in dict(newline.headers)[HEADER_ERROR].decode()
     assert consumer.alive and not consumer.logged("retrying")
+
+
+class UndecodableName(str):
+    """A header name whose bytes are not UTF-8, as a producer in another language could send (kafka-python
+    cannot decode such a record at all, so it fails every poll of its partition)."""
+
+    def encode(self, *_args, **_kwargs):
+        return b"\xff\xfe-not-utf8"
+
+
+def test_a_record_the_client_cannot_decode_is_stepped_over_and_noted_on_the_dlq(consumers, producer, kafka_servers):
+    consumer = consumers.start()
+    before, after = new_order(), new_order()
+    producer.send_orders([before], partition=1)
+    unreadable = producer.send_raw(b"undecodable", b"{}", [(UndecodableName("x"), b"1")], partition=1)
+    producer.send_orders([after], partition=1)
+    counts = wait_for_deliveries(consumers, [before["order_id"], after["order_id"]])
+    assert set(counts.values()) == {1}
+
+    dlq = TopicReader(kafka_servers, order_created.DEAD_LETTER_TOPIC)
+    try:
+        note = dlq.wait_for(lambda r: f"offset {unreadable.offset}:" in dict(r.headers).get(HEADER_ERROR, b"").decode()
+                            and "[1]" in dict(r.headers)[HEADER_ERROR].decode(), "the note of the unreadable record")[0]
+    finally:
+        dlq.close()
+    assert "unreadable record at new_orders[1]" in dict(note.headers)[HEADER_ERROR].decode()
+    assert consumer.alive and consumer.logged("skipped unreadable records")
