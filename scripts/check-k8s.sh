@@ -3,7 +3,7 @@
 #   helm dependency build and helm lint --strict of the three charts; helm template of the defaults, an
 #   external database and Kafka, and production-like values, each validated by kubernetes-validate
 #   --strict for Kubernetes 1.30 and the newest version it ships (with k8s/*.yaml); hadolint on the
-#   Dockerfiles; skaffold.yaml against the skaffold v4beta14 JSON Schema (../shared/schemas).
+#   Dockerfiles; skaffold.yaml against the skaffold v4beta14 JSON Schema (vendored in k8s/schemas/).
 # Rendered manifests are left in .run/k8s-check/ to read. Exits non-zero if any check failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 HELM=.tools/bin/helm
 PY=.venv/bin/python
 OUT=.run/k8s-check
-SKAFFOLD_SCHEMA=${SKAFFOLD_SCHEMA:-../shared/schemas/skaffold-v4beta14.json}
+SKAFFOLD_SCHEMA=${SKAFFOLD_SCHEMA:-k8s/schemas/skaffold-v4beta14.json}
 CHART=charts/coffee-order
 OLDEST_KUBERNETES=1.30.0
 

@@ -12,7 +12,7 @@ from tests.chart.image_contents import ROOT
 
 SKAFFOLD = yaml.safe_load((ROOT / "skaffold.yaml").read_text())
 VALUES = yaml.safe_load((ROOT / "charts" / "coffee-order" / "values.yaml").read_text())
-SKAFFOLD_SCHEMA = ROOT.parent / "shared" / "schemas" / "skaffold-v4beta14.json"
+SKAFFOLD_SCHEMA = ROOT / "k8s" / "schemas" / "skaffold-v4beta14.json"
 
 
 def artifacts(config: dict) -> dict[str, dict]:
