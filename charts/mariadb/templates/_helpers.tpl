@@ -38,10 +38,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
      working; a list lookup answering at all is how the chart knows Helm can reach the cluster. */}}
 {{- define "mariadb.generatedPassword" -}}
 {{- $mode := .root.Values.global.secrets | default "generate" }}
+{{- $setting := printf "%s (%s.%s in a parent chart)" .setting .root.Chart.Name .setting }}
 {{- if eq $mode "throwaway" }}
 {{- randAlphaNum 32 }}
 {{- else if eq $mode "existing" }}
-{{- fail (printf "global.secrets is \"existing\": set %s to a Secret with the key %s" .setting .key) }}
+{{- fail (printf "global.secrets is \"existing\": set %s to a Secret with the key %s" $setting .key) }}
 {{- else }}
 {{- $kept := index ((lookup "v1" "Secret" .root.Release.Namespace .secret).data | default dict) .key }}
 {{- if $kept }}
@@ -49,7 +50,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- else if lookup "v1" "Secret" .root.Release.Namespace "" }}
 {{- randAlphaNum 32 }}
 {{- else }}
-{{- fail (printf "Secret %s: Helm cannot reach the cluster here (helm template, Argo CD, --dry-run=client), so a generated password would change on every render. Set %s, or global.secrets=existing (GitOps: every password from an existing Secret), or global.secrets=throwaway for a render nobody applies" .secret .setting) }}
+{{- fail (printf "Secret %s: Helm cannot reach the cluster here (helm template, Argo CD, --dry-run=client), so a generated password would change on every render. Set %s, or global.secrets=existing (GitOps: every password from an existing Secret), or global.secrets=throwaway for a render nobody applies" .secret $setting) }}
 {{- end }}
 {{- end }}
 {{- end }}
