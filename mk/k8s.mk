@@ -1,6 +1,10 @@
-# Kubernetes delivery: the offline chart and image checks, the chart tests, and the container smoke
-# (both images built with podman, the chart's pods run from them behind nginx, acceptance smoke cases).
-.PHONY: k8s-tools k8s-check chart-test container-smoke
+# Kubernetes delivery: the offline chart and image checks, the chart tests, the container smoke (both
+# images built with podman, the chart's pods run from them behind nginx, acceptance smoke cases), and the
+# acceptance suite inside a real cluster through skaffold.
+.PHONY: k8s-tools k8s-check chart-test container-smoke k8s-acceptance
+
+SKAFFOLD ?= skaffold
+SKAFFOLD_BUILD_OUTPUT ?= .run/skaffold/build.json
 
 k8s-tools: setup ## helm (into .tools/bin), kubernetes-validate, hadolint, jsonschema (pinned)
 	@bash scripts/setup.d/k8s-tools.sh
@@ -8,8 +12,16 @@ k8s-tools: setup ## helm (into .tools/bin), kubernetes-validate, hadolint, jsons
 k8s-check: k8s-tools ## helm lint/template, kubernetes-validate 1.30 + newest, hadolint, skaffold.yaml schema
 	@scripts/check-k8s.sh
 
-chart-test: k8s-tools ## the rendered chart against the code: commands, probes, Ingress paths, values schema
+chart-test: k8s-tools ## the rendered chart against the code: commands, probes, Ingress paths, secrets, NetworkPolicies
 	@$(PY) -m pytest tests/chart -q
 
 container-smoke: k8s-tools ## build both images with podman and pass the acceptance smoke cases through them
 	@$(PY) scripts/container_smoke.py
+
+# skaffold runs `verify` stages only under `skaffold verify`, never under `skaffold run`: build once,
+# deploy those images, then verify them; each step stops the target when it fails.
+k8s-acceptance: ## in a cluster (kubectl context, skaffold, docker): install with the ci profile and run the acceptance Job
+	@mkdir -p $(dir $(SKAFFOLD_BUILD_OUTPUT))
+	$(SKAFFOLD) build -p ci --file-output=$(SKAFFOLD_BUILD_OUTPUT)
+	$(SKAFFOLD) deploy -p ci --build-artifacts=$(SKAFFOLD_BUILD_OUTPUT)
+	$(SKAFFOLD) verify -p ci --build-artifacts=$(SKAFFOLD_BUILD_OUTPUT)

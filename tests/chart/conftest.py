@@ -10,10 +10,18 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 HELM = ROOT / ".tools" / "bin" / "helm"
 CHART = ROOT / "charts" / "coffee-order"
+# helm template cannot reach a cluster, so generated secrets are rendered as throwaway ones; the external
+# and production values take every secret from existing Secrets and render as they would in Argo CD.
+THROWAWAY = ["--set", "global.secrets=throwaway"]
+OPERATOR_APIS = ["--api-versions", "monitoring.coreos.com/v1/ServiceMonitor",
+                 "--api-versions", "monitoring.coreos.com/v1/PodMonitor",
+                 "--api-versions", "monitoring.coreos.com/v1/PrometheusRule"]
 VALUES_SETS = {
-    "defaults": [],
+    "defaults": THROWAWAY,
+    "ci": ["-f", str(ROOT / "k8s" / "values-ci.yaml"), *THROWAWAY],
     "external": ["-f", str(CHART / "ci" / "external-values.yaml")],
     "production": ["-f", str(CHART / "ci" / "production-values.yaml")],
+    "production-operator": ["-f", str(CHART / "ci" / "production-values.yaml"), *OPERATOR_APIS],
 }
 
 

@@ -39,7 +39,7 @@ def app_factory(target: str):
 @pytest.fixture
 def build_app(monkeypatch):
     """Builds a service's Flask app the way gunicorn would, in local mode (no secret needed, nothing connects)."""
-    from services.common.settings import load_settings
+    from services.platform.settings import load_settings
 
     monkeypatch.setenv("APP_ENV", "local")
 
@@ -68,7 +68,7 @@ def port_number(container: dict, port) -> int:
     return next(p["containerPort"] for p in container.get("ports", []) if p["name"] == port)
 
 
-@pytest.mark.parametrize("values_set", ["defaults", "external", "production"])
+@pytest.mark.parametrize("values_set", ["defaults", "ci", "external", "production"])
 def test_every_container_command_exists_in_its_image(rendered, values_set):
     checked = 0
     for where, container, repository in our_containers(rendered[values_set]):
@@ -93,7 +93,7 @@ def test_every_container_command_exists_in_its_image(rendered, values_set):
             pytest.fail(f"{where}: unexpected command {command}")
         assert image.missing_imports(module_file) == [], f"{where}: imports code the image lacks"
         checked += 1
-    assert checked >= 6, "order-ms, delivery-ms, consumer, both relays and the migrations"
+    assert checked >= 7, "order-ms, delivery-ms, consumer, both relays and both services' migrations"
 
 
 @pytest.mark.parametrize("values_set", ["defaults", "production"])
@@ -128,6 +128,8 @@ def test_every_ingress_path_reaches_a_service_port_that_serves_it(rendered, buil
     (ingress,) = [d for d in docs if d["kind"] == "Ingress"]
     paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
     assert {p["path"] for p in paths} == {"/order-ms", "/delivery-ms"}
+    # /metrics is for Prometheus on each pod's port: no Ingress path may lead to it.
+    assert not [p for p in paths if "/metrics".startswith(p["path"].rstrip("/") or "/")]
     for path in paths:
         backend = path["backend"]["service"]
         service = services[backend["name"]]
@@ -142,6 +144,8 @@ def test_every_ingress_path_reaches_a_service_port_that_serves_it(rendered, buil
         # No rewriting: the service itself answers the Ingress path and what lies below it.
         assert serves(app, path["path"]), f"{path['path']} is not served by {deployment['metadata']['name']}"
         assert serves(app, f"{path['path']}/healthz")
+        assert not serves(app, f"{path['path']}/metrics"), f"{path['path']}/metrics would reach the outside"
+        assert serves(app, "/metrics"), "Prometheus scrapes /metrics on the pod's port"
 
 
 def test_probe_check_notices_a_path_the_app_does_not_serve(build_app):
@@ -152,8 +156,11 @@ def test_probe_check_notices_a_path_the_app_does_not_serve(build_app):
 def test_image_contents_come_from_the_dockerfile():
     """The delivery image has no order-ms code, so a command pointing there would be caught."""
     delivery = ImageCode("coffee-delivery")
-    assert delivery.module_file("services.consumer", runnable=True)
+    assert delivery.module_file("services.delivery_ms.consumer", runnable=True)
     assert delivery.module_file("services.order_ms.relay", runnable=True) is None
+    # Each image holds its own service's migrations and no other's.
+    assert delivery.contains(ROOT / "sql" / "delivery_ms") and not delivery.contains(ROOT / "sql" / "order_ms")
+    assert ImageCode("coffee-order").contains(ROOT / "sql" / "order_ms")
 
 
 def test_every_app_pod_migrates_first_and_no_hook_runs_before_the_database(rendered):
@@ -163,6 +170,30 @@ def test_every_app_pod_migrates_first_and_no_hook_runs_before_the_database(rende
             assert "pre-install" not in hooks and "pre-upgrade" not in hooks, f"{values_set}: {doc['metadata']['name']}"
         for doc in docs:
             if doc["kind"] == "Deployment":
+                image = doc["spec"]["template"]["spec"]["containers"][0]["image"]
+                service = "order_ms" if "coffee-order:" in image or "/coffee-order:" in image else "delivery_ms"
                 init = doc["spec"]["template"]["spec"]["initContainers"]
-                assert init[0]["command"][:3] == ["python", "-m", "services.common.migrate"]
+                assert init[0]["command"][:3] == ["python", "-m", f"services.{service}.migrate"], doc["metadata"]["name"]
                 assert "--wait" in init[0]["command"]
+
+
+def container_env(container: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+@pytest.mark.parametrize("values_set", ["defaults", "external", "production"])
+def test_migrations_log_in_as_the_owner_and_everything_else_as_the_app_user(rendered, values_set):
+    """Database per service: the owner may change the schema, the app user only the data of its own database."""
+    checked = 0
+    for where, container, repository in our_containers(rendered[values_set]):
+        env = container_env(container)
+        if "DB_USER" not in env:
+            assert container["command"][:2] == ["python", "-c"], f"{where} has no database login"
+            continue
+        database = "coffee_order" if repository == "coffee-order" else "coffee_delivery"
+        role = "owner" if container["command"][2].endswith(".migrate") else "app"
+        assert env["DB_NAME"]["value"] == database, where
+        assert env["DB_USER"]["value"] == f"{database}_{role}", where
+        assert env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == f"{role}-password", where
+        checked += 1
+    assert checked >= 10, "each of the five Deployments: its migrations and its process"

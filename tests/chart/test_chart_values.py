@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from services.common.events import TOPIC_DELIVERY_STATUS, TOPIC_NEW_ORDERS, TOPIC_NEW_ORDERS_DLQ
-from tests.chart.conftest import RenderError
+from services.contracts.topics import TOPIC_PARTITIONS
+from tests.chart.conftest import THROWAWAY, RenderError
 
 
 @pytest.mark.parametrize("setting, complaint", [
@@ -20,13 +20,25 @@ from tests.chart.conftest import RenderError
 ])
 def test_values_schema_rejects_typos_and_wrong_types(render, setting, complaint):
     with pytest.raises(RenderError, match=re.escape(complaint)):
-        render("--set", setting)
+        render("--set", setting, *THROWAWAY)
+
+
+@pytest.mark.parametrize("flag, setting, complaint", [
+    ("--set", "global.secrets=random", "must be one of 'generate', 'existing', 'throwaway'"),
+    ("--set-json", 'kafka.auth.users.order-relay.acls=[{"resource": "topic", "name": "new_orders", "operations": ["Publish"]}]',
+     "must be one of 'Read', 'Write'"),
+    ("--set", "mariadb.databases.coffee_order.ownerUser=bad-name", "does not match"),
+    ("--set", "externalKafka.securityProtocol=TLS", "must be one of"),
+])
+def test_values_schema_rejects_bad_secrets_acls_and_users(render, flag, setting, complaint):
+    with pytest.raises(RenderError, match=re.escape(complaint)):
+        render(*THROWAWAY, flag, setting)
 
 
 def test_consumer_replicas_never_exceed_the_new_orders_partitions(render):
     with pytest.raises(RenderError, match="exceeds the 3 partitions of new_orders"):
-        render("--set", "consumer.replicas=4")
-    docs = render("--set", "consumer.replicas=6", "--set", "kafka.topics.newOrders.partitions=6")
+        render("--set", "consumer.replicas=4", *THROWAWAY)
+    docs = render("--set", "consumer.replicas=6", "--set", "kafka.topics.new_orders.partitions=6", *THROWAWAY)
     (consumer,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-consumer")]
     assert consumer["spec"]["replicas"] == 6
     with pytest.raises(RenderError, match="exceeds the 2 partitions"):
@@ -41,10 +53,10 @@ def test_termination_grace_outlasts_gunicorns_graceful_timeout(rendered, render)
             sleep = int(spec["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1])
             assert spec["terminationGracePeriodSeconds"] > int(env["GUNICORN_GRACEFUL_TIMEOUT"]) + sleep
     with pytest.raises(RenderError, match="terminationGracePeriodSeconds"):
-        render("--set", "deliveryMs.gunicorn.gracefulTimeout=30")
+        render("--set", "deliveryMs.gunicorn.gracefulTimeout=30", *THROWAWAY)
 
 
-@pytest.mark.parametrize("values_set", ["defaults", "external", "production"])
+@pytest.mark.parametrize("values_set", ["defaults", "ci", "external", "production"])
 def test_every_pod_runs_locked_down(rendered, values_set):
     for doc in rendered[values_set]:
         if doc["kind"] not in {"Deployment", "StatefulSet", "Job", "Pod"}:
@@ -58,47 +70,78 @@ def test_every_pod_runs_locked_down(rendered, values_set):
             assert context["allowPrivilegeEscalation"] is False, name
             assert context["capabilities"]["drop"] == ["ALL"], name
             assert container["resources"].get("requests"), f"{name}/{container['name']} has no requests"
-            # Only Kafka's start script writes to its image; everything else has a read-only root.
-            assert context["readOnlyRootFilesystem"] is ("kafka" not in container["image"]), name
+            assert context["readOnlyRootFilesystem"] is True, name
 
 
 def test_app_pods_roll_when_their_configuration_changes(render):
     def checksums(*args):
-        docs = render("--set", "jwt.secret=fixed", *args)
+        docs = render("-f", "charts/coffee-order/ci/production-values.yaml", *args)
         return {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
                 for d in docs if d["kind"] == "Deployment"}
 
     before, after = checksums(), checksums("--set", "config.logLevel=DEBUG")
+    assert before == checksums(), "the same values must give the same pods (no random input)"
     assert before.keys() == after.keys() and len(before) == 5
     assert all(before[name] != after[name] for name in before)
 
 
 def test_secrets_come_from_existing_secrets_when_named(rendered):
     docs = rendered["production"]
-    assert not [d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"] == "coffee-order"]
+    assert not [d for d in docs if d["kind"] == "Secret"]
     (order_ms,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "coffee-order-order-ms"]
     env = {e["name"]: e for e in order_ms["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["JWT_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "coffee-jwt", "key": "jwt-secret"}
-    assert env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "coffee-mariadb", "key": "mariadb-password"}
+    assert env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "coffee-db-order", "key": "app-password"}
+    (relay,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "coffee-order-order-relay"]
+    env = {e["name"]: e for e in relay["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "coffee-kafka-order-relay", "key": "password"}
 
 
-def test_external_database_and_kafka_replace_the_bundled_ones(rendered):
+def test_external_database_and_kafka_replace_the_bundled_ones(rendered, render):
     docs = rendered["external"]
     assert not [d for d in docs if d["kind"] == "StatefulSet"]
     (config,) = [d for d in docs if d["kind"] == "ConfigMap"]
     assert config["data"]["DB_HOST"] == "coffee.mariadb.example.internal"
-    assert config["data"]["KAFKA_BOOTSTRAP_SERVERS"] == "coffee-kafka-bootstrap.kafka.svc:9092"
+    assert config["data"]["KAFKA_BOOTSTRAP_SERVERS"] == "coffee-kafka-bootstrap.kafka.svc:9093"
+    assert config["data"]["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert config["data"]["KAFKA_SSL_CAFILE"] == "/etc/kafka-ca/ca.crt"
     assert config["data"]["APP_ENV"] == "production"
+    (consumer,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-consumer")]
+    spec = consumer["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["kafka-ca"]["secret"]["secretName"] == "coffee-kafka-cluster-ca-cert"
+    assert {"name": "kafka-ca", "mountPath": "/etc/kafka-ca", "readOnly": True} in spec["containers"][0]["volumeMounts"]
+    with pytest.raises(RenderError, match="externalDatabase.databases.coffee_order.existingSecret is required"):
+        render("-f", "charts/coffee-order/ci/external-values.yaml", "--set", "externalDatabase.databases.coffee_order.existingSecret=")
 
 
 def test_three_kafka_nodes_form_one_quorum_and_replicate_topics(rendered):
     (kafka,) = [d for d in rendered["production"] if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "coffee-order-kafka"]
-    env = {e["name"]: e.get("value") for e in kafka["spec"]["template"]["spec"]["containers"][0]["env"]}
+    properties = next(d for d in rendered["production"] if d["kind"] == "ConfigMap"
+                      and d["metadata"]["name"] == "coffee-order-kafka")["data"]["server.properties"]
+    settings = dict(line.split("=", 1) for line in properties.splitlines() if "=" in line and not line.startswith("#"))
     assert kafka["spec"]["replicas"] == 3
-    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"].count("@") == 3
-    assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
-    (job,) = [d for d in rendered["production"] if d["kind"] == "Job"]
-    job_env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert job_env["REPLICATION_FACTOR"] == "3"
-    topics = dict(line.split("=") for line in job_env["TOPICS"].split())
-    assert topics == {TOPIC_NEW_ORDERS: "6", TOPIC_NEW_ORDERS_DLQ: "1", TOPIC_DELIVERY_STATUS: "6"}
+    assert settings["controller.quorum.voters"].count("@") == 3
+    assert settings["min.insync.replicas"] == "2"
+    script = next(d for d in rendered["production"] if d["kind"] == "ConfigMap"
+                  and d["metadata"]["name"] == "coffee-order-kafka")["data"]["topics.sh"]
+    assert "wanted_replicas=3" in script
+    listed = script.split("<<'TOPICS'\n")[1].split("\nTOPICS")[0].split()
+    topics = dict(line.split("=") for line in listed)
+    assert topics == {name: str(6 if partitions > 1 else 1) for name, partitions in TOPIC_PARTITIONS.items()}
+
+
+def test_default_topics_are_the_contracts_topics(rendered):
+    """The bundled Kafka gets exactly the topics and partitions of services/contracts/topics.py."""
+    script = next(d for d in rendered["defaults"] if d["kind"] == "ConfigMap"
+                  and d["metadata"]["name"] == "coffee-order-kafka")["data"]["topics.sh"]
+    listed = script.split("<<'TOPICS'\n")[1].split("\nTOPICS")[0].split()
+    assert {name: int(count) for name, count in (line.split("=") for line in listed)} == TOPIC_PARTITIONS
+
+
+def test_init_containers_have_room_for_what_they_do(rendered):
+    """The demo accounts hash with argon2 at import (about 105 MiB): their limit leaves headroom."""
+    (order_ms,) = [d for d in rendered["ci"] if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-order-ms")]
+    init = {c["name"]: c for c in order_ms["spec"]["template"]["spec"]["initContainers"]}
+    limit = init["demo-accounts"]["resources"]["limits"]["memory"]
+    assert limit.endswith("Mi") and int(limit[:-2]) >= 105 * 1.5

@@ -12,7 +12,7 @@ from tests.chart.image_contents import ROOT
 
 SKAFFOLD = yaml.safe_load((ROOT / "skaffold.yaml").read_text())
 VALUES = yaml.safe_load((ROOT / "charts" / "coffee-order" / "values.yaml").read_text())
-SKAFFOLD_SCHEMA = ROOT.parent / "shared" / "schemas" / "skaffold-v4beta14.json"
+SKAFFOLD_SCHEMA = ROOT / "k8s" / "schemas" / "skaffold-v4beta14.json"
 
 
 def artifacts(config: dict) -> dict[str, dict]:
@@ -45,6 +45,8 @@ def test_skaffold_profiles_reference_files_services_and_ports_that_exist(rendere
     for profile in profiles.values():
         for patch in profile.get("patches", []):
             value = patch["value"]
+            if isinstance(value, bool):
+                continue
             path = value["docker"]["dockerfile"] if isinstance(value, dict) else value
             assert (ROOT / path).exists(), path
     verify = profiles["ci"]["verify"][0]
@@ -66,7 +68,7 @@ def test_namespace_is_the_same_everywhere():
     job = yaml.safe_load((ROOT / "k8s" / "acceptance-job.yaml").read_text())
     assert SKAFFOLD["deploy"]["helm"]["releases"][0]["namespace"] == namespace
     assert job["metadata"]["namespace"] == namespace
-    env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["KAFKA_BOOTSTRAP_SERVERS"].startswith(f"coffee-order-kafka.{namespace}.")
 
 
@@ -92,3 +94,83 @@ def test_acceptance_image_pins_match_the_project(requirements):
     assert {name: acceptance[name] for name in acceptance.keys() & project.keys()} == \
            {name: project[name] for name in acceptance.keys() & project.keys()}
     assert acceptance.keys() <= pins(ROOT / "requirements.txt").keys() | pins(ROOT / "requirements-dev.txt").keys()
+
+
+def make_recipe(target: str) -> list[str]:
+    """The command lines of a make target (mk/*.mk), as make would run them."""
+    lines, inside = [], False
+    for path in sorted((ROOT / "mk").glob("*.mk")):
+        for line in path.read_text().splitlines():
+            if line.startswith(f"{target}:"):
+                inside = True
+            elif inside and line.startswith("\t"):
+                lines.append(line.strip().lstrip("@"))
+            elif inside:
+                inside = False
+    return lines
+
+
+def test_the_acceptance_suite_runs_under_skaffold_verify_and_its_failure_fails_the_target():
+    """skaffold runs `verify` stages only under `skaffold verify`: the target builds, deploys and verifies
+    the same artifacts with the profile that holds the verify stage, each step able to fail it."""
+    recipe = make_recipe("k8s-acceptance")
+    steps = [line.split()[1:3] for line in recipe if line.startswith("$(SKAFFOLD)")]
+    assert steps == [["build", "-p"], ["deploy", "-p"], ["verify", "-p"]]
+    profiles = {p["name"]: p for p in SKAFFOLD["profiles"]}
+    for line in recipe:
+        if line.startswith("$(SKAFFOLD)"):
+            profile = line.split()[3]
+            assert profiles[profile].get("verify"), f"{line}: profile {profile} has no verify stage"
+            assert "$(SKAFFOLD_BUILD_OUTPUT)" in line, "every step must use the images of this build"
+    assert not any(" run " in line or line.endswith(" run") for line in recipe)
+    assert not any(line.startswith("-") or "|| true" in line for line in recipe), "a failing step must stop make"
+    (verify,) = profiles["ci"]["verify"]
+    job = yaml.safe_load((ROOT / verify["executionMode"]["kubernetesCluster"]["jobManifestPath"]).read_text())
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    # skaffold swaps the verify container into the Job by name; a failing suite fails the Job.
+    assert container["name"] == verify["container"]["name"]
+    assert job["spec"]["backoffLimit"] == 0 and job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    assert verify["container"]["image"] in artifacts(profile_applied(profiles["ci"]))
+
+
+def profile_applied(profile: dict) -> dict:
+    """skaffold.yaml with a profile's `add` patches applied (the only kind it uses)."""
+    config = json.loads(json.dumps(SKAFFOLD))
+    for patch in profile.get("patches", []):
+        *parents, last = patch["path"].strip("/").split("/")
+        node = config
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if last == "-":
+            node.append(patch["value"])
+        else:
+            node[last] = patch["value"]
+    return config
+
+
+def test_images_are_pushed_whenever_a_default_repo_is_given():
+    """`push: false` would keep images from a remote registry; without it skaffold pushes for any remote
+    cluster, and the push profile turns pushing on whenever SKAFFOLD_DEFAULT_REPO is set."""
+    assert "push" not in SKAFFOLD["build"]["local"]
+    (push,) = [p for p in SKAFFOLD["profiles"] if p["name"] == "push"]
+    assert push["activation"] == [{"env": "SKAFFOLD_DEFAULT_REPO=.+"}]
+    assert profile_applied(push)["build"]["local"]["push"] is True
+
+
+def test_helm_waits_long_enough_for_a_cold_start():
+    flags = SKAFFOLD["deploy"]["helm"]["flags"]
+    for command in ("install", "upgrade"):
+        timeout = flags[command][flags[command].index("--timeout") + 1]
+        assert timeout.endswith("m") and int(timeout[:-1]) >= 10, command
+    assert SKAFFOLD["deploy"]["helm"]["releases"][0]["wait"] is True
+
+
+def test_acceptance_job_reads_kafka_as_the_ci_values_user():
+    values = yaml.safe_load((ROOT / "k8s" / "values-ci.yaml").read_text())
+    job = yaml.safe_load((ROOT / "k8s" / "acceptance-job.yaml").read_text())
+    env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    user = env["KAFKA_SASL_USERNAME"]["value"]
+    acls = values["kafka"]["auth"]["users"][user]["acls"]
+    assert all(set(acl["operations"]) <= {"Read", "Describe"} for acl in acls), "the suite only reads"
+    assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == f"coffee-order-kafka-user-{user}"
+    assert values["acceptance"]["enabled"] is True

@@ -7,7 +7,7 @@ import subprocess
 import yaml
 
 from monitoring.local_prometheus import ALERT_RULES
-from tests.chart.conftest import CHART, HELM
+from tests.chart.conftest import CHART, HELM, OPERATOR_APIS
 
 DASHBOARD = CHART / "files" / "grafana-dashboard.json"
 ALL_ON = ["metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true",
@@ -16,9 +16,11 @@ MONITORING_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}
 APP_PREFIX = "coffee-coffee-order-"  # the release's own Deployments, not MariaDB's or Kafka's
 
 
-def render(*settings: str) -> list[dict]:
+def render(*settings: str, apis: list[str] = OPERATOR_APIS) -> list[dict]:
+    """The chart as a cluster with the Prometheus Operator (by default) renders it."""
     # Its own release name, so the app's objects are told apart from MariaDB's and Kafka's by prefix.
-    argv = [str(HELM), "template", "coffee", str(CHART), "--namespace", "shop"]
+    argv = [str(HELM), "template", "coffee", str(CHART), "--namespace", "shop", *apis,
+            "--set", "global.secrets=throwaway"]
     for setting in settings:
         argv += ["--set", setting]
     rendered = subprocess.run(argv, capture_output=True, text=True)
@@ -76,3 +78,14 @@ def test_every_app_pod_carries_scrape_annotations_for_its_metrics_port():
         ports = {port["name"]: port["containerPort"] for port in pod["spec"]["containers"][0]["ports"]}
         assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
         assert int(annotations["prometheus.io/port"]) == ports.get("metrics", ports.get("http"))
+
+
+def test_operator_objects_need_the_operators_api_unless_forced():
+    """Without the monitoring.coreos.com CRDs an install would fail: the objects are left out, unless
+    metrics.renderWithoutCRDs says the CRDs will be there (Argo CD syncing them first)."""
+    assert {doc["kind"] for doc in render(*ALL_ON)} >= MONITORING_KINDS
+    without = [doc["kind"] for doc in render(*ALL_ON, apis=[])]
+    assert MONITORING_KINDS.isdisjoint(without)
+    assert sum(is_dashboard(doc) for doc in render(*ALL_ON, apis=[])) == 1, "a ConfigMap needs no CRD"
+    forced = {doc["kind"] for doc in render(*ALL_ON, "metrics.renderWithoutCRDs=true", apis=[])}
+    assert forced >= MONITORING_KINDS

@@ -78,61 +78,123 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.mariadb.enabled }}3306{{ else }}{{ .Values.externalDatabase.port }}{{ end }}
 {{- end }}
 
-{{- define "coffee-order.dbUser" -}}
-{{- if .Values.mariadb.enabled }}{{ .Values.mariadb.auth.username }}{{ else }}{{ .Values.externalDatabase.user }}{{ end }}
+{{/* One service's database as JSON {name, ownerUser, appUser, secret}: the entry `databases.<service>`
+     names in mariadb.databases (its Secret as the mariadb chart names it) or externalDatabase.databases;
+     call with (dict "root" $ "service" "order"). */}}
+{{- define "coffee-order.database" -}}
+{{- $root := .root }}
+{{- $name := index $root.Values.databases .service }}
+{{- $source := ternary "mariadb.databases" "externalDatabase.databases" $root.Values.mariadb.enabled }}
+{{- $entries := ternary $root.Values.mariadb.databases $root.Values.externalDatabase.databases $root.Values.mariadb.enabled }}
+{{- $entry := index $entries $name }}
+{{- if not $entry }}
+{{- fail (printf "databases.%s is %q, which %s does not define" .service $name $source) }}
 {{- end }}
-
-{{- define "coffee-order.dbName" -}}
-{{- if .Values.mariadb.enabled }}{{ .Values.mariadb.auth.database }}{{ else }}{{ .Values.externalDatabase.database }}{{ end }}
+{{- $secret := $entry.existingSecret }}
+{{- if and (not $secret) $root.Values.mariadb.enabled }}
+{{- $secret = printf "%s-db-%s" (include "coffee-order.mariadbFullname" $root) ($name | replace "_" "-" | lower) | trunc 63 | trimSuffix "-" }}
 {{- end }}
-
-{{/* The Secret and key holding DB_PASSWORD. */}}
-{{- define "coffee-order.dbPasswordRef" -}}
-{{- if .Values.mariadb.enabled -}}
-name: {{ .Values.mariadb.auth.existingSecret | default (include "coffee-order.mariadbFullname" .) }}
-key: mariadb-password
-{{- else if .Values.externalDatabase.existingSecret -}}
-name: {{ .Values.externalDatabase.existingSecret }}
-key: {{ .Values.externalDatabase.existingSecretPasswordKey }}
-{{- else -}}
-name: {{ include "coffee-order.fullname" . }}
-key: db-password
+{{- if not $secret }}
+{{- fail (printf "%s.%s.existingSecret is required: a Secret with the keys owner-password and app-password of the external database" $source $name) }}
 {{- end }}
+{{- toJson (dict "name" $name "ownerUser" $entry.ownerUser "appUser" $entry.appUser "secret" $secret) }}
 {{- end }}
 
 {{- define "coffee-order.jwtSecretName" -}}
-{{- .Values.jwt.existingSecret | default (include "coffee-order.fullname" .) }}
+{{- .Values.jwt.existingSecret | default (printf "%s-jwt" (include "coffee-order.fullname" .)) }}
+{{- end }}
+
+{{/* Kafka: where it is, how clients log in, and the Secret (key `password`) of a principal. */}}
+{{- define "coffee-order.kafkaFullname" -}}
+{{- .Values.kafka.fullnameOverride | default (printf "%s-kafka" .Release.Name) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{- define "coffee-order.kafkaBootstrapServers" -}}
 {{- if .Values.kafka.enabled }}
-{{- printf "%s:9092" (.Values.kafka.fullnameOverride | default (printf "%s-kafka" .Release.Name) | trunc 63 | trimSuffix "-") }}
+{{- printf "%s:9092" (include "coffee-order.kafkaFullname" .) }}
 {{- else }}
 {{- required "externalKafka.bootstrapServers is required when kafka.enabled is false" .Values.externalKafka.bootstrapServers }}
 {{- end }}
 {{- end }}
 
+{{- define "coffee-order.kafkaSecurityProtocol" -}}
+{{- if .Values.kafka.enabled }}
+{{- ternary "SASL_PLAINTEXT" "PLAINTEXT" .Values.kafka.auth.enabled }}
+{{- else }}
+{{- .Values.externalKafka.securityProtocol }}
+{{- end }}
+{{- end }}
+
+{{- define "coffee-order.kafkaUsesSasl" -}}
+{{- if hasPrefix "SASL_" (include "coffee-order.kafkaSecurityProtocol" .) }}true{{ end }}
+{{- end }}
+
+{{/* The Secret of a Kafka principal; call with (dict "root" $ "user" <name>). */}}
+{{- define "coffee-order.kafkaUserSecret" -}}
+{{- $root := .root }}
+{{- if $root.Values.kafka.enabled }}
+{{- $user := index $root.Values.kafka.auth.users .user }}
+{{- if not $user }}
+{{- fail (printf "the Kafka user %q is not in kafka.auth.users" .user) }}
+{{- end }}
+{{- $user.existingSecret | default (printf "%s-user-%s" (include "coffee-order.kafkaFullname" $root) (.user | lower | replace "_" "-" | replace "." "-") | trunc 63 | trimSuffix "-") }}
+{{- else }}
+{{- $user := index $root.Values.externalKafka.users .user | default dict }}
+{{- required (printf "externalKafka.users.%s.existingSecret is required: a Secret with the key password" .user) $user.existingSecret }}
+{{- end }}
+{{- end }}
+
 {{- define "coffee-order.newOrdersPartitions" -}}
-{{- if .Values.kafka.enabled }}{{ .Values.kafka.topics.newOrders.partitions }}{{ else }}{{ .Values.externalKafka.newOrdersPartitions }}{{ end }}
+{{- if .Values.kafka.enabled }}
+{{- (required "kafka.topics needs new_orders" (index .Values.kafka.topics "new_orders")).partitions }}
+{{- else }}{{ .Values.externalKafka.newOrdersPartitions }}{{ end }}
 {{- end }}
 
 {{/* Pod annotations that roll the pods when their configuration changes. */}}
 {{- define "coffee-order.checksums" -}}
 checksum/config: {{ include (print .Template.BasePath "/configmap.yaml") . | sha256sum }}
-checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256sum }}
 {{- end }}
 
-{{/* The environment of every app container: the ConfigMap plus the two secrets. */}}
+{{/* Labels that let a pod through the database's and Kafka's NetworkPolicies; call with
+     (dict "root" $ "database" true "kafka" true). */}}
+{{- define "coffee-order.clientLabels" -}}
+{{- if and .database .root.Values.mariadb.enabled }}
+{{- toYaml .root.Values.mariadb.networkPolicy.clientLabels }}
+{{ end }}
+{{- if and .kafka .root.Values.kafka.enabled }}
+{{- toYaml .root.Values.kafka.networkPolicy.clientLabels }}
+{{ end }}
+{{- end }}
+
+{{/* The environment of an app container on top of the ConfigMap: its database login (the owner's for
+     migrations, else the app user's), the token secret, and its Kafka principal when it has one; call
+     with (dict "root" $ "service" "order" "role" "app" "kafkaUser" "order-relay"). */}}
 {{- define "coffee-order.env" -}}
+{{- $db := include "coffee-order.database" (dict "root" .root "service" .service) | fromJson }}
+{{- $user := ternary $db.ownerUser $db.appUser (eq .role "owner") }}
+- name: DB_NAME
+  value: {{ $db.name | quote }}
+- name: DB_USER
+  value: {{ $user | quote }}
 - name: DB_PASSWORD
   valueFrom:
     secretKeyRef:
-      {{- include "coffee-order.dbPasswordRef" . | nindent 6 }}
+      name: {{ $db.secret }}
+      key: {{ ternary "owner-password" "app-password" (eq .role "owner") }}
 - name: JWT_SECRET
   valueFrom:
     secretKeyRef:
-      name: {{ include "coffee-order.jwtSecretName" . }}
+      name: {{ include "coffee-order.jwtSecretName" .root }}
       key: jwt-secret
+{{- if and .kafkaUser (include "coffee-order.kafkaUsesSasl" .root) }}
+- name: KAFKA_SASL_USERNAME
+  value: {{ .kafkaUser | quote }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "coffee-order.kafkaUserSecret" (dict "root" .root "user" .kafkaUser) }}
+      key: password
+{{- end }}
 {{- end }}
 
 {{- define "coffee-order.envFrom" -}}
@@ -140,8 +202,8 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
     name: {{ include "coffee-order.fullname" . }}
 {{- end }}
 
-{{/* A one-shot init container with the app's environment; call with
-     (dict "root" $ "image" <reference> "name" "migrate" "command" (list "python" "-m" ...)). */}}
+{{/* A one-shot init container with the app's environment; call with (dict "root" $ "image" <reference>
+     "name" "migrate" "command" (list "python" "-m" ...) "service" "order" "role" "owner" "resources" <map>). */}}
 {{- define "coffee-order.initContainer" -}}
 - name: {{ .name }}
   image: {{ .image }}
@@ -150,22 +212,22 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
   envFrom:
     {{- include "coffee-order.envFrom" .root | nindent 4 }}
   env:
-    {{- include "coffee-order.env" .root | nindent 4 }}
+    {{- include "coffee-order.env" (dict "root" .root "service" .service "role" .role) | nindent 4 }}
   securityContext:
     {{- toYaml .root.Values.securityContext | nindent 4 }}
   resources:
-    requests: {cpu: 20m, memory: 64Mi}
-    limits: {memory: 128Mi}
+    {{- toYaml .resources | nindent 4 }}
   volumeMounts:
     - name: tmp
       mountPath: /tmp
 {{- end }}
 
-{{/* The migrations, first in every app pod (see values.yaml "migrations"); call with (dict "root" $ "image" <reference>). */}}
+{{/* The migrations of the pod's service, first in every app pod, as its database's owner (values.yaml
+     "migrations"); call with (dict "root" $ "image" <reference> "service" "order"). */}}
 {{- define "coffee-order.migrateInitContainer" -}}
 {{- if .root.Values.migrations.enabled }}
-{{- $command := list "python" "-m" "services.common.migrate" "--wait" (toString .root.Values.migrations.waitSeconds) }}
-{{- include "coffee-order.initContainer" (dict "root" .root "image" .image "name" "migrate" "command" $command) }}
+{{- $command := list "python" "-m" (printf "services.%s_ms.migrate" .service) "--wait" (toString .root.Values.migrations.waitSeconds) }}
+{{- include "coffee-order.initContainer" (dict "root" .root "image" .image "name" "migrate" "command" $command "service" .service "role" "owner" "resources" .root.Values.migrations.resources) }}
 {{- end }}
 {{- end }}
 
@@ -200,10 +262,16 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: 64Mi
+  {{- if and .kafka (not .root.Values.kafka.enabled) .root.Values.externalKafka.caSecret }}
+  - name: kafka-ca
+    secret:
+      secretName: {{ .root.Values.externalKafka.caSecret }}
+  {{- end }}
 {{- end }}
 
-{{/* A worker Deployment (relay or consumer); call with
-     (dict "root" $ "component" "order-relay" "values" .Values.orderRelay "image" <reference> "module" "services.order_ms.relay"). */}}
+{{/* A worker Deployment (relay or consumer), a Kafka client; call with (dict "root" $ "component"
+     "order-relay" "values" .Values.orderRelay "image" <reference> "module" "services.order_ms.relay"
+     "service" "order" "extraEnv" <list of env entries>). */}}
 {{- define "coffee-order.workerDeployment" -}}
 {{- $selector := dict "root" .root "component" .component }}
 apiVersion: apps/v1
@@ -222,6 +290,7 @@ spec:
     metadata:
       labels:
         {{- include "coffee-order.selectorLabels" $selector | nindent 8 }}
+        {{- include "coffee-order.clientLabels" (dict "root" .root "database" true "kafka" true) | trim | nindent 8 }}
       annotations:
         {{- include "coffee-order.checksums" .root | nindent 8 }}
         {{- with include "coffee-order.scrapeAnnotations" (dict "root" .root "port" .values.metricsPort) | trim }}
@@ -231,7 +300,7 @@ spec:
         {{- toYaml . | nindent 8 }}
         {{- end }}
     spec:
-      {{- include "coffee-order.podCommon" . | nindent 6 }}
+      {{- include "coffee-order.podCommon" (merge (dict "kafka" true) .) | nindent 6 }}
       {{- with include "coffee-order.migrateInitContainer" . | trim }}
       initContainers:
         {{- . | nindent 8 }}
@@ -249,7 +318,10 @@ spec:
           env:
             - name: METRICS_PORT
               value: {{ .values.metricsPort | quote }}
-            {{- include "coffee-order.env" .root | nindent 12 }}
+            {{- with .extraEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+            {{- include "coffee-order.env" (dict "root" .root "service" .service "role" "app" "kafkaUser" .values.kafkaUser) | nindent 12 }}
           # No HTTP API here: the metrics endpoint answering means the process is alive.
           startupProbe:
             httpGet: {path: /metrics, port: metrics}
@@ -267,10 +339,15 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- if and (not .root.Values.kafka.enabled) .root.Values.externalKafka.caSecret }}
+            - name: kafka-ca
+              mountPath: /etc/kafka-ca
+              readOnly: true
+            {{- end }}
 {{- end }}
 
 {{/* An HTTP service under gunicorn: Deployment, Service, HPA and PDB; call with
-     (dict "root" $ "component" "order-ms" "values" .Values.orderMs "image" <reference>
+     (dict "root" $ "component" "order-ms" "values" .Values.orderMs "image" <reference> "service" "order"
            "app" "services.order_ms:create_app()" "extraInitContainers" <yaml list or "">). */}}
 {{- define "coffee-order.httpService" -}}
 {{- $selector := dict "root" .root "component" .component }}
@@ -300,6 +377,7 @@ spec:
     metadata:
       labels:
         {{- include "coffee-order.selectorLabels" $selector | nindent 8 }}
+        {{- include "coffee-order.clientLabels" (dict "root" .root "database" true) | trim | nindent 8 }}
       annotations:
         {{- include "coffee-order.checksums" .root | nindent 8 }}
         {{- with include "coffee-order.scrapeAnnotations" (dict "root" .root "port" .values.port) | trim }}
@@ -319,7 +397,7 @@ spec:
         - name: {{ .component }}
           image: {{ .image }}
           imagePullPolicy: {{ .root.Values.image.pullPolicy }}
-          command: ["gunicorn", "-c", "services/gunicorn_conf.py", {{ .app | quote }}]
+          command: ["gunicorn", "-c", "services/platform/gunicorn_conf.py", {{ .app | quote }}]
           ports:
             - name: http
               containerPort: {{ .values.port }}
@@ -339,7 +417,7 @@ spec:
             # Inside the /tmp emptyDir: the root filesystem is read-only.
             - name: PROMETHEUS_MULTIPROC_DIR
               value: /tmp/prometheus-multiproc
-            {{- include "coffee-order.env" .root | nindent 12 }}
+            {{- include "coffee-order.env" (dict "root" .root "service" .service "role" "app") | nindent 12 }}
           startupProbe:
             httpGet: {path: /healthz, port: http}
             periodSeconds: 2
@@ -424,4 +502,59 @@ spec:
   selector:
     matchLabels:
       {{- include "coffee-order.selectorLabels" $selector | nindent 6 }}
+{{- end }}
+
+{{/* NetworkPolicy egress rules: DNS, the database, Kafka (bundled: their pods; external: their ports,
+     to networkPolicies.externalPeers or anywhere). */}}
+{{- define "coffee-order.dnsEgress" -}}
+- to:
+    {{- toYaml .Values.global.dns | nindent 4 }}
+  ports:
+    - {port: 53, protocol: UDP}
+    - {port: 53, protocol: TCP}
+{{- end }}
+
+{{- define "coffee-order.egressDatabase" -}}
+{{- if .Values.mariadb.enabled }}
+- to:
+    - podSelector:
+        matchLabels:
+          app.kubernetes.io/name: mariadb
+          app.kubernetes.io/instance: {{ .Release.Name }}
+  ports:
+    - port: 3306
+{{- else }}
+- {{- with .Values.networkPolicies.externalPeers }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  ports:
+    - port: {{ .Values.externalDatabase.port }}
+{{- end }}
+{{- end }}
+
+{{- define "coffee-order.egressKafka" -}}
+{{- if .Values.kafka.enabled }}
+- to:
+    - podSelector:
+        matchLabels:
+          app.kubernetes.io/name: kafka
+          app.kubernetes.io/instance: {{ .Release.Name }}
+          app.kubernetes.io/component: broker
+  ports:
+    - port: 9092
+{{- else }}
+{{- $ports := list }}
+{{- range $server := splitList "," .Values.externalKafka.bootstrapServers }}
+{{- $ports = append $ports (int (last (splitList ":" (trim $server)))) }}
+{{- end }}
+- {{- with .Values.networkPolicies.externalPeers }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  ports:
+    {{- range $port := $ports | uniq }}
+    - port: {{ $port }}
+    {{- end }}
+{{- end }}
 {{- end }}
