@@ -16,7 +16,7 @@ chart-test: k8s-tools ## the rendered chart against the code: commands, probes, 
 	@$(PY) -m pytest tests/chart -q
 
 container-smoke: k8s-tools ## build both images with podman and pass the acceptance smoke cases through them
-	@$(PY) scripts/container_smoke.py
+	@$(PY) -m scripts.container_smoke
 
 # skaffold runs `verify` stages only under `skaffold verify`, never under `skaffold run`: build once,
 # deploy those images, then verify them; each step stops the target when it fails.

@@ -1,6 +1,6 @@
 """Container smoke: builds both images with podman and runs the chart's pods from them behind nginx.
 
-    .venv/bin/python scripts/container_smoke.py          # what `make container-smoke` runs
+    .venv/bin/python -m scripts.container_smoke          # what `make container-smoke` runs
 
 1. A Debian bookworm base image made locally with debootstrap (no registry can be reached here), cached
    in podman's storage under .run/podman/ together with the build layers, so a second run only
@@ -13,7 +13,7 @@
    be: init containers first, then the container with the rendered command, environment, user,
    read-only root filesystem, dropped capabilities and emptyDir mounts (host networking, one replica each).
 4. Each container's startup and readiness probes are polled as the kubelet would, the chart's
-   `helm test` pod runs, then nginx (the local ingress, scripts/nginx.conf.template) fronts order-ms and
+   `helm test` pod runs, then nginx (the local stack's ingress, scripts/stack/ingress.py) fronts order-ms and
    delivery-ms, and the acceptance suite's smoke cases run through it.
 5. Every container is stopped as Kubernetes stops a pod (SIGTERM, then the pod's grace period) and must
    exit 0 within it: one that needs SIGKILL or exits with an error fails the smoke.
@@ -21,7 +21,8 @@
 Kafka runs PLAINTEXT here: the bundled tansu broker accepts SCRAM handshakes but keeps no SCRAM
 credentials in any storage this build has, so no client can log in (README "Kafka authentication").
 
-Ports are the standard ones shifted by CONTAINER_SMOKE_PORT_OFFSET (default 50000); the databases are
+Ports are the standard ones shifted by CONTAINER_SMOKE_PORT_OFFSET (default 12000: below the kernel's ephemeral
+range, so no outgoing connection can hold one of them, and clear of the test stack's +10000); the databases are
 coffee_smoke_order and coffee_smoke_delivery, dropped first so the migrations run from nothing.
 When podman cannot run here the smoke fails, unless CONTAINER_SMOKE_OPTIONAL=1 asks to skip it: then it
 prints SKIPPED and exits 77, which scripts/test.sh reports as a skipped suite.
@@ -43,10 +44,11 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from stack import ensure_debian_package, http_ok, port_open, tansu_binary, wait_until  # noqa: E402
+from scripts.stack.broker import create_topics, tansu_argv
+from scripts.stack.debian import ensure_debian_package
+from scripts.stack.ingress import nginx_argv, render_config
+from scripts.stack.layout import ROOT
+from scripts.stack.waiting import http_ok, port_open, wait_until
 
 PODMAN_DIR = ROOT / ".run" / "podman"
 RUN_DIR = ROOT / ".run" / "container-smoke"
@@ -297,12 +299,10 @@ class Smoke:
         address = f"127.0.0.1:{self.ports.broker}"
         if port_open("127.0.0.1", self.ports.broker):
             raise SystemExit(f"port {self.ports.broker} is taken; set CONTAINER_SMOKE_PORT_OFFSET to another offset")
-        self._start("broker", [tansu_binary(), "broker", "--listener-url", f"tcp://{address}",
-                               "--advertised-listener-url", f"tcp://{address}", "--storage-engine", "memory://tansu/"])
+        self._start("broker", tansu_argv(address))
         wait_until(lambda: port_open("127.0.0.1", self.ports.broker), "broker", 30, self.processes["broker"])
         # In Kubernetes the kafka chart's topics Job does this; same names and partitions.
-        subprocess.run([sys.executable, "-m", "services.platform.kafka_topics"], cwd=ROOT, check=True,
-                       env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": address})
+        create_topics(address, RUN_DIR / "logs")
 
     def _start(self, name: str, argv: list[str]) -> None:
         out = open(RUN_DIR / "logs" / f"{name}.log", "wb")
@@ -363,16 +363,8 @@ class Smoke:
         return True
 
     def start_ingress(self) -> str:
-        nginx = ensure_debian_package("nginx", "nginx-light")
-        temp_dir = RUN_DIR / "nginx"
-        temp_dir.mkdir(parents=True, exist_ok=True)
-        config = (ROOT / "scripts" / "nginx.conf.template").read_text()
-        for key, value in {"RUN_DIR": str(temp_dir), "INGRESS_PORT": str(self.ports.ingress),
-                           "ORDER_PORT": str(self.ports.order), "DELIVERY_PORT": str(self.ports.delivery),
-                           "MIME_TYPES": "/etc/nginx/mime.types"}.items():
-            config = config.replace("${" + key + "}", value)
-        (temp_dir / "nginx.conf").write_text(config)
-        self._start("ingress", [nginx, "-c", str(temp_dir / "nginx.conf"), "-p", str(temp_dir), "-e", "stderr"])
+        config = render_config(RUN_DIR / "nginx", self.ports.ingress, self.ports.order, self.ports.delivery)
+        self._start("ingress", nginx_argv(config))
         base_url = f"http://127.0.0.1:{self.ports.ingress}"
         wait_until(lambda: http_ok(f"{base_url}/order-ms") and http_ok(f"{base_url}/delivery-ms"),
                    "nginx ingress", 30, self.processes["ingress"])
@@ -451,7 +443,7 @@ def main() -> int:
     if not HELM.exists():
         raise SystemExit(f"{HELM} is missing: run scripts/setup.d/k8s-tools.sh")
     (RUN_DIR / "logs").mkdir(parents=True, exist_ok=True)
-    ports = Ports(int(os.environ.get("CONTAINER_SMOKE_PORT_OFFSET", "50000")))
+    ports = Ports(int(os.environ.get("CONTAINER_SMOKE_PORT_OFFSET", "12000")))
     db = database_settings()
     spec = database_spec()
 

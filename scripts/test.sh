@@ -43,7 +43,7 @@ step "Postman collection with newman" postman/run.sh
 step "monitoring: alert rules, rule unit tests, dashboard" $PY -m pytest tests/monitoring -q --junitxml="$TEST_RESULTS/monitoring.xml"
 step "k8s: helm lint/template, kubernetes-validate, hadolint, skaffold schema" scripts/check-k8s.sh
 step "k8s: rendered chart against the code" $PY -m pytest tests/chart -q --junitxml="$TEST_RESULTS/chart.xml"
-step "k8s: container smoke (podman images, acceptance smoke cases)" $PY scripts/container_smoke.py
+step "k8s: container smoke (podman images, acceptance smoke cases)" $PY -m scripts.container_smoke
 
 echo
 for name in "${skipped[@]}"; do

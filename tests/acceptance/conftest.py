@@ -1,9 +1,12 @@
 """Acceptance suite wiring: where the system is, fresh accounts, the catalog check and the run report.
 
 Configuration (environment): BASE_URL (the ingress, default http://127.0.0.1:8080),
-KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092), UAT_STAFF_USER / UAT_STAFF_PASSWORD (default the local
-demo staff account), UAT_WAIT_SECONDS (how long asynchronous effects may take), and UAT_REPORT_DIR
-(default $TEST_RESULTS/acceptance, with TEST_RESULTS defaulting to test-results/)."""
+KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092) and, where Kafka wants a login, KAFKA_SECURITY_PROTOCOL,
+KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD; ORDER_MS_METRICS_URL and
+DELIVERY_MS_METRICS_URL (each service's /metrics on its own port, which the ingress does not route; default
+the local dev stack's); UAT_STAFF_USER / UAT_STAFF_PASSWORD (default the local demo staff account),
+UAT_WAIT_SECONDS (how long asynchronous effects may take), and UAT_REPORT_DIR (default
+$TEST_RESULTS/acceptance, with TEST_RESULTS defaulting to test-results/)."""
 from __future__ import annotations
 
 import os

@@ -39,13 +39,11 @@ def app_factory(target: str):
 @pytest.fixture
 def build_app(monkeypatch):
     """Builds a service's Flask app the way gunicorn would, in local mode (no secret needed, nothing connects)."""
-    from services.platform.settings import load_settings
-
     monkeypatch.setenv("APP_ENV", "local")
 
     def build(target: str):
         module, factory = app_factory(target)
-        return getattr(module, factory)(load_settings())
+        return getattr(module, factory)()
 
     return build
 

@@ -123,6 +123,7 @@ def test_every_flow_the_services_and_suites_use_is_allowed(cluster):
     wanted += [(pod, KAFKA, 9092) for pod in WORKERS + [TOPICS, "acceptance"]]
     wanted += [(KAFKA, KAFKA, port) for port in (9092, 9093, 9094)]          # quorum and replication
     wanted += [("acceptance", "ingress-controller", 80)]
+    wanted += [("acceptance", app, port) for app, port in zip(APP, (5000, 6000))]  # /metrics, as Prometheus
     for source, target, port in wanted:
         assert cluster.allowed(source, target, port), f"{source} -> {target}:{port} is blocked"
     for pod in APP + WORKERS + [KAFKA, TOPICS, SMOKE, "acceptance"]:
@@ -135,7 +136,7 @@ def test_nothing_else_is_allowed(cluster):
     unwanted += [(pod, KAFKA, port) for pod in WORKERS + [TOPICS, "acceptance"] for port in (9093, 9094)]
     unwanted += [("stranger", app, port) for app, port in zip(APP, (5000, 6000))]
     unwanted += [("ingress-controller", worker, 9100) for worker in WORKERS]
-    unwanted += [("acceptance", MARIADB, 3306), ("acceptance", APP[0], 5000)]
+    unwanted += [("acceptance", MARIADB, 3306)] + [("acceptance", worker, 9100) for worker in WORKERS]
     unwanted += [(MARIADB, "dns", 53), (MARIADB, KAFKA, 9092)]                # the database sends nothing
     unwanted += [(app, "stranger", 443) for app in APP]                      # no way out to anything else
     for source, target, port in unwanted:

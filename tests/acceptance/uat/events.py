@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from kafka import KafkaConsumer, TopicPartition
@@ -9,6 +10,17 @@ from kafka import KafkaConsumer, TopicPartition
 from tests.acceptance.uat.checks import WAIT_SECONDS
 
 POLL_TIMEOUT_MS = 200
+
+
+def kafka_security() -> dict:
+    """How to log in to Kafka, from the same variables the services read (the in-cluster Job uses SCRAM)."""
+    protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+    options = {"security_protocol": protocol}
+    if protocol.startswith("SASL"):
+        options.update(sasl_mechanism=os.environ.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+                       sasl_plain_username=os.environ["KAFKA_SASL_USERNAME"],
+                       sasl_plain_password=os.environ["KAFKA_SASL_PASSWORD"])
+    return options
 
 
 class TopicWatch:
@@ -22,7 +34,7 @@ class TopicWatch:
         self.topic = topic
         self.consumer = KafkaConsumer(
             bootstrap_servers=bootstrap_servers.split(","), group_id=None, enable_auto_commit=False,
-            client_id="coffee-uat", request_timeout_ms=15000,
+            client_id="coffee-uat", request_timeout_ms=15000, **kafka_security(),
         )
         self.seen: list = []
         partitions = self._partitions()
