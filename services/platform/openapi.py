@@ -266,7 +266,8 @@ def build_document(app: Flask, prefix: str, info: ApiInfo, operations: list[Oper
             "headers": HEADERS,
             "securitySchemes": {BEARER: {
                 "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": info.login,
+                # Markdown would take <token> for an HTML tag and drop it.
+                "description": info.login.replace("<", "&lt;"),
             }},
         },
     }
