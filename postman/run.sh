@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the Postman collection against the OpenAPI documents, then runs it with newman against BASE_URL
-# (default http://127.0.0.1:8080) as a fresh customer; the JUnit report goes to $TEST_RESULTS/postman/ (default test-results/postman/).
+# (default http://127.0.0.1:8080) as a fresh customer; the JUnit report goes to $TEST_RESULTS/postman/
+# (default test-results/postman/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

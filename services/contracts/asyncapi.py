@@ -146,9 +146,10 @@ def document() -> dict:
                         },
                         "required": [HEADER_ERROR],
                     },
-                    "payload": {"description": "The refused record's value, byte for byte (possibly not JSON, or none)."},
-                    "bindings": {"kafka": {"key": {"type": "string", "description": "The refused record's key, as received."},
-                                           "bindingVersion": KAFKA_BINDING_VERSION}},
+                    "payload": {"description": "The refused record's value, byte for byte (maybe not JSON, or none)."},
+                    "bindings": {"kafka": {
+                        "key": {"type": "string", "description": "The refused record's key, as received."},
+                        "bindingVersion": KAFKA_BINDING_VERSION}},
                 },
             },
         },

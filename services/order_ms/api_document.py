@@ -64,14 +64,16 @@ def operations() -> list[Operation]:
         Operation(
             "accounts.sign_up", "POST", "signUp", "Sign up as a customer", "Accounts", secured=False,
             body=object_schema(accounts.SIGNUP_FIELDS), body_example=accounts.EXAMPLE_CREDENTIALS,
-            description=f"user_id may not be one of the service's own path names ({', '.join(sorted(accounts.RESERVED_USER_IDS))}).",
+            description="user_id may not be one of the service's own path names"
+                        f" ({', '.join(sorted(accounts.RESERVED_USER_IDS))}).",
             replies=(Reply(201, "The account was created.", ref("User")),
                      problem(409, "The user_id is taken."), *body_problems()),
         ),
         Operation(
             "accounts.login", "POST", "login", "Log in for a bearer token", "Accounts", secured=False,
             body=object_schema(accounts.LOGIN_FIELDS), body_example=accounts.EXAMPLE_CREDENTIALS,
-            description="Too many failed logins for one user id, or from one client address, lock login for a while (429).",
+            description="Too many failed logins for one user id, or from one client address, lock login for a"
+                        " while (429).",
             replies=(Reply(200, "The access token.", ref("Token")),
                      problem(401, "The user id or the password is wrong."),
                      problem(429, "Locked after too many failed logins.", headers=("Retry-After",)),

@@ -13,7 +13,8 @@ from flask import Blueprint, Flask, abort, jsonify, send_from_directory
 OWN_DIR = Path(__file__).resolve().parent / "static" / "api_docs"
 SWAGGER_UI_DIR = Path(str(files("flask_swagger_ui") / "dist"))
 # Only what the page loads; the rest of the package is not served.
-SWAGGER_UI_FILES = {"swagger-ui-bundle.js", "swagger-ui.css", "index.css", "favicon-32x32.png", "favicon-16x16.png", "LICENSE"}
+SWAGGER_UI_FILES = {"swagger-ui-bundle.js", "swagger-ui.css", "index.css", "favicon-32x32.png", "favicon-16x16.png",
+                    "LICENSE"}
 OWN_FILES = {"init.js"}
 DOCUMENT = "openapi_document"
 # The web pages of the docs: for people, not operations of the API.

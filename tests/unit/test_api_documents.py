@@ -137,3 +137,10 @@ def test_the_docs_page_keeps_a_strict_csp_and_loads_swagger_ui_from_the_package(
         assert response.status_code == 200, asset
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get(f"{prefix}/docs/README.md").status_code == 404
+
+
+def test_docs_is_a_reserved_user_id():
+    # /order-ms/docs/... is the docs pages' path, so a user "docs" could not reach /order-ms/docs/orders.
+    client = APPS["/order-ms"]().test_client()
+    response = client.post("/order-ms/users", json={"user_id": "docs", "password": "a-long-password"})
+    assert response.status_code == 422 and response.get_json()["errors"] == [{"field": "user_id", "message": "is reserved"}]

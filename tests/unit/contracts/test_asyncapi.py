@@ -19,7 +19,8 @@ def test_the_committed_document_is_the_one_the_contracts_make():
 
 def test_the_document_is_valid_asyncapi_3():
     meta_schema = json.loads(META_SCHEMA.read_text(encoding="utf-8"))
-    errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in Draft7Validator(meta_schema).iter_errors(load_document())]
+    validator = Draft7Validator(meta_schema)
+    errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(load_document())]
     assert errors == []
 
 
