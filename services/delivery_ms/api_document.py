@@ -13,7 +13,7 @@ from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
 from services.platform.openapi import (
     ApiInfo, Operation, Param, Reply, body_problems, build_document, cursor_param, document_operation,
-    health_operations, limit_param, object_of, problem, ref, unauthorized,
+    database_down, health_operations, limit_param, object_of, problem, ref, unauthorized,
 )
 
 VERSION = "1.0.0"
@@ -68,13 +68,13 @@ def operations() -> list[Operation]:
             parameters=(STATUS_FILTER, limit_param(), cursor_param()),
             replies=(Reply(200, "One page of deliveries.", {"type": "array", "items": ref("Delivery")},
                            headers=("Link",)),
-                     unauthorized(), problem(422, "The status, limit or cursor is not allowed.")),
+                     unauthorized(), problem(422, "The status, limit or cursor is not allowed."), database_down()),
         ),
         Operation(
             "deliveries.get_delivery", "GET", "getDelivery", "One delivery", "Deliveries",
             parameters=(DELIVERY_ID_PARAM,),
             replies=(Reply(200, "The delivery.", ref("Delivery")), unauthorized(),
-                     problem(404, "No delivery with this id that you may see.")),
+                     problem(404, "No delivery with this id that you may see."), database_down()),
         ),
         Operation(
             "deliveries.change_status", "PUT", "changeStatus", "Move a delivery to another status (staff)",
@@ -84,7 +84,8 @@ def operations() -> list[Operation]:
                         "`PUT /delivery-ms/deliveries/{delivery_id}` is the same operation under its older path.",
             replies=(Reply(200, "The delivery's status now.", ref("StatusChange")),
                      unauthorized(), problem(403, "Only staff may change statuses."),
-                     problem(404, "No delivery has this id."), move_refused, *body_problems()),
+                     problem(404, "No delivery has this id."), move_refused, *body_problems(),
+                     database_down()),
         ),
     ]
 

@@ -13,7 +13,7 @@ from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
 from services.platform.openapi import (
     ApiInfo, Operation, Param, Reply, body_problems, build_document, cursor_param, document_operation,
-    health_operations, limit_param, object_of, problem, ref, role_schema, unauthorized,
+    database_down, health_operations, limit_param, object_of, problem, ref, role_schema, unauthorized,
 )
 
 VERSION = "1.0.0"
@@ -67,7 +67,7 @@ def operations() -> list[Operation]:
             description="user_id may not be one of the service's own path names"
                         f" ({', '.join(sorted(accounts.RESERVED_USER_IDS))}).",
             replies=(Reply(201, "The account was created.", ref("User")),
-                     problem(409, "The user_id is taken."), *body_problems()),
+                     problem(409, "The user_id is taken."), *body_problems(), database_down()),
         ),
         Operation(
             "accounts.login", "POST", "login", "Log in for a bearer token", "Accounts", secured=False,
@@ -77,7 +77,7 @@ def operations() -> list[Operation]:
             replies=(Reply(200, "The access token.", ref("Token")),
                      problem(401, "The user id or the password is wrong."),
                      problem(429, "Locked after too many failed logins.", headers=("Retry-After",)),
-                     *body_problems()),
+                     *body_problems(), database_down()),
         ),
         Operation(
             "orders.create_order", "POST", "createOrder", "Place an order", "Orders",
@@ -89,7 +89,7 @@ def operations() -> list[Operation]:
                            ref("Order"), headers=("Location", "Idempotent-Replayed")),
                      unauthorized(), refused,
                      problem(409, "The Idempotency-Key was used before with another body."),
-                     *body_problems()),
+                     *body_problems(), database_down()),
         ),
         Operation(
             "orders.list_orders", "GET", "listOrders", "List a user's orders, newest first", "Orders",
@@ -97,14 +97,14 @@ def operations() -> list[Operation]:
             description="Customers list their own orders; staff anyone's.",
             replies=(Reply(200, "One page of orders.", {"type": "array", "items": ref("Order")}, headers=("Link",)),
                      unauthorized(), refused,
-                     problem(422, "The user_id, limit or cursor is not allowed.")),
+                     problem(422, "The user_id, limit or cursor is not allowed."), database_down()),
         ),
         Operation(
             "orders.get_order", "GET", "getOrder", "One order", "Orders",
             parameters=(USER_ID_PARAM, Param("order_id", "path", ORDER_ID)),
             replies=(Reply(200, "The order.", ref("Order")), unauthorized(), refused,
                      problem(404, "The user has no order with this id."),
-                     problem(422, "The user_id is not allowed.")),
+                     problem(422, "The user_id is not allowed."), database_down()),
         ),
     ]
 

@@ -155,6 +155,12 @@ def unauthorized() -> Reply:
                    headers=("WWW-Authenticate",))
 
 
+def database_down() -> Reply:
+    """What every route that reads or writes the database answers while it is unreachable."""
+    return problem(503, "The database is not reachable; nothing was saved. Retry after Retry-After seconds.",
+                   headers=("Retry-After",))
+
+
 def body_problems() -> tuple[Reply, ...]:
     """What every route that reads a JSON body may answer before looking at the fields."""
     return (problem(400, "The body is not a JSON object."),
