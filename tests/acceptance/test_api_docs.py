@@ -36,7 +36,7 @@ def served_answer(operation, status: str) -> dict | list:
     return json.loads(operation.locator(".live-responses-table .response-col_description pre").first.inner_text())
 
 
-@pytest.mark.case("CASE-0089")
+@pytest.mark.case("CASE-0096")
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_docs_page_lists_every_operation(page, console_errors, service):
     document = requests.get(f"{BASE_URL}/{service}/openapi.json", timeout=10).json()
@@ -52,7 +52,7 @@ def test_the_docs_page_lists_every_operation(page, console_errors, service):
     assert console_errors == []
 
 
-@pytest.mark.case("CASE-0090")
+@pytest.mark.case("CASE-0097")
 def test_try_it_out_works_with_a_pasted_token(page, console_errors):
     token = api_token(*staff_account())
     page.goto(f"{BASE_URL}/delivery-ms/docs")
@@ -72,7 +72,7 @@ def test_try_it_out_works_with_a_pasted_token(page, console_errors):
     assert console_errors == []
 
 
-@pytest.mark.case("CASE-0091")
+@pytest.mark.case("CASE-0098")
 def test_try_it_out_without_a_token_shows_the_401_and_its_hint(page, case):
     operation = open_operation(page, "delivery-ms", "Deliveries", "listDeliveries")
     operation.get_by_role("button", name="Execute").click()
@@ -80,7 +80,7 @@ def test_try_it_out_without_a_token_shows_the_401_and_its_hint(page, case):
     case.assert_told(error_title=problem["title"], error=problem["detail"], hint=problem["hint"])
 
 
-@pytest.mark.case("CASE-0092")
+@pytest.mark.case("CASE-0099")
 def test_try_it_out_with_a_body_that_breaks_a_rule_shows_the_422(page, case):
     operation = open_operation(page, "order-ms", "Accounts", "signUp")
     operation.locator("textarea.body-param__text").fill(json.dumps({"user_id": new_user_id(), "password": "short"}))
