@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the Postman collection with newman against BASE_URL (default http://127.0.0.1:8080) as a fresh
-# customer; the JUnit report goes to $TEST_RESULTS/postman/ (default test-results/postman/).
+# Checks the Postman collection against the OpenAPI documents, then runs it with newman against BASE_URL
+# (default http://127.0.0.1:8080) as a fresh customer; the JUnit report goes to $TEST_RESULTS/postman/
+# (default test-results/postman/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +20,8 @@ args=(
 # The staff account defaults to the local demo one in the environment file; a deployment passes its own.
 [ -n "${UAT_STAFF_USER:-}" ] && args+=(--env-var "staffUser=$UAT_STAFF_USER")
 [ -n "${UAT_STAFF_PASSWORD:-}" ] && args+=(--env-var "staffPassword=$UAT_STAFF_PASSWORD")
+
+# The collection must match the OpenAPI documents first: a drifted request fails here, before any call.
+.venv/bin/python -m scripts.postman_contract
 
 exec "$NEWMAN" run postman/coffee-order.postman_collection.json -e postman/local.postman_environment.json "${args[@]}"

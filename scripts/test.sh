@@ -40,6 +40,7 @@ step "unit and integration tests" $PY -m pytest tests/unit tests/integration -q 
 # The stack's own suites first; the container smoke, the slowest, last.
 step "acceptance suite (UAT, report in test-results/acceptance/)" $PY -m pytest tests/acceptance -q
 step "Postman collection with newman" postman/run.sh
+step "schemathesis: both OpenAPI documents through the ingress, customer and staff" $PY -m scripts.api_fuzz
 step "monitoring: alert rules, rule unit tests, dashboard" $PY -m pytest tests/monitoring -q --junitxml="$TEST_RESULTS/monitoring.xml"
 step "k8s: helm lint/template, kubernetes-validate, hadolint, skaffold schema" scripts/check-k8s.sh
 step "k8s: rendered chart against the code" $PY -m pytest tests/chart -q --junitxml="$TEST_RESULTS/chart.xml"

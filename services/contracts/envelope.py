@@ -5,7 +5,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from services.platform.fields import Field, check_fields
+from services.platform.fields import Field, check_fields, clean_fields
 from services.platform.records import Record
 
 HEADER_EVENT_ID = "event_id"
@@ -82,4 +82,4 @@ def decode_object(raw: bytes | None, fields: dict[str, Field]) -> dict:
     errors = check_fields(value, fields, closed=False)
     if errors:
         raise InvalidEvent("; ".join(f"{e['field']} {e['message']}" for e in errors))
-    return {name: value[name] for name in fields}
+    return clean_fields(value, fields)

@@ -24,11 +24,13 @@ EDGE_HINTS = EdgeHints(
 
 
 def create_app(settings: DeliverySettings | None = None) -> Flask:
-    from services.delivery_ms import deliveries, store
+    from services.delivery_ms import api_document, deliveries, store
+    from services.platform.api_docs import add_api_document
 
     app = create_service_app(__name__, "delivery-ms", PREFIX, settings or get_settings(),
                              login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS)
     app.register_blueprint(deliveries.bp)
+    add_api_document(app, PREFIX, api_document.build)
     add_scrape_collector(app, ScrapeGauge("deliveries", "Deliveries by current status.", "status",
                                           lambda: store.count_by_status(db_pool())))
     return app

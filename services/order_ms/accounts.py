@@ -19,7 +19,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/order-ms")
 EXAMPLE_CREDENTIALS = {"user_id": "USER0002", "password": "a-long-password"}
 MIN_PASSWORD_LENGTH = 8
 # Path segments of order-ms itself: an account with one of these names could not use its own URLs.
-RESERVED_USER_IDS = {"ui", "users", "login", "healthz", "readyz", "metrics"}
+RESERVED_USER_IDS = {"ui", "users", "login", "healthz", "readyz", "metrics", "docs"}
 SIGNUP_FIELDS = {
     "user_id": USER_ID,
     "password": Field(str, min_length=MIN_PASSWORD_LENGTH, max_length=128, rule="8-128 characters"),

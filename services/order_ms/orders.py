@@ -11,6 +11,7 @@ from services.order_ms import store
 from services.order_ms.access import own_only, own_or_staff, valid_user_id
 from services.order_ms.metrics import ORDERS_CREATED
 from services.platform import problems
+from services.platform.fields import Field
 from services.platform.paging import decode_cursor, page_response
 from services.platform.validation import parse_limit, read_body
 from services.platform.web import db_pool
@@ -21,6 +22,9 @@ EXAMPLE_ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
 # What a customer sends: the order event's own rules, so no accepted order can break the contract.
 ORDER_FIELDS = {name: order_created.FIELDS[name] for name in EXAMPLE_ORDER}
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+# Visible ASCII with inner spaces: what survives every HTTP hop unchanged (a UUID is the usual key).
+IDEMPOTENCY_KEY = Field(str, min_length=1, max_length=MAX_IDEMPOTENCY_KEY_LENGTH, pattern=r"[!-~]+(?: +[!-~]+)*",
+                        rule="1-255 printable characters", example="3f0c9a52-6d1e-4b8f-9a0e-2b7c5d4e1f60")
 # An order_id is a UUID: anything of another length cannot exist, so it is 404 without a query.
 ORDER_ID_LENGTH = 36
 
@@ -62,7 +66,7 @@ def _idempotency_key() -> str | None:
     if key is None:
         return None
     key = key.strip()
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+    if IDEMPOTENCY_KEY.check(key) is not None:
         raise problems.invalid_body(
             "Idempotency-Key must be 1-255 printable characters.",
             "Send a fresh UUID as Idempotency-Key, e.g. 'Idempotency-Key: 3f0c...'.",

@@ -43,7 +43,7 @@ class Field:
         """What is wrong with `value`, or None when it is allowed."""
         if self.kind is int:
             # JSON true/false are bools in Python, which are ints: refuse them explicitly.
-            if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, bool) or not _is_integral(value):
                 return f"must be an integer ({self.rule})"
             if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
                 return f"must be {self.rule}"
@@ -62,6 +62,11 @@ class Field:
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
             return f"must be {self.rule}"
         return None
+
+    def clean(self, value: Any) -> Any:
+        """An allowed value as its rule's kind: 6.0 is the integer 6 (JSON Schema counts it an integer too),
+        so what is stored and published is always 6."""
+        return int(value) if self.kind is int and isinstance(value, float) else value
 
     def json_schema(self) -> dict:
         """This rule as a JSON Schema (2020-12, as OpenAPI 3.1 and AsyncAPI 3 use it)."""
@@ -102,6 +107,11 @@ def check_fields(value: dict, fields: dict[str, Field], closed: bool = True) -> 
     return errors
 
 
+def clean_fields(value: dict, fields: dict[str, Field]) -> dict:
+    """The `fields` present in an allowed object, each as its rule's kind (see Field.clean); others dropped."""
+    return {name: field.clean(value[name]) for name, field in fields.items() if name in value}
+
+
 def object_schema(fields: dict[str, Field]) -> dict:
     """A closed JSON object of `fields` as JSON Schema."""
     return {
@@ -110,6 +120,10 @@ def object_schema(fields: dict[str, Field]) -> dict:
         "required": [name for name, field in fields.items() if field.required],
         "additionalProperties": False,
     }
+
+
+def _is_integral(value: Any) -> bool:
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
 
 
 def _printable(name: str) -> str:

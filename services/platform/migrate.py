@@ -18,6 +18,41 @@ from services.platform.settings import Settings
 
 log = logging.getLogger("migrate")
 FILE_PATTERN = re.compile(r"^([0-9]{4})_[a-z0-9_]+\.sql$")
+CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?\s*\((.*)\)[^)]*$",
+                          re.IGNORECASE | re.DOTALL)
+# Lines of a CREATE TABLE body that are not columns.
+NOT_A_COLUMN = re.compile(r"^(PRIMARY|UNIQUE|KEY|INDEX|CONSTRAINT|FOREIGN|CHECK|FULLTEXT|SPATIAL)\b", re.IGNORECASE)
+
+
+class SchemaConflict(RuntimeError):
+    """The database already holds a table of a migration's name in another shape; nothing was changed."""
+
+
+def created_tables(statements: list[str]) -> dict[str, list[str]]:
+    """{table: [column, ...]} of every CREATE TABLE among `statements` (one column or key per line)."""
+    tables = {}
+    for statement in statements:
+        match = CREATE_TABLE.match(statement)
+        if match:
+            lines = [line.strip().rstrip(",") for line in match.group(2).splitlines()]
+            tables[match.group(1)] = [line.split()[0].strip("`") for line in lines
+                                      if line and not line.startswith("--") and not NOT_A_COLUMN.match(line)]
+    return tables
+
+
+def refuse_other_shapes(cursor, database: str, path: Path, statements: list[str]) -> None:
+    """A table the file creates that already exists with other columns (say, the lecture code's `mydb`) would be
+    kept by IF NOT EXISTS and fail at the first query: refuse before anything is applied or recorded."""
+    for table, columns in created_tables(statements).items():
+        cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?"
+                       " ORDER BY ordinal_position", (database, table))
+        existing = [row[0] for row in cursor.fetchall()]
+        if existing and set(existing) != set(columns):
+            raise SchemaConflict(
+                f"database {database!r} already has a table {table!r} with the columns ({', '.join(existing)}), "
+                f"not those {path.name} creates ({', '.join(columns)}); nothing was applied. "
+                f"Hint: this is not a database of this service (an older or the lecture code's schema?): set DB_NAME "
+                f"to a new database, or move the old table away first (RENAME TABLE `{table}` TO `{table}_old`).")
 
 
 def migration_files(directory: Path) -> list[Path]:
@@ -81,7 +116,9 @@ def migrate(settings: Settings, directory: Path, wait_seconds: float = 0) -> lis
             log.info("applying %s", path.name)
             # DDL commits implicitly in MariaDB, so each file is written to be re-runnable
             # (IF NOT EXISTS) should a run die half-way.
-            for statement in split_statements(path.read_text()):
+            statements = split_statements(path.read_text())
+            refuse_other_shapes(cursor, settings.db_name, path, statements)
+            for statement in statements:
                 cursor.execute(statement)
             cursor.execute("INSERT INTO schema_migrations (version) VALUES (?)", (path.name,))
             conn.commit()
@@ -104,6 +141,9 @@ def main(service: str, settings: Settings, default_dir: Path, argv: list[str] | 
         applied = migrate(settings, args.dir, args.wait)
     except (DatabaseUnavailable, *CONNECTION_ERRORS) as exc:
         log.error("migration failed: %s", exc)
+        return 1
+    except SchemaConflict as exc:
+        log.error("migration refused: %s", exc)
         return 1
     log.info("migrations up to date", extra={"applied": applied})
     return 0

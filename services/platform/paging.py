@@ -7,6 +7,15 @@ from urllib.parse import urlencode
 from flask import Response, jsonify, request
 
 from services.platform import problems
+from services.platform.fields import Field
+
+# Exactly what encode_cursor makes: "v1:" and a row id of 1-21 digits, in unpadded URL-safe base64
+# (three digits make four characters; one or two left over make two or three).
+_DIGITS_3 = "(?:M[DTjz]|N[DTjz]|O[DT])[AEIMQUYcgk][w-z0-5]"
+_DIGITS_2 = "(?:M[DTjz]|N[DTjz]|O[DT])[AEIMQUYcgk]"
+_DIGITS_1 = "(?:M[AQgw]|N[AQgw]|O[AQ])"
+CURSOR = Field(str, pattern=f"djE6(?:{_DIGITS_3}){{0,6}}(?:{_DIGITS_3}|{_DIGITS_2}|{_DIGITS_1})",
+               rule="a cursor from a Link header", example=base64.urlsafe_b64encode(b"v1:42").decode().rstrip("="))
 
 
 def encode_cursor(row_id: int) -> str:
@@ -19,6 +28,8 @@ def decode_cursor() -> int | None:
     if raw is None:
         return None
     try:
+        if CURSOR.check(raw) is not None:
+            raise ValueError(raw)
         decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
         version, row_id = decoded.split(":", 1)
         if version != "v1" or not (row_id.isascii() and row_id.isdigit()):

@@ -8,7 +8,7 @@ import json
 from flask import request
 
 from services.platform import problems
-from services.platform.fields import Field, check_fields
+from services.platform.fields import Field, check_fields, clean_fields
 
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_LIMIT = 50
@@ -51,7 +51,7 @@ def validate(body: dict, fields: dict[str, Field], example: dict) -> dict:
             f"Fix the fields listed in 'errors'. Example body: {json.dumps(example)}",
             errors,
         )
-    return {name: body[name] for name in fields if name in body}
+    return clean_fields(body, fields)
 
 
 def read_body(fields: dict[str, Field], example: dict) -> dict:

@@ -57,3 +57,39 @@ def test_two_migration_runs_at_once_on_a_fresh_database_apply_each_file_once(sta
             assert cursor.fetchall() == [(name, 1) for name in files]
     finally:
         database.drop()
+
+
+# The lecture code's tables (its `mydb`): the same names as ours, other columns.
+LECTURE_TABLES = {
+    "order_ms": ("orders", "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, user_id VARCHAR(45),"
+                           " order_json TEXT, created_at DATETIME)"),
+    "delivery_ms": ("delivery_status", "CREATE TABLE delivery_status (id INT AUTO_INCREMENT PRIMARY KEY,"
+                                       " order_json TEXT, status VARCHAR(20), created_at DATETIME)"),
+}
+
+
+@pytest.mark.parametrize("service", sorted(LECTURE_TABLES))
+def test_migrate_refuses_a_database_with_our_table_names_in_another_shape(stack, service):
+    table, lecture_ddl = LECTURE_TABLES[service]
+    database = ThrowawayDatabase(stack, service)
+    try:
+        database.create(migrate=False)
+        with database.connect() as conn:
+            conn.cursor().execute(lecture_ddl)
+        result = database.migrate()
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "migration refused" in result.stdout and "Traceback" not in result.stdout + result.stderr
+        assert f"already has a table {table!r} with the columns (id, " in result.stdout
+        assert "Hint: " in result.stdout and f"RENAME TABLE `{table}` TO `{table}_old`" in result.stdout
+        with database.connect() as conn:
+            cursor = conn.cursor()
+            # Nothing recorded as applied, and the old table is as it was.
+            cursor.execute("SELECT COUNT(*) FROM schema_migrations")
+            assert cursor.fetchone()[0] == 0
+            cursor.execute(f"SHOW COLUMNS FROM `{table}`")
+            assert "order_json" in [row[0] for row in cursor.fetchall()]
+            # Once the old table is moved away, the same command migrates.
+            cursor.execute(f"RENAME TABLE `{table}` TO `{table}_old`")
+        assert database.migrate().returncode == 0
+    finally:
+        database.drop()

@@ -37,10 +37,17 @@ def test_out_of_range_values_name_their_field(field, value):
     assert field in errors_of({**EXAMPLE_ORDER, field: value})
 
 
-@pytest.mark.parametrize("value", [True, "6", 6.0, None])
+@pytest.mark.parametrize("value", [True, "6", 6.5, float("nan"), None])
 def test_qty_must_be_a_real_integer(value):
     errors = errors_of({**EXAMPLE_ORDER, "coffee_qty": value})
     assert "coffee_qty" in errors
+
+
+def test_a_number_written_with_a_zero_fraction_is_that_integer():
+    # JSON Schema, and so the OpenAPI document, counts 6.0 an integer: it is accepted and kept as 6.
+    fields = validate({**EXAMPLE_ORDER, "coffee_qty": 6.0, "coffee_price": 2e3}, ORDER_FIELDS, EXAMPLE_ORDER)
+    assert fields == EXAMPLE_ORDER
+    assert type(fields["coffee_qty"]) is int and type(fields["coffee_price"]) is int
 
 
 def test_missing_and_unknown_fields_are_each_reported():

@@ -1,0 +1,161 @@
+"""The AsyncAPI 3.0 document of the published topics, made from the contracts themselves (topics, keys, field
+rules, headers), so the document cannot say anything the producers and consumers do not do.
+
+    python -m services.contracts.asyncapi > docs/asyncapi.json     # the committed copy; a unit test compares them
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from services.contracts import delivery_status_changed, order_created
+from services.contracts.envelope import HEADER_ERROR, HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_SCHEMA_VERSION
+from services.contracts.order_created import UUID_PATTERN
+from services.contracts.topics import TOPIC_PARTITIONS
+from services.platform.fields import Field
+
+ASYNCAPI_VERSION = "3.0.0"
+KAFKA_BINDING_VERSION = "0.5.0"
+DOCUMENT_VERSION = "1.0.0"
+EVENT_ID = Field(str, pattern=UUID_PATTERN, rule="a lowercase UUID with dashes",
+                 description="Unique per event; a record published twice carries the same event_id.")
+
+
+def headers_schema(event_type: str, schema_version: int) -> dict:
+    """The envelope headers of one contract (UTF-8 text on the wire)."""
+    return {
+        "type": "object",
+        "properties": {
+            HEADER_EVENT_ID: EVENT_ID.json_schema(),
+            HEADER_EVENT_TYPE: {"type": "string", "const": event_type},
+            HEADER_SCHEMA_VERSION: {"type": "string", "const": str(schema_version),
+                                    "description": "A consumer refuses a record of another version."},
+        },
+        "required": [HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_SCHEMA_VERSION],
+    }
+
+
+def payload_schema(fields: dict[str, Field]) -> dict:
+    """The value: every contract field required, others allowed (consumers ignore fields they do not know)."""
+    return {
+        "type": "object",
+        "properties": {name: field.json_schema() for name, field in fields.items()},
+        "required": list(fields),
+        "additionalProperties": True,
+    }
+
+
+def event_message(name: str, title: str, summary: str, key: Field, fields: dict[str, Field], schema_version: int,
+                  example: dict) -> dict:
+    return {
+        "name": name,
+        "title": title,
+        "summary": summary,
+        "contentType": "application/json",
+        "headers": headers_schema(name, schema_version),
+        "payload": payload_schema(fields),
+        "bindings": {"kafka": {"key": {**key.json_schema(), "description": "order_id: one order's events stay"
+                                       " in order on one partition."}, "bindingVersion": KAFKA_BINDING_VERSION}},
+        "examples": [{"name": "example", "payload": example,
+                      "headers": {HEADER_EVENT_ID: "9d7f3c1e-2a4b-4c5d-8e6f-0a1b2c3d4e5f", HEADER_EVENT_TYPE: name,
+                                  HEADER_SCHEMA_VERSION: str(schema_version)}}],
+    }
+
+
+def example_of(fields: dict[str, Field]) -> dict:
+    return {name: field.example for name, field in fields.items()}
+
+
+def channel(address: str, description: str, message_name: str) -> dict:
+    return {
+        "address": address,
+        "description": description,
+        "messages": {message_name: {"$ref": f"#/components/messages/{message_name}"}},
+        "bindings": {"kafka": {"partitions": TOPIC_PARTITIONS[address], "bindingVersion": KAFKA_BINDING_VERSION}},
+    }
+
+
+def operation(action: str, channel_id: str, message_name: str, summary: str) -> dict:
+    return {"action": action, "channel": {"$ref": f"#/channels/{channel_id}"}, "summary": summary,
+            "messages": [{"$ref": f"#/channels/{channel_id}/messages/{message_name}"}]}
+
+
+def document() -> dict:
+    order_example = example_of(order_created.FIELDS)
+    change_example = {**example_of(delivery_status_changed.FIELDS), "previous_status": "CONFIRMED",
+                      "order_id": order_example["order_id"]}
+    return {
+        "asyncapi": ASYNCAPI_VERSION,
+        "info": {
+            "title": "Coffee Order events",
+            "version": DOCUMENT_VERSION,
+            "description": (
+                "The Kafka topics of Coffee Order. Values are compact JSON (UTF-8); headers are UTF-8 text. "
+                "Producers write each event to an outbox in the same transaction as the change and a relay "
+                "publishes it with acks=all, so an event may arrive twice (same event_id): consumers are "
+                "idempotent. Consumers ignore value fields they do not know and refuse a record whose "
+                "event_type or schema_version header names another contract."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "local": {"host": "127.0.0.1:9092", "protocol": "kafka",
+                      "description": "The local stack's broker; elsewhere KAFKA_BOOTSTRAP_SERVERS."},
+        },
+        "channels": {
+            "newOrders": channel(order_created.TOPIC, "Every accepted order, once it is committed.", "OrderCreated"),
+            "newOrdersDeadLetter": channel(
+                order_created.DEAD_LETTER_TOPIC,
+                "new_orders records the consumer could not use, as received, with an error header.",
+                "DeadLetteredOrder"),
+            "deliveryStatus": channel(delivery_status_changed.TOPIC, "Every change of a delivery's status.",
+                                      "DeliveryStatusChanged"),
+        },
+        "operations": {
+            "publishOrderCreated": operation("send", "newOrders", "OrderCreated",
+                                             "order-ms's relay publishes each new order."),
+            "receiveOrderCreated": operation("receive", "newOrders", "OrderCreated",
+                                             "delivery-ms's consumer makes one CONFIRMED delivery per order."),
+            "deadLetterOrder": operation("send", "newOrdersDeadLetter", "DeadLetteredOrder",
+                                         "The consumer parks a record it cannot use, and moves on."),
+            "publishDeliveryStatusChanged": operation("send", "deliveryStatus", "DeliveryStatusChanged",
+                                                      "delivery-ms's relay publishes each status change."),
+        },
+        "components": {
+            "messages": {
+                "OrderCreated": event_message(
+                    order_created.EVENT_TYPE, "Order created", "An order, exactly as order-ms's API shows it.",
+                    order_created.ORDER_ID, order_created.FIELDS, order_created.SCHEMA_VERSION, order_example),
+                "DeliveryStatusChanged": event_message(
+                    delivery_status_changed.EVENT_TYPE, "Delivery status changed",
+                    "A delivery's status before and after a change.", order_created.ORDER_ID,
+                    delivery_status_changed.FIELDS, delivery_status_changed.SCHEMA_VERSION, change_example),
+                "DeadLetteredOrder": {
+                    "name": "DeadLetteredOrder",
+                    "title": "Dead-lettered new_orders record",
+                    "summary": "The refused record's key, value and headers as received, plus why it was refused.",
+                    "contentType": "application/octet-stream",
+                    "headers": {
+                        "type": "object",
+                        "properties": {
+                            HEADER_ERROR: {"type": "string", "minLength": 1,
+                                           "description": "Why the consumer could not use the record."},
+                            HEADER_EVENT_ID: {"type": "string"},
+                            HEADER_EVENT_TYPE: {"type": "string"},
+                            HEADER_SCHEMA_VERSION: {"type": "string"},
+                        },
+                        "required": [HEADER_ERROR],
+                    },
+                    "payload": {"description": "The refused record's value, byte for byte (maybe not JSON, or none)."},
+                    "bindings": {"kafka": {
+                        "key": {"type": "string", "description": "The refused record's key, as received."},
+                        "bindingVersion": KAFKA_BINDING_VERSION}},
+                },
+            },
+        },
+    }
+
+
+if __name__ == "__main__":
+    json.dump(document(), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")

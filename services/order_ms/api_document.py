@@ -1,0 +1,113 @@
+"""order-ms's operations as its OpenAPI document shows them: what each route takes and answers, with the
+field rules the routes themselves check (the built document is served at /order-ms/openapi.json)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Flask
+
+from services.contracts import order_created
+from services.contracts.order_created import ORDER_ID, USER_ID
+from services.order_ms import LOGIN_HINT, PREFIX, accounts, orders
+from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
+from services.platform.fields import object_schema
+from services.platform.openapi import (
+    ApiInfo, Operation, Param, Reply, body_problems, build_document, cursor_param, document_operation,
+    database_down, health_operations, limit_param, object_of, problem, ref, role_schema, unauthorized,
+)
+
+VERSION = "1.0.0"
+INFO = ApiInfo(
+    title="order-ms",
+    version=VERSION,
+    login=LOGIN_HINT,
+    description=(
+        "Accounts, login and coffee orders. Log in with `POST /order-ms/login`, then send the access_token as "
+        "`Authorization: Bearer <token>` (the Authorize button). Every error is `application/problem+json` with "
+        "a `hint`; validation errors list each refused field in `errors`. Times are ISO-8601 UTC with microseconds."
+    ),
+    tags={"Accounts": "Sign up and log in for a bearer token.",
+          "Orders": "Place coffee orders and read them back; each order becomes one delivery.",
+          "Service": "Welcome text, probes and this document."},
+)
+# The web UI's pages and files, and the docs pages: for people in a browser, not operations of the API.
+UNDOCUMENTED = {"ui.ui_root", "ui.index", "ui.static_file", *DOCS_ENDPOINTS}
+
+USER_ID_PARAM = Param("user_id", "path", USER_ID, "The customer's user id (customers use their own).")
+ACCOUNT_ID = replace(USER_ID, description="The account's user id.")
+CREATED_AT = replace(order_created.ORDERED_AT, description="When the account was created.")
+TOKEN_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "access_token": {"type": "string", "description": "A JWT for 'Authorization: Bearer <token>'."},
+        "token_type": {"type": "string", "enum": ["Bearer"]},
+        "expires_in": {"type": "integer", "minimum": 1, "description": "Seconds until the token expires."},
+        "user_id": ACCOUNT_ID.json_schema(),
+        "role": role_schema(),
+    },
+    "required": ["access_token", "token_type", "expires_in", "user_id", "role"],
+    "additionalProperties": False,
+}
+USER_SCHEMA = object_of({"user_id": ACCOUNT_ID, "created_at": CREATED_AT}, {"role": role_schema()})
+ORDER_SCHEMA = object_of(order_created.FIELDS)
+SCHEMAS = {"Order": ORDER_SCHEMA, "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
+
+
+def operations() -> list[Operation]:
+    welcome = Reply(200, "The welcome text.", {"type": "string", "enum": ["Welcome to ORDER Microservice!"]},
+                    content_type="text/plain")
+    refused = problem(403, "The token is for another user.")
+    return [
+        Operation("orders.welcome", "GET", "welcome", "Welcome text", "Service", secured=False, replies=(welcome,)),
+        *health_operations(PREFIX, "Service"),
+        document_operation(DOCUMENT_ENDPOINT, "Service"),
+        Operation(
+            "accounts.sign_up", "POST", "signUp", "Sign up as a customer", "Accounts", secured=False,
+            body=object_schema(accounts.SIGNUP_FIELDS), body_example=accounts.EXAMPLE_CREDENTIALS,
+            description="user_id may not be one of the service's own path names"
+                        f" ({', '.join(sorted(accounts.RESERVED_USER_IDS))}).",
+            replies=(Reply(201, "The account was created.", ref("User")),
+                     problem(409, "The user_id is taken."), *body_problems(), database_down()),
+        ),
+        Operation(
+            "accounts.login", "POST", "login", "Log in for a bearer token", "Accounts", secured=False,
+            body=object_schema(accounts.LOGIN_FIELDS), body_example=accounts.EXAMPLE_CREDENTIALS,
+            description="Too many failed logins for one user id, or from one client address, lock login for a"
+                        " while (429).",
+            replies=(Reply(200, "The access token.", ref("Token")),
+                     problem(401, "The user id or the password is wrong."),
+                     problem(429, "Locked after too many failed logins.", headers=("Retry-After",)),
+                     *body_problems(), database_down()),
+        ),
+        Operation(
+            "orders.create_order", "POST", "createOrder", "Place an order", "Orders",
+            parameters=(USER_ID_PARAM, Param("Idempotency-Key", "header", orders.IDEMPOTENCY_KEY,
+                                             "Send the same key again after a failure to get the first order back.")),
+            body=object_schema(orders.ORDER_FIELDS), body_example=orders.EXAMPLE_ORDER,
+            description="Only in your own name, staff included. The order's OrderCreated event goes to `new_orders`.",
+            replies=(Reply(201, "The order (again, with Idempotent-Replayed, for a known Idempotency-Key).",
+                           ref("Order"), headers=("Location", "Idempotent-Replayed")),
+                     unauthorized(), refused,
+                     problem(409, "The Idempotency-Key was used before with another body."),
+                     *body_problems(), database_down()),
+        ),
+        Operation(
+            "orders.list_orders", "GET", "listOrders", "List a user's orders, newest first", "Orders",
+            parameters=(USER_ID_PARAM, limit_param(), cursor_param()),
+            description="Customers list their own orders; staff anyone's.",
+            replies=(Reply(200, "One page of orders.", {"type": "array", "items": ref("Order")}, headers=("Link",)),
+                     unauthorized(), refused,
+                     problem(422, "The user_id, limit or cursor is not allowed."), database_down()),
+        ),
+        Operation(
+            "orders.get_order", "GET", "getOrder", "One order", "Orders",
+            parameters=(USER_ID_PARAM, Param("order_id", "path", ORDER_ID)),
+            replies=(Reply(200, "The order.", ref("Order")), unauthorized(), refused,
+                     problem(404, "The user has no order with this id."),
+                     problem(422, "The user_id is not allowed."), database_down()),
+        ),
+    ]
+
+
+def build(app: Flask) -> dict:
+    return build_document(app, PREFIX, INFO, operations(), UNDOCUMENTED, SCHEMAS)

@@ -1,0 +1,69 @@
+"""Serves a service's OpenAPI document at `<prefix>/openapi.json` and Swagger UI for it at `<prefix>/docs`.
+
+Swagger UI's files come from the pinned `flask-swagger-ui` package (its `dist/` folder), never from a CDN;
+the page's own script is a static file, so the pages keep a CSP without inline scripts."""
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Callable
+
+from flask import Blueprint, Flask, abort, jsonify, send_from_directory
+
+OWN_DIR = Path(__file__).resolve().parent / "static" / "api_docs"
+SWAGGER_UI_DIR = Path(str(files("flask_swagger_ui") / "dist"))
+# Only what the page loads; the rest of the package is not served.
+SWAGGER_UI_FILES = {"swagger-ui-bundle.js", "swagger-ui.css", "index.css", "favicon-32x32.png", "favicon-16x16.png",
+                    "LICENSE"}
+OWN_FILES = {"init.js"}
+DOCUMENT = "openapi_document"
+# The web pages of the docs: for people, not operations of the API.
+DOCS_ENDPOINTS = {"api_docs.docs_page", "api_docs.docs_file"}
+DOCUMENT_ENDPOINT = "api_docs.openapi"
+
+# Swagger UI sets styles from its script (allowed) and shows a few data: images; it calls only this origin.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+def add_api_document(app: Flask, prefix: str, build: Callable[[Flask], dict]) -> None:
+    """Register the document and docs routes, then build the document once: a service whose routes and
+    described operations disagree fails here, at start, rather than publishing a wrong contract."""
+    bp = Blueprint("api_docs", __name__, url_prefix=prefix)
+
+    @bp.get("/openapi.json")
+    def openapi():
+        return jsonify(app.extensions[DOCUMENT])
+
+    @bp.get("/docs")
+    def docs_page():
+        return send_from_directory(OWN_DIR, "index.html")
+
+    @bp.get("/docs/<path:filename>")
+    def docs_file(filename: str):
+        if filename in OWN_FILES:
+            return send_from_directory(OWN_DIR, filename)
+        if filename in SWAGGER_UI_FILES:
+            return send_from_directory(SWAGGER_UI_DIR, filename)
+        abort(404)
+
+    @bp.after_request
+    def add_security_headers(response):
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    app.register_blueprint(bp)
+    app.extensions[DOCUMENT] = build(app)
+
+
+def api_document(app: Flask) -> dict:
+    """The app's OpenAPI document, as served."""
+    return app.extensions[DOCUMENT]
