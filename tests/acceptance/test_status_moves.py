@@ -1,4 +1,5 @@
-"""Status moves: every allowed move, every refused one, and the delivery_status events (CASE-0058..0068)."""
+"""Status moves: every allowed move, every refused one, the delivery_status events and the moves a delivery
+offers (CASE-0058..0068, CASE-0100)."""
 from __future__ import annotations
 
 import uuid
@@ -124,3 +125,17 @@ def test_status_missing_or_mistyped_is_refused(api, customer, staff, body, case)
     delivery = new_delivery(api, customer)
     response = api.put(f"{delivery_path(delivery['delivery_id'])}/status", json=body, token=staff.token)
     assert_problem(response, 422, case, field="status")
+
+
+@pytest.mark.case("CASE-0100")
+def test_a_delivery_offers_exactly_the_moves_it_allows(api, customer, staff):
+    delivery = new_delivery(api, customer)
+    expected = {"CONFIRMED": ["IN_DELIVERY", "COMPLETED", "CANCELED"], "IN_DELIVERY": ["COMPLETED", "CANCELED"],
+                "COMPLETED": []}
+    for status in ("CONFIRMED", "IN_DELIVERY", "COMPLETED"):
+        shown = api.get(delivery_path(delivery["delivery_id"]), token=staff.token).json()
+        assert (shown["status"], shown["next_statuses"]) == (status, expected[status])
+        if shown["next_statuses"]:
+            # The longest path: through IN_DELIVERY while it is offered, then the first final status.
+            following = "IN_DELIVERY" if "IN_DELIVERY" in shown["next_statuses"] else shown["next_statuses"][0]
+            moved(api, staff, delivery["delivery_id"], following)
