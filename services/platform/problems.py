@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, g, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
-from services.platform.db import CommitOutcomeUnknown, DatabaseBusy, DatabaseUnavailable
+from services.platform.db import CommitOutcomeUnknown, DatabaseBusy, TransientDatabaseError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 DATABASE_RETRY_AFTER_SECONDS = 5
@@ -140,6 +140,25 @@ def _from_http_exception(exc: HTTPException) -> Problem:
                    hint="See the README's API section.")
 
 
+def database_problem(exc: TransientDatabaseError, hints: EdgeHints) -> Problem:
+    """503 for a database that failed this request, saying whether anything was saved and how to retry."""
+    retry_later = "(with the same Idempotency-Key if you sent one)."
+    if isinstance(exc, CommitOutcomeUnknown):
+        slug, retry_after = "outcome-unknown", DATABASE_RETRY_AFTER_SECONDS
+        detail = "The connection to the database broke while saving: the change may or may not have been saved."
+        hint = hints.outcome_unknown
+    elif isinstance(exc, DatabaseBusy):
+        slug, retry_after = "database-busy", BUSY_RETRY_AFTER_SECONDS
+        detail = "The database was busy with a conflicting change and rolled this one back."
+        hint = f"Nothing was saved. Retry the same request after {retry_after} second {retry_later}"
+    else:
+        slug, retry_after = "database-unavailable", DATABASE_RETRY_AFTER_SECONDS
+        detail = "The database is not reachable right now."
+        hint = f"Nothing was saved. Retry the same request after {retry_after} seconds {retry_later}"
+    return Problem(status=503, slug=slug, title="Service Unavailable", detail=detail, hint=hint,
+                   headers={"Retry-After": str(retry_after)})
+
+
 def register_error_handlers(app: Flask, hints: EdgeHints) -> None:
     """Every error leaves the service as problem+json; nothing leaks a stack trace."""
     app.config[EDGE_HINTS] = hints
@@ -152,37 +171,10 @@ def register_error_handlers(app: Flask, hints: EdgeHints) -> None:
     def _http(exc: HTTPException):
         return problem_response(_from_http_exception(exc))
 
-    @app.errorhandler(DatabaseUnavailable)
-    def _database_down(exc: DatabaseUnavailable):
-        log.warning("database unavailable: %s", exc)
-        return problem_response(Problem(
-            status=503, slug="database-unavailable", title="Service Unavailable",
-            detail="The database is not reachable right now.",
-            hint=f"Nothing was saved. Retry the same request after {DATABASE_RETRY_AFTER_SECONDS} seconds"
-                 " (with the same Idempotency-Key if you sent one).",
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-        ))
-
-    @app.errorhandler(DatabaseBusy)
-    def _database_busy(exc: DatabaseBusy):
-        log.warning("database busy: %s", exc)
-        return problem_response(Problem(
-            status=503, slug="database-busy", title="Service Unavailable",
-            detail="The database was busy with a conflicting change and rolled this one back.",
-            hint=f"Nothing was saved. Retry the same request after {BUSY_RETRY_AFTER_SECONDS} second"
-                 " (with the same Idempotency-Key if you sent one).",
-            headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
-        ))
-
-    @app.errorhandler(CommitOutcomeUnknown)
-    def _outcome_unknown(exc: CommitOutcomeUnknown):
-        log.error("commit outcome unknown: %s", exc)
-        return problem_response(Problem(
-            status=503, slug="outcome-unknown", title="Service Unavailable",
-            detail="The connection to the database broke while saving: the change may or may not have been saved.",
-            hint=hints.outcome_unknown,
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-        ))
+    @app.errorhandler(TransientDatabaseError)
+    def _database_failed(exc: TransientDatabaseError):
+        log.warning("%s: %s", type(exc).__name__, exc)
+        return problem_response(database_problem(exc, hints))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
