@@ -16,6 +16,10 @@ class Window:
     def holds(self, moment: float) -> bool:
         return self.start <= moment <= self.end
 
+    def overlaps(self, attempt: "Attempt") -> bool:
+        """The attempt was in flight at some moment of the window (e.g. it started just before a crash)."""
+        return attempt.started <= self.end and attempt.started + attempt.seconds >= self.start
+
 
 def percentile(values: list[float], fraction: float) -> float | None:
     if not values:
@@ -48,8 +52,8 @@ def describe(summary: dict[str, dict]) -> str:
 
 
 def failed(attempts: list[Attempt], window: Window | None = None, outside: bool = False) -> list[Attempt]:
-    """Attempts without a 2xx answer: inside `window`, or outside it with outside=True."""
-    return [a for a in attempts if not a.ok and (window is None or window.holds(a.started) != outside)]
+    """Attempts without a 2xx answer: those in flight during `window`, or with outside=True all the others."""
+    return [a for a in attempts if not a.ok and (window is None or window.overlaps(a) != outside)]
 
 
 def failure_summary(attempts: list[Attempt]) -> dict[str, int]:

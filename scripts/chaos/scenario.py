@@ -162,14 +162,19 @@ class Scenario:
             notes=self.notes, failures=self.failures, details=self.details)
         accepted_ids = [outcome.order_id for outcome in outcomes if outcome.accepted]
         never_published = [order_id for order_id in account.lost if self.run.new_orders.counts[order_id.encode()] == 0]
-        self._judge(result, account, never_published, accepted_ids, failed(everything, failures_allowed, outside=True),
-                    failures_allowed is not None, p99_limit_ms, problems, lag)
+        failed_outside = failed(everything, failures_allowed, outside=True)
+        self._judge(result, account, never_published, accepted_ids, failed_outside, failures_allowed is not None,
+                    p99_limit_ms, problems, lag)
         self._describe(result, account, accepted_ids, latency, waited_from,
                        failed(everything, failures_allowed) if failures_allowed else [])
         self.details.update(account=account.details, lost=account.lost, never_published=never_published,
                             accepted_not_stored=account.accepted_not_stored, problems=problems, consumer_lag=lag,
                             restarts_by_fault=dict(self.by_fault), failures_by_kind=failure_summary(everything),
                             post_latency_ms=latency,
+                            # When each unexpected failure started (s from the scenario's start), how long it took.
+                            failed_outside=[{"at_s": round(a.started - self.started, 3), "seconds": round(a.seconds, 3),
+                                             "kind": a.kind, "status": a.status, "error": a.error[:200]}
+                                            for a in failed_outside[:50]],
                             fault_window_s=[round(window.start - self.started, 2), round(window.end - self.started, 2)],
                             logs=notable(self.log_lines))
         result.seconds = time.monotonic() - self.started

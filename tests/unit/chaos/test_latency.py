@@ -27,6 +27,12 @@ def test_failures_inside_and_outside_a_window():
     assert failure_summary(attempts) == {"POST order 503": 2, "POST order ConnectionError": 1}
 
 
+def test_a_request_in_flight_when_the_fault_began_failed_inside_it():
+    in_flight = attempt(3.9, 200, 503)  # started 0.1 s before the window, answered 0.1 s into it
+    assert failed([in_flight], Window(4.0, 6.0)) == [in_flight]
+    assert failed([in_flight], Window(4.0, 6.0), outside=True) == []
+
+
 def test_latency_before_during_and_after_the_fault():
     summary = latency_summary([attempt(1.0, 10), attempt(5.0, 300), attempt(9.0, 20)], Window(4.0, 6.0))
     assert {phase: (s["count"], s["p99"]) for phase, s in summary.items()} == {
