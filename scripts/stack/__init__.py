@@ -2,4 +2,5 @@
 as the ingress and optionally Prometheus, each as a supervised process (`python -m scripts.stack --help`).
 
 One module per component: `layout` (ports and folders of a profile), `supervisor` (starts, restarts and
-stops processes), `mariadb`, `broker`, `application`, `ingress`, `prometheus`, `state` and `cli`."""
+stops processes), `holds` (keeping a process down on purpose), `mariadb`, `broker`, `application`, `ingress`,
+`prometheus`, `state` and `cli`."""

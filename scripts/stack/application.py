@@ -1,5 +1,6 @@
 """The application's processes: each service's migrations (as its schema owner), the demo accounts, both
-services under gunicorn, the two relays and the consumers (as each service's app user)."""
+services under gunicorn (one or more instances each), the two relays and the consumers (as each service's app
+user)."""
 from __future__ import annotations
 
 import os
@@ -17,7 +18,10 @@ GUNICORN_CONFIG = "services/platform/gunicorn_conf.py"
 
 @dataclass(frozen=True)
 class HttpService:
+    """One gunicorn instance of a service: `order-ms`, and with replicas `order-ms-2` on the next port."""
+
     name: str
+    group: str  # the service's name in URLs and the state file, e.g. order-ms
     service: str  # the package under services/
     port: int
 
@@ -34,9 +38,14 @@ class WorkerProcess:
     metrics_port: int
 
 
-def http_services(layout: Layout) -> list[HttpService]:
-    return [HttpService("order-ms", "order_ms", layout.order_port),
-            HttpService("delivery-ms", "delivery_ms", layout.delivery_port)]
+def http_services(layout: Layout, replicas: int = 1) -> list[HttpService]:
+    """Every instance of both services; the first of each keeps the service's own name and port."""
+    instances = []
+    for group, service, first_port in (("order-ms", "order_ms", layout.order_port),
+                                       ("delivery-ms", "delivery_ms", layout.delivery_port)):
+        instances += [HttpService(group if i == 0 else f"{group}-{i + 1}", group, service, first_port + i)
+                      for i in range(replicas)]
+    return instances
 
 
 def worker_processes(layout: Layout, consumers: int) -> list[WorkerProcess]:
@@ -65,10 +74,10 @@ def migrate_and_seed(layout: Layout, shared_env: dict[str, str], databases: dict
 
 
 def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[str, str],
-                      databases: dict[str, ServiceDatabase], consumers: int) -> dict[str, str]:
+                      databases: dict[str, ServiceDatabase], consumers: int, replicas: int) -> dict[str, str]:
     """Starts every application process and waits until each answers; returns their /metrics URLs."""
     metrics = {}
-    for http in http_services(layout):
+    for http in http_services(layout, replicas):
         env = {**shared_env, **databases[http.service].app_env(), "HOST": "127.0.0.1", "PORT": str(http.port),
                "PROMETHEUS_MULTIPROC_DIR": str(layout.run_dir / f"prometheus-{http.name}")}
         supervisor.start(ProcessSpec(

@@ -5,6 +5,8 @@
     down    stops only what `up` started, by PID (safe to repeat)
     status  every process with its pid and restart count
     env     shell `export` lines (BASE_URL, KAFKA_BOOTSTRAP_SERVERS, STACK_STATE, *_METRICS_URL) for a running stack
+    hold    stop one process of a running stack and keep it down (`hold mariadb`, `--signal KILL` for a crash)
+    release let the supervisor start a held process again, and wait until it answers
 
 Profiles differ only in ports, database names and state folder (`.run/<profile>/`), so the test stack
 never disturbs a running dev stack."""
@@ -22,6 +24,7 @@ import time
 
 from scripts.stack.application import http_services, migrate_and_seed, start_application
 from scripts.stack.broker import start_broker
+from scripts.stack.holds import hold_process, holds_for, release_process
 from scripts.stack.ingress import start_ingress
 from scripts.stack.layout import ROOT, Layout, layout_for
 from scripts.stack.mariadb import database_server, provision
@@ -31,6 +34,7 @@ from scripts.stack.supervisor import Supervisor
 from scripts.stack.waiting import log
 
 MAX_CONSUMERS = 3  # the partitions of new_orders
+MAX_REPLICAS = 3  # instances of each HTTP service; each takes the next port after the service's own
 
 
 class Stack:
@@ -39,9 +43,11 @@ class Stack:
     def __init__(self, layout: Layout, echo: bool):
         self.layout = layout
         self.state: dict = {"profile": layout.profile, "ready": False}
-        self.supervisor = Supervisor(layout.logs, echo, on_change=self.save)
+        holds = holds_for(layout)
+        holds.clear()
+        self.supervisor = Supervisor(layout.logs, echo, on_change=self.save, holds=holds)
 
-    def start(self, consumers: int) -> None:
+    def start(self, consumers: int, replicas: int) -> None:
         self.layout.logs.mkdir(parents=True, exist_ok=True)
         shared_env = {"APP_ENV": "local", "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
                       "JWT_SECRET": os.environ.get("JWT_SECRET") or secrets.token_urlsafe(32)}
@@ -50,12 +56,17 @@ class Stack:
         databases = provision(server, self.layout)
         shared_env["KAFKA_BOOTSTRAP_SERVERS"] = start_broker(self.layout, self.supervisor)
         migrate_and_seed(self.layout, shared_env, databases)
-        metrics = start_application(self.layout, self.supervisor, shared_env, databases, consumers)
+        metrics = start_application(self.layout, self.supervisor, shared_env, databases, consumers, replicas)
+        instances = http_services(self.layout, replicas)
         base_url = start_ingress(self.supervisor, self.layout.run_dir / "nginx", self.layout.ingress_port,
-                                 self.layout.order_port, self.layout.delivery_port)
+                                 [i.port for i in instances if i.group == "order-ms"],
+                                 [i.port for i in instances if i.group == "delivery-ms"])
         self.state.update(
             base_url=base_url,
-            services={http.name: http.url for http in http_services(self.layout)},
+            # The first instance of each service (what the tests call directly), then every instance by name.
+            services={http.group: http.url for http in instances if http.name == http.group},
+            instances={group: {i.name: i.url for i in instances if i.group == group}
+                       for group in dict.fromkeys(i.group for i in instances)},
             env=shared_env,
             admin={"DB_USER": server.admin_user, "DB_PASSWORD": server.admin_password},
             databases={service: vars(database) for service, database in databases.items()},
@@ -81,7 +92,7 @@ class Stack:
 Coffee Order is up ({self.layout.profile} profile):
   ingress       {base}/order-ms   {base}/delivery-ms
   web UI        {base}/order-ms/ui/
-  order-ms      {self.state['services']['order-ms']}   delivery-ms {self.state['services']['delivery-ms']}
+  order-ms      {' '.join(self.state['instances']['order-ms'].values())}   delivery-ms {' '.join(self.state['instances']['delivery-ms'].values())}
   Kafka         {env['KAFKA_BOOTSTRAP_SERVERS']}   MariaDB {env['DB_HOST']}:{env['DB_PORT']} ({databases})
   logs          {self.layout.logs}/
 """, end="", flush=True)
@@ -92,7 +103,7 @@ Coffee Order is up ({self.layout.profile} profile):
         print(flush=True)
 
 
-def command_run(layout: Layout, consumers: int, echo: bool) -> int:
+def command_run(layout: Layout, consumers: int, replicas: int, echo: bool) -> int:
     layout.run_dir.mkdir(parents=True, exist_ok=True)
     layout.state_file.unlink(missing_ok=True)
     stack = Stack(layout, echo)
@@ -100,7 +111,7 @@ def command_run(layout: Layout, consumers: int, echo: bool) -> int:
     signal.signal(signal.SIGTERM, lambda *_args: stopping.set())
     signal.signal(signal.SIGINT, lambda *_args: stopping.set())
     try:
-        stack.start(consumers)
+        stack.start(consumers, replicas)
         stack.print_urls()
         stack.save()
         if echo:
@@ -126,7 +137,7 @@ def running_pid(layout: Layout) -> int | None:
     return pid if "scripts.stack" in cmdline else None
 
 
-def command_up(layout: Layout, consumers: int) -> int:
+def command_up(layout: Layout, consumers: int, replicas: int) -> int:
     if running_pid(layout):
         log(f"the {layout.profile} stack is already running (pid {running_pid(layout)}); `make down` stops it")
         return 0
@@ -136,7 +147,8 @@ def command_up(layout: Layout, consumers: int) -> int:
     with open(stack_log, "ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "scripts.stack", "run", "--profile", layout.profile, "--consumers", str(consumers),
-             "--quiet"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+             "--replicas", str(replicas), "--quiet"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     layout.pid_file.write_text(str(process.pid))
     deadline = time.monotonic() + 600
     while not layout.state_file.exists():
@@ -184,8 +196,25 @@ def command_status(layout: Layout) -> int:
     print(f"  {'process':<16} {'pid':>8} {'state':<8} {'restarts':>8}  up since")
     for name, process in state["processes"].items():
         since = time.strftime("%H:%M:%S", time.localtime(process["started_at"]))
-        print(f"  {name:<16} {process['pid']:>8} {'running' if process['running'] else 'waiting':<8} "
-              f"{process['restarts']:>8}  {since}")
+        condition = "running" if process["running"] else "held" if process.get("held") else "waiting"
+        print(f"  {name:<16} {process['pid']:>8} {condition:<8} {process['restarts']:>8}  {since}")
+    return 0
+
+
+def command_hold(layout: Layout, name: str, signal_name: str) -> int:
+    if running_pid(layout) is None:
+        raise SystemExit(f"the {layout.profile} stack is not running")
+    process = hold_process(layout, name, signal.Signals[f"SIG{signal_name}"])
+    log(f"{name} is held down (exit code {process['last_exit_code']}); "
+        f"`python -m scripts.stack release {name} --profile {layout.profile}` brings it back")
+    return 0
+
+
+def command_release(layout: Layout, name: str) -> int:
+    if running_pid(layout) is None:
+        raise SystemExit(f"the {layout.profile} stack is not running")
+    process = release_process(layout, name)
+    log(f"{name} is back (pid {process['pid']}, restart {process['restarts']})")
     return 0
 
 
@@ -206,19 +235,30 @@ def command_env(layout: Layout) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.stack", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "up", "down", "status", "env"])
+    parser.add_argument("command", choices=["run", "up", "down", "status", "env", "hold", "release"])
+    parser.add_argument("process", nargs="?", help="hold/release: the process's name as `status` shows it")
     parser.add_argument("--profile", default="dev", help="dev, test, or any name with STACK_PORT_OFFSET set")
     parser.add_argument("--consumers", type=int, default=int(os.environ.get("CONSUMERS", "1")),
                         help=f"consumer processes sharing new_orders (at most its partition count, {MAX_CONSUMERS})")
+    parser.add_argument("--replicas", type=int, default=int(os.environ.get("STACK_REPLICAS", "1")),
+                        help=f"instances of each HTTP service behind nginx (at most {MAX_REPLICAS}), e.g. for a "
+                             "rolling restart")
+    parser.add_argument("--signal", default="TERM", choices=["TERM", "KILL", "INT"],
+                        help="hold: how to stop the process (KILL for a crash)")
     parser.add_argument("--quiet", action="store_true", help="logs only to files (used by `up`)")
     args = parser.parse_args(argv)
+    if args.command in {"hold", "release"} and not args.process:
+        parser.error(f"{args.command} needs the name of a process")
     layout = layout_for(args.profile)
     consumers = max(1, min(args.consumers, MAX_CONSUMERS))
+    replicas = max(1, min(args.replicas, MAX_REPLICAS))
     commands = {
-        "run": lambda: command_run(layout, consumers, echo=not args.quiet),
-        "up": lambda: command_up(layout, consumers),
+        "run": lambda: command_run(layout, consumers, replicas, echo=not args.quiet),
+        "up": lambda: command_up(layout, consumers, replicas),
         "down": lambda: command_down(layout),
         "status": lambda: command_status(layout),
         "env": lambda: command_env(layout),
+        "hold": lambda: command_hold(layout, args.process, args.signal),
+        "release": lambda: command_release(layout, args.process),
     }
     return commands[args.command]()

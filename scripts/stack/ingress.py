@@ -1,4 +1,5 @@
-"""nginx as the local ingress: the same path rules as the chart's Ingress (/order-ms, /delivery-ms)."""
+"""nginx as the local ingress: the same path rules as the chart's Ingress (/order-ms, /delivery-ms), each in
+front of every instance of its service."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,12 +11,20 @@ from scripts.stack.waiting import http_ok, wait_until
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 
 
-def render_config(run_dir: Path, listen_port: int, order_port: int, delivery_port: int) -> Path:
+def upstream_servers(ports: list[int]) -> str:
+    # max_fails=0: nginx never takes an instance out of rotation for fail_timeout after one error. Every request
+    # tries the instances in turn instead (a refused connection costs nothing locally), so an instance that is
+    # back serves at once, and a rolling restart can never leave nginx believing that no instance is alive.
+    return "\n        ".join(f"server 127.0.0.1:{port} max_fails=0;" for port in ports)
+
+
+def render_config(run_dir: Path, listen_port: int, order_ports: list[int], delivery_ports: list[int]) -> Path:
     """nginx.conf for these ports, written to `run_dir` (which also holds nginx's pid file)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     config = TEMPLATE.read_text()
-    for key, value in {"RUN_DIR": str(run_dir), "INGRESS_PORT": str(listen_port), "ORDER_PORT": str(order_port),
-                       "DELIVERY_PORT": str(delivery_port), "MIME_TYPES": "/etc/nginx/mime.types"}.items():
+    for key, value in {"RUN_DIR": str(run_dir), "INGRESS_PORT": str(listen_port),
+                       "ORDER_SERVERS": upstream_servers(order_ports), "DELIVERY_SERVERS": upstream_servers(delivery_ports),
+                       "MIME_TYPES": "/etc/nginx/mime.types"}.items():
         config = config.replace("${" + key + "}", value)
     path = run_dir / "nginx.conf"
     path.write_text(config)
@@ -27,9 +36,10 @@ def nginx_argv(config: Path) -> list[str]:
     return [nginx, "-c", str(config), "-p", str(config.parent), "-e", "stderr"]
 
 
-def start_ingress(supervisor: Supervisor, run_dir: Path, listen_port: int, order_port: int, delivery_port: int) -> str:
+def start_ingress(supervisor: Supervisor, run_dir: Path, listen_port: int, order_ports: list[int],
+                  delivery_ports: list[int]) -> str:
     """Starts nginx and returns the base URL once it routes to order-ms."""
-    config = render_config(run_dir, listen_port, order_port, delivery_port)
+    config = render_config(run_dir, listen_port, order_ports, delivery_ports)
     base_url = f"http://127.0.0.1:{listen_port}"
     supervisor.start(ProcessSpec("ingress", nginx_argv(config), after_start=lambda process: wait_until(
         lambda: http_ok(f"{base_url}/order-ms"), "nginx ingress", 30, process)))

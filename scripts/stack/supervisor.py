@@ -1,5 +1,6 @@
 """Starts the stack's processes with their logs in files, restarts one that exits unexpectedly (with
-backoff, as Kubernetes restarts a container), and stops them all in reverse order."""
+backoff, as Kubernetes restarts a container) unless it is held down on purpose, and stops them all in reverse
+order."""
 from __future__ import annotations
 
 import os
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from scripts.stack.holds import Holds
 from scripts.stack.layout import ROOT
 from scripts.stack.waiting import log
 
@@ -45,10 +47,13 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, logs: Path, echo: bool, on_change: Callable[[], None] = lambda: None):
+    def __init__(self, logs: Path, echo: bool, on_change: Callable[[], None] = lambda: None,
+                 holds: Holds | None = None):
         self.logs = logs
         self.echo = echo
         self.on_change = on_change
+        # Processes held down on purpose (scripts/stack/holds.py); without holds, every exit is restarted.
+        self.holds = holds
         self.children: dict[str, Child] = {}
         self.stopping = False
 
@@ -70,36 +75,50 @@ class Supervisor:
         return self.children[name].process.pid
 
     def watch(self) -> None:
-        """One supervision round: notice exits, and restart what is due."""
+        """One supervision round: notice exits, and restart what is due and not held down."""
         if self.stopping:
             return
         now = time.monotonic()
         changed = False
         for name, child in self.children.items():
             if child.restart_at is None and child.process.poll() is not None:
-                ran = now - child.started_at
-                child.failures_in_a_row = 0 if ran >= STABLE_SECONDS else child.failures_in_a_row + 1
-                delay = min(MAX_RESTART_DELAY, FIRST_RESTART_DELAY * 2 ** max(0, child.failures_in_a_row - 1))
-                child.restart_at = now + delay
-                child.last_exit_code = child.process.returncode
-                log(f"{name} exited with code {child.process.returncode} after {ran:.1f}s; restarting in {delay:.1f}s"
-                    f" (log: {self.logs / (name + '.log')})")
+                self._schedule_restart(name, child, now)
                 changed = True
-            elif child.restart_at is not None and now >= child.restart_at:
-                child.process = self._spawn(child.spec)
-                child.started_at = time.monotonic()
-                child.started_wall = time.time()
-                child.restart_at = None
-                child.restarts += 1
-                log(f"{name} restarted (pid {child.process.pid}, restart {child.restarts})")
-                if child.spec.after_start:
-                    try:
-                        child.spec.after_start(child.process)
-                    except SystemExit as exc:
-                        log(f"{name} did not come back: {exc}")
+            elif child.restart_at is not None and now >= child.restart_at and not self._held(name):
+                self._restart(name, child)
                 changed = True
         if changed:
             self.on_change()
+
+    def _held(self, name: str) -> bool:
+        return self.holds is not None and self.holds.is_held(name)
+
+    def _schedule_restart(self, name: str, child: Child, now: float) -> None:
+        child.last_exit_code = child.process.returncode
+        ran = now - child.started_at
+        if self._held(name):
+            # Stopped on request, which says nothing about its health: back without backoff once released.
+            child.restart_at = now
+            log(f"{name} exited with code {child.process.returncode} after {ran:.1f}s; held down until released")
+            return
+        child.failures_in_a_row = 0 if ran >= STABLE_SECONDS else child.failures_in_a_row + 1
+        delay = min(MAX_RESTART_DELAY, FIRST_RESTART_DELAY * 2 ** max(0, child.failures_in_a_row - 1))
+        child.restart_at = now + delay
+        log(f"{name} exited with code {child.process.returncode} after {ran:.1f}s; restarting in {delay:.1f}s"
+            f" (log: {self.logs / (name + '.log')})")
+
+    def _restart(self, name: str, child: Child) -> None:
+        child.process = self._spawn(child.spec)
+        child.started_at = time.monotonic()
+        child.started_wall = time.time()
+        child.restart_at = None
+        child.restarts += 1
+        log(f"{name} restarted (pid {child.process.pid}, restart {child.restarts})")
+        if child.spec.after_start:
+            try:
+                child.spec.after_start(child.process)
+            except SystemExit as exc:
+                log(f"{name} did not come back: {exc}")
 
     def snapshot(self) -> dict[str, dict]:
         """What `make status` shows: every process with its pid, restarts and whether it runs."""
@@ -108,6 +127,7 @@ class Supervisor:
                 "pid": child.process.pid,
                 "running": child.restart_at is None and child.process.poll() is None,
                 "restarts": child.restarts,
+                "held": self._held(name),
                 "started_at": round(child.started_wall, 3),
                 "last_exit_code": child.last_exit_code,
                 "log": str(self.logs / f"{name}.log"),

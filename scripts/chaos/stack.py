@@ -1,0 +1,126 @@
+"""The chaos run's own stack (profile `chaos`: private MariaDB, two instances of each HTTP service, two
+consumers), started and stopped with `python -m scripts.stack`, and read fresh from its state file because the
+supervisor restarts processes under new pids."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import mariadb
+import requests
+
+from scripts.chaos.settings import ROOT, ChaosSettings
+from scripts.stack.layout import Layout
+from scripts.stack.waiting import port_open
+
+REPLICAS = 2
+CONSUMERS = 2
+# The consumers' group: the stack passes the environment on, so they use the same default or override.
+CONSUMER_GROUP = os.environ.get("CONSUMER_GROUP", "delivery-consumer")
+
+
+class ChaosStack:
+    def __init__(self, settings: ChaosSettings):
+        self.settings = settings
+        self.layout = Layout(settings.profile, settings.port_offset, f"coffee_{settings.profile.replace('-', '_')}")
+        self._env = {**os.environ, "STACK_PORT_OFFSET": str(settings.port_offset), "STACK_PRIVATE_DB": "1",
+                     "STACK_DB_PREFIX": self.layout.db_prefix}
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    def _stack_command(self, *args: str) -> None:
+        subprocess.run([sys.executable, "-m", "scripts.stack", *args, "--profile", self.settings.profile], cwd=ROOT,
+                       env=self._env, check=True)
+
+    def up(self) -> None:
+        # A stack left over by an interrupted run would keep old data and restart counts: start afresh.
+        self._stack_command("down")
+        self._stack_command("up", "--replicas", str(REPLICAS), "--consumers", str(CONSUMERS))
+
+    def down(self) -> None:
+        self._stack_command("down")
+
+    # --- what runs where -----------------------------------------------------------------------------
+    @property
+    def state(self) -> dict:
+        return json.loads(self.layout.state_file.read_text())
+
+    @property
+    def base_url(self) -> str:
+        return self.state["base_url"]
+
+    @property
+    def kafka_servers(self) -> str:
+        return self.state["env"]["KAFKA_BOOTSTRAP_SERVERS"]
+
+    @property
+    def logs(self):
+        return self.layout.logs
+
+    def processes(self) -> dict[str, dict]:
+        return self.state["processes"]
+
+    def pid(self, name: str) -> int:
+        return self.processes()[name]["pid"]
+
+    def restarts(self) -> dict[str, int]:
+        return {name: process["restarts"] for name, process in self.processes().items()}
+
+    def names(self, prefix: str) -> list[str]:
+        """Processes whose name starts with `prefix`, e.g. every consumer."""
+        return [name for name in self.processes() if name.startswith(prefix)]
+
+    def instance_urls(self) -> dict[str, str]:
+        """Every HTTP instance by process name (order-ms, order-ms-2, delivery-ms, ...)."""
+        return {name: url for group in self.state["instances"].values() for name, url in group.items()}
+
+    def wait_restarted(self, name: str, old_pid: int, timeout: float) -> float:
+        """Seconds until the supervisor runs `name` again under a new pid (it waits for readiness first)."""
+        started = time.monotonic()
+        deadline = started + timeout
+        while True:
+            process = self.processes()[name]
+            if process["running"] and process["pid"] != old_pid:
+                return time.monotonic() - started
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} was not restarted within {timeout:.0f}s (state: {process})")
+            time.sleep(0.05)
+
+    # --- health --------------------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """What keeps the stack from being whole right now; empty when every process runs and answers."""
+        state = self.state
+        found = [f"{name} is not running" for name, p in state["processes"].items() if not p["running"]]
+        for name, url in self.instance_urls().items():
+            try:
+                status = requests.get(f"{url}/readyz", timeout=2).status_code
+            except requests.RequestException as exc:
+                status = type(exc).__name__
+            if status != 200:
+                found.append(f"{name} /readyz answers {status}")
+        for name, url in state["metrics"].items():
+            port = int(url.rsplit(":", 1)[1].split("/")[0])
+            if name not in self.instance_urls() and not port_open("127.0.0.1", port):
+                found.append(f"{name} does not answer on its metrics port {port}")
+        return found
+
+    def wait_whole(self, timeout: float) -> list[str]:
+        """Polls until nothing is wrong; returns what is still wrong when `timeout` passes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.problems()
+            if not found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.5)
+
+    # --- databases (as the server's admin, to check what the services wrote) ---------------------------
+    def database(self, service: str) -> str:
+        return self.state["databases"][service]["database"]
+
+    def admin_connect(self) -> mariadb.Connection:
+        state = self.state
+        return mariadb.connect(host=state["env"]["DB_HOST"], port=int(state["env"]["DB_PORT"]),
+                               user=state["admin"]["DB_USER"], password=state["admin"]["DB_PASSWORD"],
+                               autocommit=True, connect_timeout=3, read_timeout=30)
