@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in {"hold", "release"} and not args.process:
         parser.error(f"{args.command} needs the name of a process")
-    layout = layout_for(args.profile)
+    layout = layout_for(args.profile, starting=args.command in {"run", "up"})
     consumers = max(1, min(args.consumers, MAX_CONSUMERS))
     replicas = max(1, min(args.replicas, MAX_REPLICAS))
     commands = {

@@ -69,8 +69,9 @@ class Layout:
         return self.run_dir / "stack.pid"
 
 
-def layout_for(profile: str) -> Layout:
-    if profile not in PROFILES and "STACK_PORT_OFFSET" not in os.environ:
+def layout_for(profile: str, starting: bool = True) -> Layout:
+    """The profile's layout; only a stack being started needs its ports (to stop or read one, its folder is enough)."""
+    if starting and profile not in PROFILES and "STACK_PORT_OFFSET" not in os.environ:
         raise SystemExit(f"profile {profile!r} is not dev or test: set STACK_PORT_OFFSET for its ports")
     offset = int(os.environ.get("STACK_PORT_OFFSET", PROFILES.get(profile, 0)))
     default_prefix = "coffee" if profile == "dev" else f"coffee_{profile.replace('-', '_')}"
