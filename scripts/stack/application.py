@@ -9,9 +9,9 @@ import sys
 from dataclasses import dataclass
 
 from scripts.stack.layout import ROOT, Layout
-from scripts.stack.mariadb import ServiceDatabase
 from scripts.stack.supervisor import ProcessSpec, Supervisor
 from scripts.stack.waiting import http_ok, port_open, wait_until
+from services.platform.provision import ServiceDatabase
 
 GUNICORN_CONFIG = "services/platform/gunicorn_conf.py"
 

@@ -27,7 +27,7 @@ from scripts.stack.broker import start_broker
 from scripts.stack.holds import hold_process, holds_for, release_process
 from scripts.stack.ingress import start_ingress
 from scripts.stack.layout import ROOT, Layout, layout_for
-from scripts.stack.mariadb import database_server, provision
+from scripts.stack.mariadb import database_server, provision_services, state_entry
 from scripts.stack.prometheus import start_prometheus
 from scripts.stack.state import read_state, write_state
 from scripts.stack.supervisor import Supervisor
@@ -53,7 +53,7 @@ class Stack:
                       "JWT_SECRET": os.environ.get("JWT_SECRET") or secrets.token_urlsafe(32)}
         server = database_server(self.layout, self.supervisor)
         shared_env.update(server.env)
-        databases = provision(server, self.layout)
+        databases = provision_services(server, self.layout)
         shared_env["KAFKA_BOOTSTRAP_SERVERS"] = start_broker(self.layout, self.supervisor)
         migrate_and_seed(self.layout, shared_env, databases)
         metrics = start_application(self.layout, self.supervisor, shared_env, databases, consumers, replicas)
@@ -69,7 +69,7 @@ class Stack:
                        for group in dict.fromkeys(i.group for i in instances)},
             env=shared_env,
             admin={"DB_USER": server.admin_user, "DB_PASSWORD": server.admin_password},
-            databases={service: vars(database) for service, database in databases.items()},
+            databases={service: state_entry(database) for service, database in databases.items()},
             service_env={service: database.app_env() for service, database in databases.items()},
             metrics=metrics,
         )

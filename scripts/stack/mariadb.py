@@ -2,17 +2,18 @@
 with STACK_PRIVATE_DB=1); then each service's database with its owner and app user."""
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
-import sys
 from dataclasses import dataclass
 
+import mariadb
+
 from scripts.stack.debian import ensure_debian_package
-from scripts.stack.layout import ROOT, Layout
+from scripts.stack.layout import Layout
 from scripts.stack.supervisor import ProcessSpec, Supervisor
 from scripts.stack.waiting import log, port_open, wait_until
+from services.platform.provision import Account, ServiceDatabase, provision
 
 # Each service and the short name its database and users are called by (coffee_order, coffee_order_app, ...).
 SERVICE_DATABASES = {"order_ms": "order", "delivery_ms": "delivery"}
@@ -33,23 +34,6 @@ class DatabaseServer:
     @property
     def admin_env(self) -> dict[str, str]:
         return {**self.env, "DB_ADMIN_USER": self.admin_user, "DB_ADMIN_PASSWORD": self.admin_password}
-
-
-@dataclass(frozen=True)
-class ServiceDatabase:
-    """One service's database and the two users of it: the owner (migrations) and the app user (everything else)."""
-
-    database: str
-    owner_user: str
-    owner_password: str
-    app_user: str
-    app_password: str
-
-    def app_env(self) -> dict[str, str]:
-        return {"DB_NAME": self.database, "DB_USER": self.app_user, "DB_PASSWORD": self.app_password}
-
-    def owner_env(self) -> dict[str, str]:
-        return {"DB_NAME": self.database, "DB_USER": self.owner_user, "DB_PASSWORD": self.owner_password}
 
 
 def database_server(layout: Layout, supervisor: Supervisor) -> DatabaseServer:
@@ -85,18 +69,31 @@ def _start_private_server(layout: Layout, supervisor: Supervisor) -> DatabaseSer
     return DatabaseServer("127.0.0.1", port, "root", "", private=True)
 
 
-def provision(server: DatabaseServer, layout: Layout) -> dict[str, ServiceDatabase]:
+def provision_services(server: DatabaseServer, layout: Layout) -> dict[str, ServiceDatabase]:
     """Each service's database and users, with fresh passwords for this run of the stack."""
     databases = {}
     for service, short in SERVICE_DATABASES.items():
-        database = f"{layout.db_prefix}_{short}"
-        databases[service] = ServiceDatabase(database, f"{database}_owner", secrets.token_urlsafe(18),
-                                             f"{database}_app", secrets.token_urlsafe(18))
-    spec = [{"database": db.database, "owner": {"user": db.owner_user, "password": db.owner_password},
-             "app": {"user": db.app_user, "password": db.app_password}} for db in databases.values()]
-    result = subprocess.run([sys.executable, "-m", "services.platform.provision"], cwd=ROOT, input=json.dumps(spec),
-                            env={**os.environ, **server.admin_env}, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"creating the service databases failed:\n{result.stdout}{result.stderr}")
-    log("MariaDB: " + "; ".join(line for line in result.stdout.splitlines()))
+        name = f"{layout.db_prefix}_{short}"
+        databases[service] = ServiceDatabase(name, Account(f"{name}_owner", secrets.token_urlsafe(18)),
+                                             Account(f"{name}_app", secrets.token_urlsafe(18)))
+    try:
+        conn = mariadb.connect(host=server.host, port=server.port, user=server.admin_user,
+                               password=server.admin_password, autocommit=True)
+    except mariadb.Error as exc:
+        raise SystemExit(f"cannot log in to MariaDB at {server.host}:{server.port} as {server.admin_user}: {exc}"
+                         " (set DB_ADMIN_USER and DB_ADMIN_PASSWORD)") from None
+    try:
+        for database in databases.values():
+            provision(conn, database)
+    finally:
+        conn.close()
+    log("MariaDB: " + "; ".join(f"{db.database} (owner {db.owner.user}, app user {db.app.user})"
+                                for db in databases.values()))
     return databases
+
+
+def state_entry(database: ServiceDatabase) -> dict[str, str]:
+    """How the state file shows a service's database to the tests and tools."""
+    return {"database": database.database, "owner_user": database.owner.user,
+            "owner_password": database.owner.password, "app_user": database.app.user,
+            "app_password": database.app.password}

@@ -39,6 +39,14 @@ class ServiceDatabase:
     owner: Account
     app: Account
 
+    def app_env(self) -> dict[str, str]:
+        """DB_NAME, DB_USER and DB_PASSWORD of the service's processes."""
+        return {"DB_NAME": self.database, "DB_USER": self.app.user, "DB_PASSWORD": self.app.password}
+
+    def owner_env(self) -> dict[str, str]:
+        """The same for its migrations."""
+        return {"DB_NAME": self.database, "DB_USER": self.owner.user, "DB_PASSWORD": self.owner.password}
+
     @classmethod
     def from_json(cls, item: dict) -> "ServiceDatabase":
         spec = cls(item["database"], Account(**item["owner"]), Account(**item["app"]))

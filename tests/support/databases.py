@@ -49,12 +49,10 @@ class ThrowawayDatabase:
                                 text=True)
 
     def app_env(self) -> dict[str, str]:
-        return {**self.state["env"], "DB_NAME": self.name, "DB_USER": self.spec.app.user,
-                "DB_PASSWORD": self.spec.app.password}
+        return {**self.state["env"], **self.spec.app_env()}
 
     def owner_env(self) -> dict[str, str]:
-        return {**self.state["env"], "DB_NAME": self.name, "DB_USER": self.spec.owner.user,
-                "DB_PASSWORD": self.spec.owner.password}
+        return {**self.state["env"], **self.spec.owner_env()}
 
     def connect(self) -> mariadb.Connection:
         """The server's admin on this database."""
