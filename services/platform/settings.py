@@ -52,6 +52,8 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL")
 KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+# Which requests the HTTP services log: every one, only those answered with an error (4xx, 5xx), or none.
+ACCESS_LOG_CHOICES = ("all", "errors", "off")
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Settings:
     jwt_secret: str
     metrics_port: int
     log_level: str
+    access_log: str
 
     @property
     def local_mode(self) -> bool:
@@ -128,4 +131,5 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         jwt_secret=jwt_secret,
         metrics_port=env_int("METRICS_PORT", 9100),
         log_level=env_str("LOG_LEVEL", "INFO").upper(),
+        access_log=env_choice("ACCESS_LOG", "errors", ACCESS_LOG_CHOICES),
     )
