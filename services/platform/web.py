@@ -6,6 +6,7 @@ import time
 import uuid
 
 from flask import Flask, current_app, g, request
+from flask.sessions import NullSession, SessionInterface
 
 from services.platform.auth import LOGIN_HINT
 from services.platform.db import ConnectionPool
@@ -37,6 +38,7 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
         **{LOGIN_HINT: login_hint},
     )
     app.json.sort_keys = False
+    app.session_interface = NoSessions()
     # One pool per process: gunicorn forks before the app is built, so each worker gets its own.
     app.extensions["db_pool"] = ConnectionPool(settings)
 
@@ -65,6 +67,19 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
     instrument_app(app, service)
     _add_health_routes(app, prefix)
     return app
+
+
+class NoSessions(SessionInterface):
+    """The services keep nothing in cookies (callers send bearer tokens), so every request shares one empty,
+    read-only session instead of Flask building one per request (3 % of a POST's CPU)."""
+
+    _none = NullSession()
+
+    def open_session(self, app, request):
+        return self._none
+
+    def save_session(self, app, session, response):
+        return None
 
 
 def db_pool() -> ConnectionPool:
