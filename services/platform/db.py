@@ -10,6 +10,7 @@ from typing import Callable, Iterator, Sequence
 import mariadb
 
 from services.platform.settings import Settings
+from services.platform.wakeup import WakeUpSender
 
 # Errors that mean "the server is not there or the connection broke", as opposed to a bad query.
 CONNECTION_ERRORS = (mariadb.InterfaceError, mariadb.OperationalError)
@@ -78,6 +79,7 @@ class ConnectionPool:
         self._acquire_timeout = acquire_timeout
         self._idle: queue.LifoQueue[mariadb.Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(self._size)
+        self._relay = WakeUpSender(settings.relay_wakeup_address)
 
     def acquire(self, check: bool = True) -> mariadb.Connection:
         """A connection of a free slot; with `check`, a pooled one is pinged first and replaced when dead."""
@@ -168,6 +170,8 @@ class ConnectionPool:
                     raise CommitOutcomeUnknown(str(exc)) from exc
                 raise
             clean = True
+            if cursor.wrote_outbox:
+                self._relay.send()
         except mariadb.Error as exc:
             translated = translate(exc)
             broken = broken or isinstance(translated, DatabaseUnavailable)
@@ -196,6 +200,11 @@ class TransactionCursor:
         self._cursor = conn.cursor(dictionary=True)
         self._may_be_stale = pooled
         self._reconnect = reconnect
+        self.wrote_outbox = False
+
+    def wake_relay_after_commit(self) -> None:
+        """The transaction wrote an outbox row: once it commits, the relay is woken to publish it."""
+        self.wrote_outbox = True
 
     def execute(self, sql: str, params: Sequence = ()) -> None:
         if not self._may_be_stale:
