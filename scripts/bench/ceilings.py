@@ -21,11 +21,12 @@ SCRATCH_TABLE = "bench_commits"
 
 
 @contextlib.contextmanager
-def echo_server(run_dir: Path) -> Iterator[str]:
-    """The echo app under gunicorn with the same config and GUNICORN_* environment as the services."""
+def echo_server(run_dir: Path, overrides: dict[str, str] | None = None) -> Iterator[str]:
+    """The echo app under gunicorn with the same config and GUNICORN_* environment as the services (with
+    `overrides`, e.g. another worker model, for comparison)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(ECHO_PORT),
-           "PROMETHEUS_MULTIPROC_DIR": str(run_dir / "prometheus-echo")}
+           "PROMETHEUS_MULTIPROC_DIR": str(run_dir / "prometheus-echo"), **(overrides or {})}
     with open(run_dir / "echo.log", "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, "scripts.bench.echo_app:create_app()"],

@@ -69,13 +69,15 @@ def measure(config: BenchConfig, state: dict) -> Measurements:
     post_ms = post_one_at_a_time(order_url, customer, config.idle_orders)
     m.idle_latency = delivery_latencies(db, before, db.last_order_id())
 
-    log("bench: Flask echo, POST orders, Flask echo")
+    log("bench: Flask echo, POST orders, Flask echo, Flask echo with sync workers")
     with echo_server(config.run_dir) as echo_url:
         m.echo.append(wrk(echo_url, POST_ORDER, customer.token, seconds, connections))
         before = db.last_order_id()
         m.post = wrk(post_url, POST_ORDER, customer.token, seconds, connections)
         m.post_keeping_up = keeping_up(db, before)
         m.echo.append(wrk(echo_url, POST_ORDER, customer.token, seconds, connections))
+    with echo_server(config.run_dir, {"GUNICORN_THREADS": "1"}) as echo_url:
+        m.echo_sync = wrk(echo_url, POST_ORDER, customer.token, seconds, connections)
 
     log(f"bench: CPU per order at {config.cpu_rate} orders/s")
     before = db.last_order_id()

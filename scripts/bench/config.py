@@ -42,7 +42,7 @@ def read_config() -> BenchConfig:
         seconds=int(os.environ.get("BENCH_SECONDS", "10")),
         connections=int(os.environ.get("BENCH_CONNECTIONS", "8")),
         idle_orders=int(os.environ.get("BENCH_ORDERS", "300")),
-        cpu_rate=int(os.environ.get("BENCH_CPU_RATE", "300")),
+        cpu_rate=int(os.environ.get("BENCH_CPU_RATE", "500")),
         backlog_events=int(os.environ.get("BENCH_BACKLOG", "50000")),
         idle_seconds=int(os.environ.get("BENCH_IDLE_SECONDS", "20")),
         settle_seconds=int(os.environ.get("BENCH_SETTLE_SECONDS", "600")),

@@ -35,6 +35,7 @@ noise; the ratios, measured within the run, count most). {stack_note}
 
 - Flask JSON echo (`scripts/bench/echo_app.py`) under the services' gunicorn config and `GUNICORN_*` settings,
   the same wrk load as POST: {echo} req/s (before and after the POST run; their mean is the ratio's divisor).
+  The same echo under gunicorn's sync workers (one thread each), for comparison: {m.echo_sync.rate:,.0f} req/s.
 - MariaDB single-row INSERT + COMMIT on the stack's database server: {m.database_commits_1:,.0f}/s on one
   connection, {m.database_commits_8:,.0f}/s on 8.
 
@@ -63,7 +64,7 @@ target applies to the other processes.
   nearest component above it: the supervisor (which also writes every process's log), the broker, each
   service's gunicorn master and workers, the relays, the consumer, nginx, and the MariaDB server.
 - Order → delivery: from the order's `ordered_at` to its delivery's `created_at`, both written with the same
-  clock. Idle: {config.idle_orders} orders, each sent after the previous answer and a random pause of up to 50 ms.
+  clock. Idle: {config.idle_orders} orders, each sent after the previous answer and a random pause of 50 to 150 ms.
   Half load: every order of a {config.seconds} s run paced at half the POST rate above.
 - Backlog: with the relay and the consumer paused (SIGSTOP), {config.backlog_events:,} orders and their outbox rows are
   written as order-ms writes them; the relay is resumed and publishes them all while the consumer waits, then

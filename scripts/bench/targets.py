@@ -26,6 +26,7 @@ class Measurements:
     database_commits_1: float = 0.0
     database_commits_8: float = 0.0
     echo: list[WrkResult] = field(default_factory=list)  # before and after the POST run
+    echo_sync: WrkResult | None = None  # under gunicorn's sync workers (one thread), for comparison
     post: WrkResult | None = None
     post_keeping_up: KeepingUp | None = None
     idle_cpu_percent: dict[str, float] = field(default_factory=dict)  # of one core, by component
@@ -87,6 +88,8 @@ def check(m: Measurements) -> list[Check]:
               f"{m.get_orders.rate / m.echo_rate:.3f} ({m.get_orders.summary()})", m.get_orders.errors == 0),
         Check("GET /delivery-ms/deliveries?limit=50 (a customer's) ÷ Flask echo", "0 errors",
               f"{m.get_deliveries.rate / m.echo_rate:.3f} ({m.get_deliveries.summary()})", m.get_deliveries.errors == 0),
+        Check("POST ÷ Flask echo under sync workers (gunicorn's fastest model for the echo here)", "reported",
+              f"{m.post.rate / m.echo_sync.rate:.3f} ({m.post.rate:,.0f} ÷ {m.echo_sync.rate:,.0f} req/s)", None),
         Check("POST ÷ MariaDB INSERT + COMMIT (8 connections)", "reported",
               f"{m.post.rate / m.database_commits_8:.3f} ({m.post.rate:,.0f} ÷ {m.database_commits_8:,.0f}/s)", None),
         Check("processes restarted during the run", "0", str(m.restarts), m.restarts == 0),
