@@ -49,6 +49,8 @@ def gunicorn_settings() -> str:
             " print(c['workers'], c['threads'], c.get('worker_class', 'sync'))" % GUNICORN_CONFIG)
     workers, threads, worker_class = subprocess.run([sys.executable, "-c", read], cwd=ROOT, capture_output=True,
                                                     text=True, check=True).stdout.split()
+    if worker_class == "sync" and int(threads) > 1:
+        worker_class = "gthread"  # what gunicorn runs instead of sync workers given threads
     return f"gunicorn {workers} {worker_class} workers × {threads} threads"
 
 
