@@ -126,7 +126,7 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         kafka_sasl_password=env_str("KAFKA_SASL_PASSWORD", ""),
         kafka_ssl_cafile=env_str("KAFKA_SSL_CAFILE", ""),
         kafka_session_timeout_ms=env_int("KAFKA_SESSION_TIMEOUT_MS", 6000),
-        kafka_heartbeat_interval_ms=env_int("KAFKA_HEARTBEAT_INTERVAL_MS", 1000),
+        kafka_heartbeat_interval_ms=env_int("KAFKA_HEARTBEAT_INTERVAL_MS", 2000),
         kafka_request_timeout_ms=env_int("KAFKA_REQUEST_TIMEOUT_MS", 5000),
         kafka_fetch_max_wait_ms=env_int("KAFKA_FETCH_MAX_WAIT_MS", 80),
         relay_poll_interval=env_float("RELAY_POLL_INTERVAL_SECONDS", 0.05),
