@@ -73,8 +73,8 @@ class OutboxRelay(Worker):
     STANDBY_RETRY_SECONDS = 1.0
     # After a batch that was not full, the relay waits at least this long before the next one, wake-ups or
     # not: a steady stream of events then goes out in batches, and each batch costs the relay, the broker and
-    # the consumer several times what one more event in it costs (at 270 orders/s the relay spent 0.36 ms per
-    # order with 20 ms, 0.18 ms with 50 ms). An event that follows a quiet spell is published at once.
+    # the consumer several times what one more event in it costs (at 270 events/s the relay spent 0.36 ms per
+    # event with 20 ms, 0.18 ms with 50 ms). An event that follows a quiet spell is published at once.
     GATHER_SECONDS = 0.05
 
     def __init__(self, settings: Settings, outbox: Outbox, client_id: str):
