@@ -34,7 +34,7 @@ noise; the ratios, measured within the run, count most). {stack_note}
 ## Ceilings, in the same run
 
 - Flask JSON echo (`scripts/bench/echo_app.py`) under the services' gunicorn config and `GUNICORN_*` settings,
-  the same wrk load as POST: {echo} req/s (before and after the POST run; their mean is the ratio's divisor).
+  the same wrk load as POST: {echo} req/s (before and after the POST run; the better one is the ratios' divisor).
   The same echo under gunicorn's sync workers (one thread each), for comparison: {m.echo_sync.rate:,.0f} req/s.
 - MariaDB single-row INSERT + COMMIT on the stack's database server: {m.database_commits_1:,.0f}/s on one
   connection, {m.database_commits_8:,.0f}/s on 8.
