@@ -128,7 +128,7 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         kafka_session_timeout_ms=env_int("KAFKA_SESSION_TIMEOUT_MS", 6000),
         kafka_heartbeat_interval_ms=env_int("KAFKA_HEARTBEAT_INTERVAL_MS", 2000),
         kafka_request_timeout_ms=env_int("KAFKA_REQUEST_TIMEOUT_MS", 5000),
-        kafka_fetch_max_wait_ms=env_int("KAFKA_FETCH_MAX_WAIT_MS", 80),
+        kafka_fetch_max_wait_ms=env_int("KAFKA_FETCH_MAX_WAIT_MS", 90),
         relay_poll_interval=env_float("RELAY_POLL_INTERVAL_SECONDS", 0.05),
         relay_batch_size=env_int("RELAY_BATCH_SIZE", 200),
         relay_wakeup_address=env_str("RELAY_WAKEUP_ADDRESS", ""),
