@@ -82,7 +82,7 @@ def measure(config: BenchConfig, state: dict) -> Measurements:
     log(f"bench: CPU per order at {config.cpu_rate} orders/s")
     before = db.last_order_id()
     meter.start()
-    paced = paced_post(post_url, customer.token, config.cpu_rate, seconds, connections)
+    paced = paced_post(post_url, customer.token, config.cpu_rate, seconds)
     keeping_up(db, before)
     cpu = meter.stop()
     orders = db.last_order_id() - before
@@ -91,7 +91,7 @@ def measure(config: BenchConfig, state: dict) -> Measurements:
 
     log(f"bench: order → delivery at half the POST rate ({m.post.rate / 2:,.0f}/s)")
     before = db.last_order_id()
-    m.half_load = paced_post(post_url, customer.token, m.post.rate / 2, seconds, connections)
+    m.half_load = paced_post(post_url, customer.token, m.post.rate / 2, seconds)
     m.half_load_keeping_up = keeping_up(db, before)
     m.half_load_latency = delivery_latencies(db, before, db.last_order_id())
 

@@ -57,7 +57,8 @@ target applies to the other processes.
 
 - Load: `wrk` with {config.connections} connections for {config.seconds} s straight to each service's gunicorn port
   (no ingress), POST with `bench/post_order.lua`, GETs with `bench/get_with_token.lua`; errors are non-2xx answers
-  and socket errors. Paced runs use wrk's per-connection delay; the achieved rate is the one reported.
+  and socket errors. Paced runs use 32 connections, each waiting between its requests (wrk's `delay()`); the
+  achieved rate is the one reported.
 - Keeping up: after the POST run, the outbox rows not yet published and the orders without a delivery, and how
   long until every order of the run was a delivery.
 - CPU: user + system time from `/proc/<pid>/stat` of every process of the stack, each counted once under the
