@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.stack.layout import Layout
+
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = "bench"
 # Every port of the bench stack is its dev port + 4000: all stay below 32768, where the kernel's
@@ -33,6 +35,11 @@ class BenchConfig:
     @property
     def run_dir(self) -> Path:
         return ROOT / ".run" / PROFILE
+
+    @property
+    def private_database_dir(self) -> Path:
+        """Where the stack keeps the bench profile's private MariaDB."""
+        return Layout(PROFILE, PORT_OFFSET, db_prefix="").private_db_dir
 
 
 def read_config() -> BenchConfig:
