@@ -81,9 +81,9 @@ class ConnectionPool:
         self._slots = threading.BoundedSemaphore(self._size)
         self._relay = WakeUpSender(settings.relay_wakeup_address)
 
-    def acquire(self, check: bool = True) -> mariadb.Connection:
-        """A connection of a free slot; with `check`, a pooled one is pinged first and replaced when dead."""
-        conn, _pooled = self._acquire(check)
+    def acquire(self) -> mariadb.Connection:
+        """A connection of a free slot; a pooled one is pinged first and replaced when dead."""
+        conn, _pooled = self._acquire(check=True)
         return conn
 
     def _acquire(self, check: bool) -> tuple[mariadb.Connection, bool]:
@@ -217,7 +217,7 @@ class TransactionCursor:
             if getattr(exc, "errno", None) in BUSY_ERRNOS:
                 raise
             _close_quietly(self.conn)
-            self.conn = None
+            self.conn = None  # if no new connection can be had, the transaction has none to give back
             self.conn = self._reconnect()
             self._cursor = self.conn.cursor(dictionary=True)
             self._cursor.execute(sql, params)
