@@ -71,9 +71,9 @@ class OutboxRelay(Worker):
     GAUGE_REFRESH_SECONDS = 1.0
     # How often a standby replica asks whether the publisher is gone.
     STANDBY_RETRY_SECONDS = 1.0
-    # After a batch that was not full, the relay waits at least this long before the next one, wake-ups or
-    # not: a steady stream of events then goes out in batches, and each batch costs the relay, the broker and
-    # the consumer several times what one more event in it costs (at 270 events/s the relay spent 0.36 ms per
+    # After a batch that was not full, the relay waits this long before it looks again, wake-ups or not: a
+    # steady stream of events then goes out in batches, and each batch costs the relay, the broker and the
+    # consumer several times what one more event in it costs (at 270 events/s the relay spent 0.36 ms per
     # event with 20 ms, 0.18 ms with 50 ms). An event that follows a quiet spell is published at once.
     GATHER_SECONDS = 0.05
 
@@ -95,16 +95,19 @@ class OutboxRelay(Worker):
             self.wait(self.STANDBY_RETRY_SECONDS)
             return True
         self._refresh_gauges()
-        if self.publish_batch() < self.settings.relay_batch_size:
+        published = self.publish_batch()
+        if 0 < published < self.settings.relay_batch_size:
+            # Rows that arrive meanwhile make up the next batch.
+            self.wait(self.GATHER_SECONDS)
+        elif published == 0:
             self._wait_for_events()
         return True
 
     def _wait_for_events(self) -> None:
-        """Nothing more is waiting: look again when a writer's wake-up arrives, or after the poll interval."""
-        self.wait(self.GATHER_SECONDS)
+        """Nothing is waiting: look again when a writer's wake-up arrives, or after the poll interval."""
         if self._wakeups is None:
             self.wait(self.settings.relay_poll_interval)
-        elif not self.stopping:
+        else:
             self._wakeups.wait(self.settings.relay_poll_interval)
 
     def stop(self, *_args) -> None:
