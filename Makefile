@@ -29,7 +29,7 @@ status: ## what the background stack runs, and where
 test: ## everything: sets up, starts its own throwaway stack, runs every suite
 	@scripts/test.sh
 
-bench: setup ## throughput and latency through the ingress, written to bench/results.md
+bench: setup ## the pipeline's cost per order against the machine's ceilings, written to bench/results.md
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
 	@$(PY) -m scripts.bench
 

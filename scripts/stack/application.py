@@ -57,6 +57,14 @@ def worker_processes(layout: Layout, consumers: int) -> list[WorkerProcess]:
     ]
 
 
+def relay_wakeups(layout: Layout, service: str) -> dict[str, str]:
+    """Where the relay of `service`'s outbox listens for wake-ups (UDP), for the service's writers and its relay.
+    Woken after each commit, a relay need only look at its table every half second on its own."""
+    port = {"order_ms": layout.port(9201), "delivery_ms": layout.port(9202)}[service]
+    return {"RELAY_WAKEUP_ADDRESS": f"127.0.0.1:{port}",
+            "RELAY_POLL_INTERVAL_SECONDS": os.environ.get("RELAY_POLL_INTERVAL_SECONDS", "0.5")}
+
+
 def run_once(name: str, module: str, env: dict[str, str], layout: Layout) -> str:
     """Run a one-shot command of a service to completion; its output goes to its log, failures stop the stack."""
     result = subprocess.run([sys.executable, "-m", module], cwd=ROOT, env={**os.environ, **env},
@@ -78,7 +86,8 @@ def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[s
     """Starts every application process and waits until each answers; returns their /metrics URLs."""
     metrics = {}
     for http in http_services(layout, replicas):
-        env = {**shared_env, **databases[http.service].app_env(), "HOST": "127.0.0.1", "PORT": str(http.port),
+        env = {**shared_env, **databases[http.service].app_env(), **relay_wakeups(layout, http.service),
+               "HOST": "127.0.0.1", "PORT": str(http.port),
                "PROMETHEUS_MULTIPROC_DIR": str(layout.run_dir / f"prometheus-{http.name}")}
         supervisor.start(ProcessSpec(
             http.name, [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, f"services.{http.service}:create_app()"],
@@ -86,7 +95,8 @@ def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[s
                 lambda: http_ok(f"{url}/readyz"), name, 60, process)), wait=False)
         metrics[http.name] = f"{http.url}/metrics"
     for worker in worker_processes(layout, consumers):
-        env = {**shared_env, **databases[worker.service].app_env(), "METRICS_PORT": str(worker.metrics_port)}
+        env = {**shared_env, **databases[worker.service].app_env(), **relay_wakeups(layout, worker.service),
+               "METRICS_PORT": str(worker.metrics_port)}
         supervisor.start(ProcessSpec(
             worker.name, [sys.executable, "-m", worker.module], env,
             after_start=lambda process, port=worker.metrics_port, name=worker.name: wait_until(

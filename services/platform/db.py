@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 import mariadb
 
 from services.platform.settings import Settings
+from services.platform.wakeup import WakeUpSender
 
 # Errors that mean "the server is not there or the connection broke", as opposed to a bad query.
 CONNECTION_ERRORS = (mariadb.InterfaceError, mariadb.OperationalError)
@@ -66,9 +67,11 @@ def connect(settings: Settings, database: str | None = "__default__") -> mariadb
 
 
 class ConnectionPool:
-    """A small LIFO pool. Every connection is checked with a ping when it is handed out and replaced when
-    broken, so a restarted database costs no failed request once it is back; a connection whose transaction
-    ended cleanly goes back without a rollback, so the check costs no extra round trip."""
+    """A small LIFO pool that costs no round trip of its own on a healthy connection: a connection whose
+    transaction ended cleanly goes back without a rollback, and a pooled one is handed to a transaction
+    unchecked. When it turns out dead at the transaction's first statement (the database restarted while it
+    sat idle), nothing of the transaction has happened yet, so that statement runs again on a new connection:
+    a restarted database costs no failed request once it is back."""
 
     def __init__(self, settings: Settings, size: int | None = None, acquire_timeout: float = 5.0):
         self._settings = settings
@@ -76,31 +79,42 @@ class ConnectionPool:
         self._acquire_timeout = acquire_timeout
         self._idle: queue.LifoQueue[mariadb.Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(self._size)
+        self._relay = WakeUpSender(settings.relay_wakeup_address)
 
     def acquire(self) -> mariadb.Connection:
+        """A connection of a free slot; a pooled one is pinged first and replaced when dead."""
+        conn, _pooled = self._acquire(check=True)
+        return conn
+
+    def _acquire(self, check: bool) -> tuple[mariadb.Connection, bool]:
+        """(connection, whether it came from the pool rather than being new)."""
         if not self._slots.acquire(timeout=self._acquire_timeout):
             raise DatabaseUnavailable("all database connections are busy")
         try:
-            return self._checkout()
+            return self._checkout(check)
         except BaseException:
             self._slots.release()
             raise
 
-    def _checkout(self) -> mariadb.Connection:
+    def _checkout(self, check: bool) -> tuple[mariadb.Connection, bool]:
         while True:
             try:
                 conn = self._idle.get_nowait()
             except queue.Empty:
-                return connect(self._settings)
+                return connect(self._settings), False
+            if not check:
+                return conn, True
             try:
                 conn.ping()
-                return conn
+                return conn, True
             except mariadb.Error:
                 _close_quietly(conn)
 
-    def release(self, conn: mariadb.Connection, broken: bool = False, clean: bool = False) -> None:
+    def release(self, conn: mariadb.Connection | None, broken: bool = False, clean: bool = False) -> None:
         """Back to the pool: as is when its transaction ended (`clean`), rolled back first otherwise."""
         try:
+            if conn is None:
+                return
             if broken:
                 _close_quietly(conn)
                 return
@@ -116,6 +130,7 @@ class ConnectionPool:
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[mariadb.Connection]:
+        """A checked connection for a caller that runs no transaction (e.g. the readiness probe's ping)."""
         conn = self.acquire()
         broken = False
         try:
@@ -130,30 +145,33 @@ class ConnectionPool:
             self.release(conn, broken=broken)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[mariadb.Cursor]:
+    def transaction(self) -> Iterator[TransactionCursor]:
         """A dictionary cursor inside one transaction: committed on success, rolled back on error.
 
         Raises DatabaseUnavailable or DatabaseBusy when nothing was saved, CommitOutcomeUnknown when the
         connection broke during the commit itself; other driver errors (e.g. a duplicate key) as they are."""
-        conn = self.acquire()
+        conn, pooled = self._acquire(check=False)
+        cursor = TransactionCursor(conn, pooled, lambda: connect(self._settings))
         broken = clean = False
-        cursor = conn.cursor(dictionary=True)
         try:
             try:
                 yield cursor
             except BaseException:
-                with contextlib.suppress(mariadb.Error):
-                    conn.rollback()
+                if cursor.conn is not None:
+                    with contextlib.suppress(mariadb.Error):
+                        cursor.conn.rollback()
                 clean = True
                 raise
             try:
-                conn.commit()
+                cursor.conn.commit()
             except CONNECTION_ERRORS as exc:
                 if getattr(exc, "errno", None) not in BUSY_ERRNOS:
                     broken = True
                     raise CommitOutcomeUnknown(str(exc)) from exc
                 raise
             clean = True
+            if cursor.wrote_outbox:
+                self._relay.send()
         except mariadb.Error as exc:
             translated = translate(exc)
             broken = broken or isinstance(translated, DatabaseUnavailable)
@@ -161,9 +179,8 @@ class ConnectionPool:
                 raise
             raise translated from exc
         finally:
-            with contextlib.suppress(mariadb.Error):
-                cursor.close()
-            self.release(conn, broken=broken, clean=clean and not broken)
+            cursor.close()
+            self.release(cursor.conn, broken=broken, clean=clean and not broken)
 
     def close(self) -> None:
         while True:
@@ -172,6 +189,46 @@ class ConnectionPool:
             except queue.Empty:
                 return
             _close_quietly(conn)
+
+
+class TransactionCursor:
+    """The cursor a transaction hands out. Its first statement on a pooled connection may find that connection
+    dead; the statement then runs on a new one instead (see ConnectionPool)."""
+
+    def __init__(self, conn: mariadb.Connection, pooled: bool, reconnect: Callable[[], mariadb.Connection]):
+        self.conn: mariadb.Connection | None = conn
+        self._cursor = conn.cursor(dictionary=True)
+        self._may_be_stale = pooled
+        self._reconnect = reconnect
+        self.wrote_outbox = False
+
+    def wake_relay_after_commit(self) -> None:
+        """The transaction wrote an outbox row: once it commits, the relay is woken to publish it."""
+        self.wrote_outbox = True
+
+    def execute(self, sql: str, params: Sequence = ()) -> None:
+        if not self._may_be_stale:
+            self._cursor.execute(sql, params)
+            return
+        self._may_be_stale = False
+        try:
+            self._cursor.execute(sql, params)
+        except CONNECTION_ERRORS as exc:
+            if getattr(exc, "errno", None) in BUSY_ERRNOS:
+                raise
+            _close_quietly(self.conn)
+            self.conn = None  # if no new connection can be had, the transaction has none to give back
+            self.conn = self._reconnect()
+            self._cursor = self.conn.cursor(dictionary=True)
+            self._cursor.execute(sql, params)
+
+    def __getattr__(self, name: str):
+        # fetchone, fetchall, rowcount, lastrowid, description: the driver's cursor answers.
+        return getattr(self._cursor, name)
+
+    def close(self) -> None:
+        with contextlib.suppress(mariadb.Error):
+            self._cursor.close()
 
 
 def _close_quietly(conn: mariadb.Connection) -> None:

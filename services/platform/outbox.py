@@ -21,6 +21,7 @@ from prometheus_client import Counter, Gauge
 from services.platform.db import DatabaseUnavailable, TransientDatabaseError, connect, translate
 from services.platform.records import Event, Record
 from services.platform.settings import Settings
+from services.platform.wakeup import listen
 from services.platform.worker import PublishFailed, Worker
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,11 @@ class Outbox:
             (event.event_id, record.topic, record.key.decode(), record.value.decode(),
              json.dumps({name: value.decode() for name, value in record.headers})),
         )
+        # A pool's transaction wakes the relay after its commit; with a plain driver cursor (a tool writing
+        # rows directly) they wait for the relay's next poll.
+        wake_relay = getattr(cursor, "wake_relay_after_commit", None)
+        if wake_relay is not None:
+            wake_relay()
 
 
 class OutboxRelay(Worker):
@@ -65,6 +71,11 @@ class OutboxRelay(Worker):
     GAUGE_REFRESH_SECONDS = 1.0
     # How often a standby replica asks whether the publisher is gone.
     STANDBY_RETRY_SECONDS = 1.0
+    # After a batch that was not full, the relay waits this long before it looks again, wake-ups or not: a
+    # steady stream of events then goes out in batches, and each batch costs the relay, the broker and the
+    # consumer several times what one more event in it costs (at 270 events/s the relay spent 0.36 ms per
+    # event with 20 ms, 0.18 ms with 50 ms). An event that follows a quiet spell is published at once.
+    GATHER_SECONDS = 0.05
 
     def __init__(self, settings: Settings, outbox: Outbox, client_id: str):
         super().__init__(settings, client_id)
@@ -73,6 +84,7 @@ class OutboxRelay(Worker):
         self._conn: mariadb.Connection | None = None
         self._leader = False
         self._gauges_refreshed = 0.0
+        self._wakeups = listen(settings.relay_wakeup_address)
         # Series that exist from the start: rate() and increase() then see the first event and failure.
         EVENTS_PUBLISHED.labels(outbox.topic)
         EVENTS_FAILED.labels(outbox.topic)
@@ -83,10 +95,25 @@ class OutboxRelay(Worker):
             self.wait(self.STANDBY_RETRY_SECONDS)
             return True
         self._refresh_gauges()
-        if self.publish_batch() == 0:
-            # Nothing pending: look again shortly (an idle stack delivers well under a second).
-            self.wait(self.settings.relay_poll_interval)
+        published = self.publish_batch()
+        if 0 < published < self.settings.relay_batch_size:
+            # Rows that arrive meanwhile make up the next batch.
+            self.wait(self.GATHER_SECONDS)
+        elif published == 0:
+            self._wait_for_events()
         return True
+
+    def _wait_for_events(self) -> None:
+        """Nothing is waiting: look again when a writer's wake-up arrives, or after the poll interval."""
+        if self._wakeups is None:
+            self.wait(self.settings.relay_poll_interval)
+        else:
+            self._wakeups.wait(self.settings.relay_poll_interval)
+
+    def stop(self, *_args) -> None:
+        super().stop()
+        if self._wakeups is not None:
+            self._wakeups.interrupt()
 
     def publish_batch(self) -> int:
         """Publish up to one batch of pending rows; returns how many were acknowledged and marked sent."""
@@ -116,6 +143,8 @@ class OutboxRelay(Worker):
 
     def close(self) -> None:
         self._disconnect()
+        if self._wakeups is not None:
+            self._wakeups.close()
 
     # --- the publisher's session ---------------------------------------------------------------------
     def _lead(self) -> bool:

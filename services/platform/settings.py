@@ -52,6 +52,8 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL")
 KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+# Which requests the HTTP services log: every one, only those answered with an error (4xx, 5xx), or none.
+ACCESS_LOG_CHOICES = ("all", "errors", "off")
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,14 @@ class Settings:
     kafka_session_timeout_ms: int
     kafka_heartbeat_interval_ms: int
     kafka_request_timeout_ms: int
+    kafka_fetch_max_wait_ms: int
     relay_poll_interval: float
     relay_batch_size: int
+    relay_wakeup_address: str
     jwt_secret: str
     metrics_port: int
     log_level: str
+    access_log: str
 
     @property
     def local_mode(self) -> bool:
@@ -121,11 +126,14 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         kafka_sasl_password=env_str("KAFKA_SASL_PASSWORD", ""),
         kafka_ssl_cafile=env_str("KAFKA_SSL_CAFILE", ""),
         kafka_session_timeout_ms=env_int("KAFKA_SESSION_TIMEOUT_MS", 6000),
-        kafka_heartbeat_interval_ms=env_int("KAFKA_HEARTBEAT_INTERVAL_MS", 1000),
+        kafka_heartbeat_interval_ms=env_int("KAFKA_HEARTBEAT_INTERVAL_MS", 2000),
         kafka_request_timeout_ms=env_int("KAFKA_REQUEST_TIMEOUT_MS", 5000),
+        kafka_fetch_max_wait_ms=env_int("KAFKA_FETCH_MAX_WAIT_MS", 90),
         relay_poll_interval=env_float("RELAY_POLL_INTERVAL_SECONDS", 0.05),
         relay_batch_size=env_int("RELAY_BATCH_SIZE", 200),
+        relay_wakeup_address=env_str("RELAY_WAKEUP_ADDRESS", ""),
         jwt_secret=jwt_secret,
         metrics_port=env_int("METRICS_PORT", 9100),
         log_level=env_str("LOG_LEVEL", "INFO").upper(),
+        access_log=env_choice("ACCESS_LOG", "errors", ACCESS_LOG_CHOICES),
     )

@@ -6,6 +6,7 @@ import time
 import uuid
 
 from flask import Flask, current_app, g, request
+from flask.sessions import NullSession, SessionInterface
 
 from services.platform.auth import LOGIN_HINT
 from services.platform.db import ConnectionPool
@@ -37,6 +38,7 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
         **{LOGIN_HINT: login_hint},
     )
     app.json.sort_keys = False
+    app.session_interface = NoSessions()
     # One pool per process: gunicorn forks before the app is built, so each worker gets its own.
     app.extensions["db_pool"] = ConnectionPool(settings)
 
@@ -46,10 +48,14 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
         g.request_id = incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else str(uuid.uuid4())
         g.access_started = time.perf_counter()
 
+    # A log line per request was about 5 % of a POST's CPU in its worker, and as much again downstream
+    # (whatever collects stdout): by default only requests answered with an error are logged.
+    lowest_logged_status = {"all": 0, "errors": 400, "off": 1000}[settings.access_log]
+
     @app.after_request
     def _echo_request_id_and_log(response):
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-        if not request.path.endswith(QUIET_PATH_SUFFIXES):
+        if response.status_code >= lowest_logged_status and not request.path.endswith(QUIET_PATH_SUFFIXES):
             access_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
                 "method": request.method, "route": request.url_rule.rule if request.url_rule else None,
                 "status": response.status_code,
@@ -61,6 +67,19 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
     instrument_app(app, service)
     _add_health_routes(app, prefix)
     return app
+
+
+class NoSessions(SessionInterface):
+    """The services keep nothing in cookies (callers send bearer tokens), so every request shares one empty,
+    read-only session instead of Flask building one per request (3 % of a POST's CPU)."""
+
+    _none = NullSession()
+
+    def open_session(self, app, request):
+        return self._none
+
+    def save_session(self, app, session, response):
+        return None
 
 
 def db_pool() -> ConnectionPool:

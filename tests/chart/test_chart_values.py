@@ -140,8 +140,8 @@ def test_default_topics_are_the_contracts_topics(rendered):
 
 
 def test_init_containers_have_room_for_what_they_do(rendered):
-    """The demo accounts hash with argon2 at import (about 105 MiB): their limit leaves headroom."""
+    """The demo accounts hash with argon2 at import (about 80 MiB): their limit leaves headroom."""
     (order_ms,) = [d for d in rendered["ci"] if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-order-ms")]
     init = {c["name"]: c for c in order_ms["spec"]["template"]["spec"]["initContainers"]}
     limit = init["demo-accounts"]["resources"]["limits"]["memory"]
-    assert limit.endswith("Mi") and int(limit[:-2]) >= 105 * 1.5
+    assert limit.endswith("Mi") and int(limit[:-2]) >= 80 * 1.5

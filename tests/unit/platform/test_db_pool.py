@@ -1,5 +1,5 @@
 """The pool's promises with fake connections: what a caller is told when the database is gone, busy, or
-breaks during a commit, and that a checked-out connection is always a live one."""
+breaks during a commit, and that a pooled connection found dead costs no failed transaction."""
 import mariadb
 import pytest
 
@@ -70,24 +70,64 @@ def pool(monkeypatch):
     return pool
 
 
-def test_a_clean_commit_returns_the_connection_without_a_rollback_round_trip(pool):
+def test_a_transaction_costs_no_round_trip_beyond_its_statements_and_commit(pool):
     with pool.transaction() as cursor:
         cursor.execute("INSERT ...")
     conn = pool.made[0]
     assert conn.calls == ["execute", "commit"] and not conn.closed
     with pool.transaction() as cursor:
         cursor.execute("SELECT ...")
-    assert pool.made == [conn] and conn.calls[2:] == ["ping", "execute", "commit"]
+    assert pool.made == [conn] and conn.calls[2:] == ["execute", "commit"]
 
 
-def test_a_dead_idle_connection_is_replaced_before_use_so_a_restart_costs_no_failed_request(pool):
+def test_a_dead_idle_connection_is_replaced_at_the_first_statement_so_a_restart_costs_no_failed_request(pool):
     with pool.transaction() as cursor:
         cursor.execute("SELECT 1")
     dead = pool.made[0]
-    dead.fail["ping"] = driver_error(mariadb.InterfaceError, 2006)  # the server restarted meanwhile
+    dead.fail["execute"] = driver_error(mariadb.InterfaceError, 2006)  # the server restarted meanwhile
+    with pool.transaction() as cursor:
+        cursor.execute("INSERT ...")
+        cursor.execute("INSERT ...")
+    assert dead.closed and len(pool.made) == 2 and pool.made[1].calls == ["execute", "execute", "commit"]
+
+
+def test_a_dead_idle_connection_while_the_server_is_still_down_is_database_unavailable(pool, monkeypatch):
     with pool.transaction() as cursor:
         cursor.execute("SELECT 1")
-    assert dead.closed and len(pool.made) == 2 and pool.made[1].calls == ["execute", "commit"]
+    pool.made[0].fail["execute"] = driver_error(mariadb.InterfaceError, 2006)
+
+    def refuse(_settings):
+        raise db.DatabaseUnavailable("cannot connect")
+
+    monkeypatch.setattr(db, "connect", refuse)
+    with pytest.raises(db.DatabaseUnavailable):
+        with pool.transaction() as cursor:
+            cursor.execute("INSERT ...")
+    assert pool.made[0].closed
+    monkeypatch.setattr(db, "connect", lambda _settings: FakeConnection())  # the server is back
+    assert pool.acquire() and pool.acquire()  # both slots are free again
+
+
+def test_only_the_first_statement_is_run_again(pool):
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT 1")
+    conn = pool.made[0]
+    with pytest.raises(db.DatabaseUnavailable):
+        with pool.transaction() as cursor:
+            cursor.execute("INSERT ...")
+            conn.fail["execute"] = driver_error(mariadb.InterfaceError, 2013)  # lost mid-transaction
+            cursor.execute("INSERT ...")
+    assert conn.closed and len(pool.made) == 1
+
+
+def test_the_readiness_connection_is_checked_before_use(pool):
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT 1")
+    dead = pool.made[0]
+    dead.fail["ping"] = driver_error(mariadb.InterfaceError, 2006)
+    with pool.connection() as conn:
+        assert conn is pool.made[1]
+    assert dead.closed
 
 
 def test_no_server_is_database_unavailable(monkeypatch):

@@ -78,3 +78,18 @@ def test_only_one_replica_publishes_the_other_waits_as_standby():
     relay._conn = object()  # a session exists; the lock below is what decides
     relay._query = lambda sql, params=(): [{"acquired": 0}] if sql.startswith("SELECT GET_LOCK") else pytest.fail(sql)
     assert relay._lead() is False
+
+
+@pytest.mark.parametrize("pending,waited", [
+    (0, [Settings(**platform_fields(db_name="unit")).relay_poll_interval]),  # nothing: the poll interval
+    (5, [outbox.OutboxRelay.GATHER_SECONDS]),  # a part batch: gather the next one, then look again
+    (200, []),  # a full batch: more are waiting, look again at once
+])
+def test_after_a_batch_the_relay_waits_as_long_as_the_backlog_asks(pending, waited):
+    relay = ScriptedRelay(rows(pending), lambda records: len(records))
+    relay._conn = object()  # a session exists; the scripted one holds the lock
+    relay._refresh_gauges = lambda: None
+    seen = []
+    relay.wait = seen.append
+    relay.step()
+    assert seen == waited

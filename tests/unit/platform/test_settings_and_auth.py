@@ -8,6 +8,7 @@ from flask import Flask
 
 from services.delivery_ms.settings import load_settings as load_delivery_settings
 from services.order_ms.settings import load_settings
+from services.platform import auth
 from services.platform.auth import decode_token, issue_token
 from services.platform.problems import Problem
 from services.platform.settings import SettingsError
@@ -82,3 +83,13 @@ def test_bad_tokens_are_401_with_a_login_hint(make_token, detail):
     assert caught.value.status == 401
     assert detail in caught.value.detail
     assert caught.value.hint == LOGIN_HINT
+
+
+def test_a_remembered_token_is_refused_once_it_expires(monkeypatch):
+    token = issue_token("secret-" * 6, 60, "USER0001", "customer")
+    assert decode_token("secret-" * 6, token, LOGIN_HINT).user_id == "USER0001"
+    later = time.time() + 61
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    with Flask(__name__).test_request_context("/"), pytest.raises(Problem) as caught:
+        decode_token("secret-" * 6, token, LOGIN_HINT)
+    assert caught.value.status == 401 and "expired" in caught.value.detail

@@ -1,0 +1,130 @@
+"""The order of one `make bench` run: the stack, the ceilings, each measurement, the report and the exit code."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from typing import Iterator
+
+from scripts.bench import machine
+from scripts.bench.ceilings import database_commits_per_second, echo_server, gunicorn_settings
+from scripts.bench.config import PORT_OFFSET, PROFILE, ROOT, BenchConfig, read_config
+from scripts.bench.load import GET_WITH_TOKEN, POST_ORDER, new_customer, paced_post, wrk
+from scripts.bench.pipeline import (
+    Databases, backlog_rates, delivery_latencies, keeping_up, post_one_at_a_time,
+)
+from scripts.bench.processes import CpuMeter, peak_memory_mib, stack_components
+from scripts.bench.report import render
+from scripts.bench.targets import Measurements, check
+from scripts.stack.waiting import log
+
+
+@contextlib.contextmanager
+def bench_stack(config: BenchConfig) -> Iterator[dict]:
+    """The state of the stack to measure: BENCH_STATE's, or a `bench` stack started here and stopped afterwards."""
+    if config.state_file:
+        yield json.loads(config.state_file.read_text())
+        return
+    env = {**os.environ, "STACK_PORT_OFFSET": str(PORT_OFFSET)}
+    if config.private_database:
+        env["STACK_PRIVATE_DB"] = "1"
+        # Every run starts from an empty server: the rows of earlier runs (tens of thousands each) would
+        # outgrow the buffer pool and make each run slower than the one before.
+        shutil.rmtree(config.private_database_dir, ignore_errors=True)
+    command = [sys.executable, "-m", "scripts.stack"]
+    subprocess.run([*command, "up", "--profile", PROFILE], cwd=ROOT, env=env, check=True)
+    try:
+        yield json.loads((config.run_dir / "state.json").read_text())
+    finally:
+        subprocess.run([*command, "down", "--profile", PROFILE], cwd=ROOT, env=env)
+
+
+def restarts(state_file) -> int:
+    return sum(process["restarts"] for process in json.loads(state_file.read_text())["processes"].values())
+
+
+def measure(config: BenchConfig, state: dict) -> Measurements:
+    m = Measurements()
+    order_url, delivery_url = state["services"]["order-ms"], state["services"]["delivery-ms"]
+    components = stack_components(state)
+    db = Databases(state)
+    customer = new_customer(order_url)
+    post_url = f"{order_url}/order-ms/{customer.user_id}/orders"
+    seconds, connections = config.seconds, config.connections
+
+    log("bench: MariaDB INSERT + COMMIT ceiling")
+    scratch = f"{state['databases']['order_ms']['database']}_ceiling"
+    m.database_commits_1 = database_commits_per_second(state, scratch, 1, seconds / 2)
+    m.database_commits_8 = database_commits_per_second(state, scratch, 8, seconds / 2)
+
+    log(f"bench: idle CPU for {config.idle_seconds} s")
+    meter = CpuMeter(components)
+    meter.start()
+    started = time.monotonic()
+    time.sleep(config.idle_seconds)
+    m.idle_cpu_percent = {name: cpu / (time.monotonic() - started) * 100 for name, cpu in meter.stop().items()}
+
+    log(f"bench: order → delivery, {config.idle_orders} orders one at a time")
+    before = db.last_order_id()
+    post_one_at_a_time(order_url, customer, config.idle_orders)
+    m.idle_latency = delivery_latencies(db, before, db.last_order_id())
+
+    log("bench: Flask echo, POST orders, Flask echo, Flask echo with sync workers")
+    with echo_server(config.run_dir) as echo_url:
+        m.echo.append(wrk(echo_url, POST_ORDER, customer.token, seconds, connections))
+        before = db.last_order_id()
+        m.post = wrk(post_url, POST_ORDER, customer.token, seconds, connections)
+        m.post_keeping_up = keeping_up(db, before)
+        m.echo.append(wrk(echo_url, POST_ORDER, customer.token, seconds, connections))
+    with echo_server(config.run_dir, {"GUNICORN_THREADS": "1"}) as echo_url:
+        m.echo_sync = wrk(echo_url, POST_ORDER, customer.token, seconds, connections)
+
+    log(f"bench: CPU per order at {config.cpu_rate} orders/s")
+    before = db.last_order_id()
+    meter.start()
+    paced = paced_post(post_url, customer.token, config.cpu_rate, seconds)
+    keeping_up(db, before)
+    cpu = meter.stop()
+    orders = db.last_order_id() - before
+    m.cpu_rate = paced.rate
+    m.cpu_ms_per_order = {name: seconds_spent / orders * 1000 for name, seconds_spent in cpu.items()}
+
+    log(f"bench: order → delivery at half the POST rate ({m.post.rate / 2:,.0f}/s)")
+    before = db.last_order_id()
+    m.half_load = paced_post(post_url, customer.token, m.post.rate / 2, seconds)
+    m.half_load_keeping_up = keeping_up(db, before)
+    m.half_load_latency = delivery_latencies(db, before, db.last_order_id())
+
+    log("bench: GET orders and deliveries")
+    m.get_orders = wrk(f"{post_url}?limit=50", GET_WITH_TOKEN, customer.token, seconds, connections)
+    m.get_deliveries = wrk(f"{delivery_url}/delivery-ms/deliveries?limit=50", GET_WITH_TOKEN, customer.token,
+                           seconds, connections)
+
+    log(f"bench: relay and consumer from a backlog of {config.backlog_events:,} events")
+    m.backlog = backlog_rates(db, state, f"{customer.user_id}-backlog", config.backlog_events)
+
+    m.peak_mib = peak_memory_mib(components)
+    db.close()
+    return m
+
+
+def main() -> int:
+    config = read_config()
+    load_before = machine.wait_for_quiet_machine(config.settle_load, 0 if config.state_file else config.settle_seconds)
+    with bench_stack(config) as state:
+        state_file = config.state_file or config.run_dir / "state.json"
+        restarts_before = restarts(state_file)
+        m = measure(config, state)
+        m.restarts = restarts(state_file) - restarts_before
+        database = "a private MariaDB of its own" if state["processes"].get("mariadb") else "the system's MariaDB"
+    stack_note = (f"The stack ran with {database}, the tansu broker and {gunicorn_settings()} per service;"
+                  " wrk ran on the same machine.")
+    checks = check(m)
+    report = render(config, m, checks, machine.description(), (load_before, machine.load_average()), stack_note)
+    config.results_file.write_text(report)
+    print(report)
+    return 1 if any(c.met is False for c in checks) else 0

@@ -1,0 +1,58 @@
+"""What one `make bench` run does, read once from BENCH_* variables (documented in the README's Performance section)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.stack.layout import Layout
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE = "bench"
+# Every port of the bench stack is its dev port + 4000: all stay below 32768, where the kernel's
+# ephemeral ports (the source ports of outgoing connections) begin.
+PORT_OFFSET = 4000
+ECHO_PORT = 5999 + PORT_OFFSET
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    state_file: Path | None  # a running stack to measure instead of starting one
+    seconds: int  # each wrk run
+    connections: int  # wrk's connections, as in the issue's figures
+    idle_orders: int  # orders timed one at a time on an idle stack
+    cpu_rate: int  # orders per second of the fixed load the CPU per order is measured under
+    backlog_events: int
+    idle_seconds: int  # how long the idle stack's CPU is measured
+    settle_seconds: int  # at most this long, wait for the 1-minute load average to fall below settle_load
+    settle_load: float
+    private_database: bool  # a MariaDB of the bench's own, so its CPU is the stack's alone
+
+    @property
+    def results_file(self) -> Path:
+        return ROOT / "bench" / "results.md"
+
+    @property
+    def run_dir(self) -> Path:
+        return ROOT / ".run" / PROFILE
+
+    @property
+    def private_database_dir(self) -> Path:
+        """Where the stack keeps the bench profile's private MariaDB."""
+        return Layout(PROFILE, PORT_OFFSET, db_prefix="").private_db_dir
+
+
+def read_config() -> BenchConfig:
+    state = os.environ.get("BENCH_STATE")
+    return BenchConfig(
+        state_file=Path(state) if state else None,
+        seconds=int(os.environ.get("BENCH_SECONDS", "10")),
+        connections=int(os.environ.get("BENCH_CONNECTIONS", "8")),
+        idle_orders=int(os.environ.get("BENCH_ORDERS", "300")),
+        cpu_rate=int(os.environ.get("BENCH_CPU_RATE", "500")),
+        backlog_events=int(os.environ.get("BENCH_BACKLOG", "50000")),
+        idle_seconds=int(os.environ.get("BENCH_IDLE_SECONDS", "20")),
+        settle_seconds=int(os.environ.get("BENCH_SETTLE_SECONDS", "600")),
+        settle_load=float(os.environ.get("BENCH_SETTLE_LOAD", "1.0")),
+        private_database=os.environ.get("BENCH_SHARED_DB") != "1",
+    )

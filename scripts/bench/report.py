@@ -1,0 +1,76 @@
+"""bench/results.md: the checks, the ceilings, CPU and memory by process, the machine, and how to reproduce."""
+from __future__ import annotations
+
+import time
+
+from scripts.bench.config import BenchConfig
+from scripts.bench.targets import Check, Measurements
+
+
+def _mark(met: bool | None) -> str:
+    return {True: "met", False: "**MISSED**", None: "–"}[met]
+
+
+def render(config: BenchConfig, m: Measurements, checks: list[Check], machine: str, loads: tuple[float, float],
+           stack_note: str) -> str:
+    rows = "\n".join(f"| {c.measurement} | {c.target} | {c.result} | {_mark(c.met)} |" for c in checks)
+    cpu_rows = "\n".join(
+        f"| {name} | {ms:.3f} | {m.idle_cpu_percent.get(name, 0.0):.2f} | {m.peak_mib.get(name, 0.0):.0f} |"
+        for name, ms in sorted(m.cpu_ms_per_order.items(), key=lambda item: -item[1]))
+    missed = [c.measurement for c in checks if c.met is False]
+    echo = " and ".join(f"{run.rate:,.0f}" for run in m.echo)
+    return f"""# Benchmark results
+
+Measured by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {machine}. 1-minute load average
+{loads[0]:.2f} when the run began and {loads[1]:.2f} when it ended (other work on this shared machine shows up as
+noise; the ratios, measured within the run, count most). {stack_note}
+
+| measurement | target | result | |
+| --- | --- | --- | --- |
+{rows}
+
+{"Every target met." if not missed else "Missed: " + "; ".join(missed) + "."}
+
+## Ceilings, in the same run
+
+- Flask JSON echo (`scripts/bench/echo_app.py`) under the services' gunicorn config and `GUNICORN_*` settings,
+  the same wrk load as POST: {echo} req/s (before and after the POST run; the better one is the ratios' divisor).
+  The same echo under gunicorn's sync workers (one thread each), for comparison: {m.echo_sync.rate:,.0f} req/s.
+- MariaDB single-row INSERT + COMMIT on the stack's database server: {m.database_commits_1:,.0f}/s on one
+  connection, {m.database_commits_8:,.0f}/s on 8.
+
+## CPU and memory by process
+
+CPU per order during {config.seconds} s of POSTs paced at {config.cpu_rate}/s ({m.cpu_rate:,.0f}/s achieved), until every
+one of them was a delivery; idle CPU over {config.idle_seconds} s with no requests; peak resident set (VmHWM) of the
+largest process of each component over its whole life, start-up included.
+
+| process | CPU ms per order | idle, % of one core | peak MiB |
+| --- | --- | --- | --- |
+{cpu_rows}
+| **total** | **{sum(m.cpu_ms_per_order.values()):.3f}** | **{sum(m.idle_cpu_percent.values()):.2f}** | |
+
+The database server's memory is its buffer pool and caches, sized by its own configuration, so the ≤ 100 MiB
+target applies to the other processes.
+
+## What was measured, and how
+
+- Load: `wrk` with {config.connections} connections for {config.seconds} s straight to each service's gunicorn port
+  (no ingress), POST with `bench/post_order.lua`, GETs with `bench/get_with_token.lua`; errors are non-2xx answers
+  and socket errors. Paced runs use 32 connections, each waiting between its requests (wrk's `delay()`); the
+  achieved rate is the one reported.
+- Keeping up: after the POST run, the outbox rows not yet published and the orders without a delivery, and how
+  long until every order of the run was a delivery.
+- CPU: user + system time from `/proc/<pid>/stat` of every process of the stack, each counted once under the
+  nearest component above it: the supervisor (which also writes every process's log), the broker, each
+  service's gunicorn master and workers, the relays, the consumer, nginx, and the MariaDB server.
+- Order → delivery: from the order's `ordered_at` to its delivery's `created_at`, both written with the same
+  clock. Idle: {config.idle_orders} orders, each sent after the previous answer and a random pause of 50 to 150 ms.
+  Half load: every order of a {config.seconds} s run paced at half the POST rate above.
+- Backlog: with the relay and the consumer paused (SIGSTOP), {config.backlog_events:,} orders and their outbox rows are
+  written as order-ms writes them; the relay is resumed and publishes them all while the consumer waits, then
+  the consumer is resumed. Each rate counts from its first batch to its last (`sent_at`, `created_at`).
+
+Reproduce with `make bench` (the README's Performance section lists the `BENCH_*` settings; `BENCH_STATE`
+measures a running stack instead of starting one).
+"""

@@ -1,0 +1,97 @@
+"""The targets of issue 13 for a 2-core machine, checked against one run's measurements."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scripts.bench.load import WrkResult
+from scripts.bench.pipeline import BacklogRates, KeepingUp, Latencies
+
+POST_TO_ECHO_RATIO = 0.25
+CPU_MS_PER_ORDER = 1.5
+IDLE_PERCENT_OF_A_CORE = 5.0
+IDLE_P50_MS, IDLE_P99_MS = 20.0, 100.0
+HALF_LOAD_P99_MS = 250.0
+BACKLOG_EVENTS_PER_SECOND = 10_000
+RESIDENT_MIB = 100.0
+# The component that is the database server (see processes.stack_components).
+DATABASE_SERVER = "mariadb"
+# Keeping up: once the load stops, every order of the run is a delivery within this long.
+CAUGHT_UP_SECONDS = 1.0
+
+
+@dataclass
+class Measurements:
+    """Everything one run measured; each field is filled by one step of scripts.bench.cli."""
+
+    database_commits_1: float = 0.0
+    database_commits_8: float = 0.0
+    echo: list[WrkResult] = field(default_factory=list)  # before and after the POST run
+    echo_sync: WrkResult | None = None  # under gunicorn's sync workers (one thread), for comparison
+    post: WrkResult | None = None
+    post_keeping_up: KeepingUp | None = None
+    idle_cpu_percent: dict[str, float] = field(default_factory=dict)  # of one core, by component
+    idle_latency: Latencies | None = None
+    cpu_rate: float = 0.0  # orders per second achieved during the CPU accounting
+    cpu_ms_per_order: dict[str, float] = field(default_factory=dict)  # by component
+    half_load: WrkResult | None = None
+    half_load_latency: Latencies | None = None
+    half_load_keeping_up: KeepingUp | None = None
+    get_orders: WrkResult | None = None
+    get_deliveries: WrkResult | None = None
+    backlog: BacklogRates | None = None
+    peak_mib: dict[str, float] = field(default_factory=dict)  # by component
+    restarts: int = 0  # processes the supervisor restarted during the run
+
+    @property
+    def echo_rate(self) -> float:
+        """The ceiling: the better of the echo runs (other work on a shared machine only ever lowers one)."""
+        return max(run.rate for run in self.echo)
+
+
+@dataclass(frozen=True)
+class Check:
+    measurement: str
+    target: str
+    result: str
+    met: bool | None  # None: reported, no target
+
+
+def check(m: Measurements) -> list[Check]:
+    ratio = m.post.rate / m.echo_rate
+    kept_up = m.post_keeping_up.drained_seconds <= CAUGHT_UP_SECONDS
+    cpu_total = sum(m.cpu_ms_per_order.values())
+    idle_total = sum(m.idle_cpu_percent.values())
+    shipped_peaks = {name: mib for name, mib in m.peak_mib.items() if name != DATABASE_SERVER}
+    largest = max(shipped_peaks, key=shipped_peaks.get)
+    return [
+        Check("POST /order-ms/{user}/orders ÷ Flask echo (8 connections, relay and consumer running)",
+              f"≥ {POST_TO_ECHO_RATIO}, 0 errors, keeping up (all delivered ≤ {CAUGHT_UP_SECONDS:.0f} s after)",
+              f"{ratio:.3f} ({m.post.rate:,.0f} ÷ {m.echo_rate:,.0f} req/s), {m.post.errors} errors;"
+              f" {m.post_keeping_up.summary()}",
+              ratio >= POST_TO_ECHO_RATIO and m.post.errors == 0 and kept_up),
+        Check("whole-stack CPU per order (every process, MariaDB and the broker included)",
+              f"≤ {CPU_MS_PER_ORDER} ms", f"{cpu_total:.2f} ms at {m.cpu_rate:,.0f} orders/s", cpu_total <= CPU_MS_PER_ORDER),
+        Check("idle stack CPU", f"≤ {IDLE_PERCENT_OF_A_CORE:.0f} % of one core", f"{idle_total:.1f} %",
+              idle_total <= IDLE_PERCENT_OF_A_CORE),
+        Check("order → delivery, idle stack (one order at a time)", f"p50 ≤ {IDLE_P50_MS:.0f} ms, p99 ≤ {IDLE_P99_MS:.0f} ms",
+              m.idle_latency.summary(), m.idle_latency.p50 <= IDLE_P50_MS and m.idle_latency.p99 <= IDLE_P99_MS),
+        Check("order → delivery at half the maximum POST rate", f"p99 ≤ {HALF_LOAD_P99_MS:.0f} ms",
+              f"{m.half_load_latency.summary()} at {m.half_load.rate:,.0f} orders/s; {m.half_load_keeping_up.summary()}",
+              m.half_load_latency.p99 <= HALF_LOAD_P99_MS),
+        Check("order relay from a backlog", f"≥ {BACKLOG_EVENTS_PER_SECOND:,} events/s", f"{m.backlog.relay:,.0f} events/s",
+              m.backlog.relay >= BACKLOG_EVENTS_PER_SECOND),
+        Check("consumer from a backlog", f"≥ {BACKLOG_EVENTS_PER_SECOND:,} events/s",
+              f"{m.backlog.consumer:,.0f} deliveries/s", m.backlog.consumer >= BACKLOG_EVENTS_PER_SECOND),
+        Check("peak resident memory of each process (the database server apart, see below)",
+              f"≤ {RESIDENT_MIB:.0f} MiB", f"largest {shipped_peaks[largest]:.0f} MiB ({largest})",
+              shipped_peaks[largest] <= RESIDENT_MIB),
+        Check("GET /order-ms/{user}/orders?limit=50 ÷ Flask echo", "0 errors",
+              f"{m.get_orders.rate / m.echo_rate:.3f} ({m.get_orders.summary()})", m.get_orders.errors == 0),
+        Check("GET /delivery-ms/deliveries?limit=50 (a customer's) ÷ Flask echo", "0 errors",
+              f"{m.get_deliveries.rate / m.echo_rate:.3f} ({m.get_deliveries.summary()})", m.get_deliveries.errors == 0),
+        Check("POST ÷ Flask echo under sync workers (gunicorn's fastest model for the echo here)", "reported",
+              f"{m.post.rate / m.echo_sync.rate:.3f} ({m.post.rate:,.0f} ÷ {m.echo_sync.rate:,.0f} req/s)", None),
+        Check("POST ÷ MariaDB INSERT + COMMIT (8 connections)", "reported",
+              f"{m.post.rate / m.database_commits_8:.3f} ({m.post.rate:,.0f} ÷ {m.database_commits_8:,.0f}/s)", None),
+        Check("processes restarted during the run", "0", str(m.restarts), m.restarts == 0),
+    ]
