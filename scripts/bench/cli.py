@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from scripts.bench.pipeline import (
 from scripts.bench.processes import CpuMeter, peak_memory_mib, stack_components
 from scripts.bench.report import render
 from scripts.bench.targets import Measurements, check
+from scripts.stack.layout import environment_for_own_stack
 from scripts.stack.waiting import log
 
 
@@ -29,7 +29,7 @@ def bench_stack(config: BenchConfig) -> Iterator[dict]:
     if config.state_file:
         yield json.loads(config.state_file.read_text())
         return
-    env = {**os.environ, "STACK_PORT_OFFSET": str(PORT_OFFSET)}
+    env = environment_for_own_stack(STACK_PORT_OFFSET=str(PORT_OFFSET))
     if config.private_database:
         env["STACK_PRIVATE_DB"] = "1"
         # Every run starts from an empty server: the rows of earlier runs (tens of thousands each) would

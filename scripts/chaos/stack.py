@@ -13,7 +13,7 @@ import mariadb
 import requests
 
 from scripts.chaos.settings import ROOT, ChaosSettings
-from scripts.stack.layout import Layout
+from scripts.stack.layout import Layout, environment_for_own_stack
 from scripts.stack.waiting import port_open
 
 REPLICAS = 2
@@ -26,8 +26,10 @@ class ChaosStack:
     def __init__(self, settings: ChaosSettings):
         self.settings = settings
         self.layout = Layout(settings.profile, settings.port_offset, f"coffee_{settings.profile.replace('-', '_')}")
-        self._env = {**os.environ, "STACK_PORT_OFFSET": str(settings.port_offset), "STACK_PRIVATE_DB": "1",
-                     "STACK_DB_PREFIX": self.layout.db_prefix}
+        # Not the caller's broker or database (`make test` exports the test stack's): the faults act on this
+        # stack's own processes, and its consumers must not share a group with another stack's.
+        self._env = environment_for_own_stack(STACK_PORT_OFFSET=str(settings.port_offset), STACK_PRIVATE_DB="1",
+                                              STACK_DB_PREFIX=self.layout.db_prefix)
 
     # --- lifecycle ---------------------------------------------------------------------------------
     def _stack_command(self, *args: str) -> None:

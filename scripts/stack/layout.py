@@ -69,6 +69,17 @@ class Layout:
         return self.run_dir / "stack.pid"
 
 
+# What points a process at the servers or the state of a stack already running (`python -m scripts.stack env`
+# exports them): a tool that starts a stack of its own leaves them out, or that stack would use the other's.
+RUNNING_STACK_VARIABLES = frozenset({"KAFKA_BOOTSTRAP_SERVERS", "DB_HOST", "DB_PORT", "STACK_STATE", "BASE_URL",
+                                     "ORDER_MS_METRICS_URL", "DELIVERY_MS_METRICS_URL"})
+
+
+def environment_for_own_stack(**settings: str) -> dict[str, str]:
+    """This process's environment without another running stack's addresses, plus `settings`."""
+    return {**{k: v for k, v in os.environ.items() if k not in RUNNING_STACK_VARIABLES}, **settings}
+
+
 def layout_for(profile: str, starting: bool = True) -> Layout:
     """The profile's layout; only a stack being started needs its ports (to stop or read one, its folder is enough)."""
     if starting and profile not in PROFILES and "STACK_PORT_OFFSET" not in os.environ:
