@@ -39,7 +39,8 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
     )
     app.json.sort_keys = False
     app.session_interface = NoSessions()
-    # One pool per process: gunicorn forks before the app is built, so each worker gets its own.
+    # One pool per process: it opens no connection until a request needs one, so when gunicorn forks its
+    # workers after preloading the app, each worker's copy starts empty and opens its own.
     app.extensions["db_pool"] = ConnectionPool(settings)
 
     @app.before_request
