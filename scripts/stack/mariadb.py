@@ -31,9 +31,6 @@ class DatabaseServer:
     def env(self) -> dict[str, str]:
         return {"DB_HOST": self.host, "DB_PORT": str(self.port)}
 
-    @property
-    def admin_env(self) -> dict[str, str]:
-        return {**self.env, "DB_ADMIN_USER": self.admin_user, "DB_ADMIN_PASSWORD": self.admin_password}
 
 
 def database_server(layout: Layout, supervisor: Supervisor) -> DatabaseServer:
