@@ -29,8 +29,8 @@ status: ## what the background stack runs, and where
 test: ## everything: sets up, starts its own throwaway stack, runs every suite
 	@scripts/test.sh
 
-bench: setup ## the pipeline's cost per order against the machine's ceilings, written to bench/results.md
-	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+bench: ## the pipeline's cost per order against the machine's ceilings, written to bench/results.md
+	@scripts/setup.sh --bench
 	@$(PY) -m scripts.bench
 
 unit: setup ## only the unit tests (no services needed)

@@ -2,11 +2,13 @@
 # Installs what the project needs on a fresh machine: Debian packages (as root) and the .venv.
 #   scripts/setup.sh          what `make run` needs
 #   scripts/setup.sh --test   plus everything `make test` needs (browser, Prometheus, newman, k8s tools, podman)
+#   scripts/setup.sh --bench  plus what `make bench` needs (wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_test=false
+want_test=false want_bench=false
 [ "${1:-}" = "--test" ] && want_test=true
+[ "${1:-}" = "--bench" ] && want_bench=true
 
 missing=()
 need() { dpkg -s "$1" >/dev/null 2>&1 || missing+=("$1"); }
@@ -17,6 +19,9 @@ if [ -f /etc/debian_version ] && command -v dpkg >/dev/null; then
   if $want_test; then
     # npm only when missing: a NodeSource nodejs ships its own npm and conflicts with Debian's package.
     need chromium; need prometheus; command -v npm >/dev/null || need npm; need podman; need runc; need debootstrap; need wrk; need fuse-overlayfs
+  fi
+  if $want_bench; then
+    need wrk
   fi
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
