@@ -44,16 +44,19 @@ def translate(exc: mariadb.Error) -> Exception:
     return exc
 
 
-def connect(settings: Settings, database: str | None = "__default__") -> mariadb.Connection:
-    """Open one connection; `database=None` connects to the server without choosing a schema."""
+def connect(settings: Settings, database: str | None = "__default__",
+            read_timeout: int | None = None) -> mariadb.Connection:
+    """Open one connection; `database=None` connects to the server without choosing a schema. A statement
+    whose answer takes longer than `read_timeout` seconds (DB_READ_TIMEOUT by default) fails as unavailable."""
+    read_timeout = read_timeout or settings.db_read_timeout
     params = dict(
         host=settings.db_host,
         port=settings.db_port,
         user=settings.db_user,
         password=settings.db_password,
         connect_timeout=settings.db_connect_timeout,
-        read_timeout=30,
-        write_timeout=30,
+        read_timeout=read_timeout,
+        write_timeout=read_timeout,
         autocommit=False,
     )
     if database == "__default__":

@@ -17,6 +17,8 @@ from services.platform.logs import configure_logging
 from services.platform.settings import Settings
 
 log = logging.getLogger("migrate")
+# A migration may rewrite a large table: its statements get an hour, not the services' DB_READ_TIMEOUT.
+MIGRATION_READ_TIMEOUT = 3600
 FILE_PATTERN = re.compile(r"^([0-9]{4})_[a-z0-9_]+\.sql$")
 CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?\s*\((.*)\)[^)]*$",
                           re.IGNORECASE | re.DOTALL)
@@ -82,7 +84,7 @@ def wait_for_server(settings: Settings, wait_seconds: float):
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            return connect(settings, database=None)
+            return connect(settings, database=None, read_timeout=MIGRATION_READ_TIMEOUT)
         except DatabaseUnavailable as exc:
             if time.monotonic() >= deadline:
                 raise

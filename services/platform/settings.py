@@ -66,6 +66,7 @@ class Settings:
     db_name: str
     db_pool_size: int
     db_connect_timeout: int
+    db_read_timeout: int
     kafka_bootstrap_servers: str
     kafka_security_protocol: str
     kafka_sasl_mechanism: str
@@ -78,6 +79,7 @@ class Settings:
     kafka_fetch_max_wait_ms: int
     relay_poll_interval: float
     relay_batch_size: int
+    relay_gather_seconds: float
     relay_wakeup_address: str
     jwt_secret: str
     metrics_port: int
@@ -119,6 +121,9 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         db_name=env_str("DB_NAME", db_name),
         db_pool_size=env_int("DB_POOL_SIZE", 4),
         db_connect_timeout=env_int("DB_CONNECT_TIMEOUT", 3),
+        # Well below GUNICORN_TIMEOUT (30 s): a database that stops answering gets the caller a 503 before
+        # gunicorn kills the worker that waits for it (which the caller would see as a dropped connection).
+        db_read_timeout=env_int("DB_READ_TIMEOUT", 10),
         kafka_bootstrap_servers=env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
         kafka_security_protocol=security_protocol,
         kafka_sasl_mechanism=env_choice("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", KAFKA_SASL_MECHANISMS),
@@ -131,6 +136,7 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         kafka_fetch_max_wait_ms=env_int("KAFKA_FETCH_MAX_WAIT_MS", 90),
         relay_poll_interval=env_float("RELAY_POLL_INTERVAL_SECONDS", 0.05),
         relay_batch_size=env_int("RELAY_BATCH_SIZE", 200),
+        relay_gather_seconds=env_float("RELAY_GATHER_SECONDS", 0.05),
         relay_wakeup_address=env_str("RELAY_WAKEUP_ADDRESS", ""),
         jwt_secret=jwt_secret,
         metrics_port=env_int("METRICS_PORT", 9100),

@@ -1,4 +1,5 @@
-"""A TCP forwarder a test can cut and restore, to make a database unreachable for one process only."""
+"""A TCP forwarder a test can cut, stall and restore, to make a database unreachable or unresponsive for one
+process only."""
 from __future__ import annotations
 
 import socket
@@ -6,7 +7,9 @@ import threading
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:`port` to a target; `cut()` breaks every connection and refuses new ones until `restore()`."""
+    """Forwards 127.0.0.1:`port` to a target. `cut()` breaks every connection and refuses new ones until
+    `restore()`; `stall()` keeps every connection open but holds what is sent either way until `restore()`,
+    as a frozen (SIGSTOPped) server does."""
 
     def __init__(self, target_host: str, target_port: int):
         self._target = (target_host, target_port)
@@ -14,6 +17,8 @@ class TcpProxy:
         self.port = self._listener.getsockname()[1]
         self._open = threading.Event()
         self._open.set()
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         threading.Thread(target=self._accept_loop, daemon=True).start()
@@ -25,8 +30,12 @@ class TcpProxy:
                 _close(sock)
             self._sockets.clear()
 
+    def stall(self) -> None:
+        self._flowing.clear()
+
     def restore(self) -> None:
         self._open.set()
+        self._flowing.set()
 
     def close(self) -> None:
         _close(self._listener)
@@ -59,6 +68,7 @@ class TcpProxy:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass
