@@ -9,6 +9,8 @@ from services.platform.settings import Settings, platform_fields
 from services.platform.worker import PublishFailed
 
 TABLE = outbox.Outbox("unit_outbox", "unit_topic")
+# Different waits, so that a test can tell which one the relay chose.
+POLL_SECONDS, GATHER_SECONDS = 0.5, 0.05
 
 
 def rows(count: int) -> list[dict]:
@@ -20,7 +22,9 @@ class ScriptedRelay(outbox.OutboxRelay):
     """The real relay logic; the database session answers from `pending` and records every statement."""
 
     def __init__(self, pending: list[dict], broker):
-        super().__init__(Settings(**platform_fields(db_name="unit")), TABLE, client_id="unit-relay")
+        settings = Settings(**{**platform_fields(db_name="unit"), "relay_poll_interval": POLL_SECONDS,
+                               "relay_gather_seconds": GATHER_SECONDS})
+        super().__init__(settings, TABLE, client_id="unit-relay")
         self.pending = pending
         self.statements = []
         self.broker = broker
@@ -81,8 +85,8 @@ def test_only_one_replica_publishes_the_other_waits_as_standby():
 
 
 @pytest.mark.parametrize("pending,waited", [
-    (0, [Settings(**platform_fields(db_name="unit")).relay_poll_interval]),  # nothing: the poll interval
-    (5, [outbox.OutboxRelay.GATHER_SECONDS]),  # a part batch: gather the next one, then look again
+    (0, [POLL_SECONDS]),  # nothing: the poll interval
+    (5, [GATHER_SECONDS]),  # a part batch: gather the next one, then look again
     (200, []),  # a full batch: more are waiting, look again at once
 ])
 def test_after_a_batch_the_relay_waits_as_long_as_the_backlog_asks(pending, waited):
