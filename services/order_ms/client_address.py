@@ -1,6 +1,7 @@
 """The caller's network address, taking X-Forwarded-For only from the proxies this service is told to trust."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from flask import request
@@ -23,13 +24,15 @@ class TrustedProxyFix:
         self.allow_any = any(item.strip() == "*" for item in allowed.split(","))
         self.allowed = [ipaddress.ip_network(item.strip(), strict=False)
                         for item in allowed.split(",") if item.strip() and item.strip() != "*"]
+        # Requests come from a handful of peers (the ingress's pods): each is parsed and looked up once.
+        self._trusted = functools.lru_cache(maxsize=1024)(self._is_trusted)
 
     def __call__(self, environ, start_response):
         if self._trusted(environ.get("REMOTE_ADDR", "")):
             return self.fixed(environ, start_response)
         return self.wsgi_app(environ, start_response)
 
-    def _trusted(self, peer: str) -> bool:
+    def _is_trusted(self, peer: str) -> bool:
         if self.allow_any:
             return True
         try:
