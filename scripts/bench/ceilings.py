@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import mariadb
 
@@ -18,10 +18,17 @@ from scripts.stack.waiting import port_open
 
 GUNICORN_CONFIG = "services/platform/gunicorn_conf.py"
 SCRATCH_TABLE = "bench_commits"
+# The other worker model, for comparison: gunicorn's gthread worker, 4 threads per process.
+THREADED_WORKERS = {"GUNICORN_THREADS": "4"}
+
+
+class Echo(NamedTuple):
+    url: str
+    pid: int  # gunicorn's master: its workers are below it
 
 
 @contextlib.contextmanager
-def echo_server(run_dir: Path, overrides: dict[str, str] | None = None) -> Iterator[str]:
+def echo_server(run_dir: Path, overrides: dict[str, str] | None = None) -> Iterator[Echo]:
     """The echo app under gunicorn with the same config and GUNICORN_* environment as the services (with
     `overrides`, e.g. another worker model, for comparison)."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -37,7 +44,7 @@ def echo_server(run_dir: Path, overrides: dict[str, str] | None = None) -> Itera
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the echo server did not start; see {run_dir / 'echo.log'}")
             time.sleep(0.1)
-        yield f"http://127.0.0.1:{ECHO_PORT}/echo"
+        yield Echo(f"http://127.0.0.1:{ECHO_PORT}/echo", process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)

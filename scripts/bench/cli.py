@@ -10,7 +10,7 @@ import time
 from typing import Iterator
 
 from scripts.bench import machine
-from scripts.bench.ceilings import database_commits_per_second, echo_server, gunicorn_settings
+from scripts.bench.ceilings import THREADED_WORKERS, database_commits_per_second, echo_server, gunicorn_settings
 from scripts.bench.config import PORT_OFFSET, PROFILE, ROOT, BenchConfig, read_config
 from scripts.bench.load import GET_WITH_TOKEN, POST_ORDER, new_customer, paced_post, wrk
 from scripts.bench.pipeline import (
@@ -73,15 +73,20 @@ def measure(config: BenchConfig, state: dict) -> Measurements:
     post_one_at_a_time(order_url, customer, config.idle_orders)
     m.idle_latency = delivery_latencies(db, before, db.last_order_id())
 
-    log("bench: Flask echo, POST orders, Flask echo, Flask echo with sync workers")
-    with echo_server(config.run_dir) as echo_url:
-        m.echo.append(wrk(echo_url, POST_ORDER, customer.token, seconds, connections))
+    log("bench: Flask echo, POST orders, Flask echo, Flask echo under the gthread worker")
+    with echo_server(config.run_dir) as echo:
+        m.echo.append(wrk(echo.url, POST_ORDER, customer.token, seconds, connections))
         before = db.last_order_id()
         m.post = wrk(post_url, POST_ORDER, customer.token, seconds, connections)
         m.post_keeping_up = keeping_up(db, before)
-        m.echo.append(wrk(echo_url, POST_ORDER, customer.token, seconds, connections))
-    with echo_server(config.run_dir, {"GUNICORN_THREADS": "1"}) as echo_url:
-        m.echo_sync = wrk(echo_url, POST_ORDER, customer.token, seconds, connections)
+        m.echo.append(wrk(echo.url, POST_ORDER, customer.token, seconds, connections))
+        log(f"bench: the echo's CPU per request at {config.cpu_rate} requests/s")
+        echo_meter = CpuMeter({"echo": echo.pid})
+        echo_meter.start()
+        paced = paced_post(echo.url, customer.token, config.cpu_rate, seconds)
+        m.echo_cpu_ms = echo_meter.stop()["echo"] / paced.requests * 1000
+    with echo_server(config.run_dir, THREADED_WORKERS) as echo:
+        m.echo_threaded = wrk(echo.url, POST_ORDER, customer.token, seconds, connections)
 
     log(f"bench: CPU per order at {config.cpu_rate} orders/s")
     before = db.last_order_id()

@@ -35,7 +35,9 @@ noise; the ratios, measured within the run, count most). {stack_note}
 
 - Flask JSON echo (`scripts/bench/echo_app.py`) under the services' gunicorn config and `GUNICORN_*` settings,
   the same wrk load as POST: {echo} req/s (before and after the POST run; the better one is the ratios' divisor).
-  The same echo under gunicorn's sync workers (one thread each), for comparison: {m.echo_sync.rate:,.0f} req/s.
+  The same echo under gunicorn's gthread worker (4 threads each), for comparison: {m.echo_threaded.rate:,.0f} req/s.
+- The echo's CPU per request (gunicorn's master and workers) under POSTs paced like the CPU accounting's below:
+  {m.echo_cpu_ms:.3f} ms, the floor of what any request costs the stack's HTTP layer.
 - MariaDB single-row INSERT + COMMIT on the stack's database server: {m.database_commits_1:,.0f}/s on one
   connection, {m.database_commits_8:,.0f}/s on 8.
 
