@@ -220,7 +220,7 @@ def test_too_many_failures_from_one_client_slow_it_down_for_every_user_id_on_eve
         for _ in range(3):
             assert_problem(log_in(replica, fresh_user_id(), "not-the-password", client), 401)
         throttled = log_in(replica, account, PASSWORD, client)
-        # Asked while the replica still runs: the first slow-down lasts a second, less than a gthread
+        # Asked while the replica still runs: the first slow-down lasts a second, less than a gunicorn
         # worker may take to stop.
         elsewhere = log_in(order_url, account, PASSWORD, client)
     assert_problem(throttled, 429)
