@@ -16,7 +16,7 @@ rm -rf "$TEST_RESULTS" && mkdir -p "$TEST_RESULTS"
 
 $PY -m scripts.stack down --profile "$PROFILE" >/dev/null
 trap '$PY -m scripts.stack down --profile "$PROFILE"' EXIT
-$PY -m scripts.stack up --profile "$PROFILE" || exit 1
+STACK_FRESH_DATABASES=1 $PY -m scripts.stack up --profile "$PROFILE" || exit 1
 eval "$($PY -m scripts.stack env --profile "$PROFILE")"   # BASE_URL, KAFKA_BOOTSTRAP_SERVERS, STACK_STATE
 
 # A suite that exits 77 was skipped on request (e.g. CONTAINER_SMOKE_OPTIONAL=1 where podman cannot run):
