@@ -47,7 +47,8 @@ def translate(exc: mariadb.Error) -> Exception:
 def connect(settings: Settings, database: str | None = "__default__",
             read_timeout: int | None = None) -> mariadb.Connection:
     """Open one connection; `database=None` connects to the server without choosing a schema. A statement
-    whose answer takes longer than `read_timeout` seconds (DB_READ_TIMEOUT by default) fails as unavailable."""
+    whose answer takes longer than `read_timeout` seconds (DB_READ_TIMEOUT by default) fails with a
+    connection error, as if the server were gone."""
     read_timeout = read_timeout or settings.db_read_timeout
     params = dict(
         host=settings.db_host,

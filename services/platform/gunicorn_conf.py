@@ -8,7 +8,7 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
 # gunicorn's sync worker: one request at a time per process, and several processes. Measured on 2 cores
 # with the stack beside it (README, Performance), it costs ~0.17 ms less CPU per POST than the gthread
 # worker with 4 threads (whose thread hand-off per request is a pipe write, a poller round and futex
-# wake-ups) and serves more POSTs per second. It closes the connection after each answer and holds a
+# wake-ups) and serves as many POSTs per second. It closes the connection after each answer and holds a
 # process while a client sends slowly: it belongs behind a buffering proxy, the ingress. GUNICORN_THREADS
 # above 1 switches to the gthread worker (keep DB_POOL_SIZE at least the threads).
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
