@@ -72,3 +72,14 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker):
+    # A stopping worker would hold its copy of the listening socket until its interpreter has torn the app down
+    # (~0.2 s), and connections the kernel queued meanwhile would wait that long before the ingress retries them
+    # on another instance (a rolling restart's p99 went from ~12 to 30-200 ms with sync workers). Closed here,
+    # they fail over at once. Only in the worker itself: gunicorn also calls this hook in the master for a
+    # worker that is already gone, and there these sockets are the master's own.
+    if os.getpid() == worker.pid:
+        for listener in worker.sockets:
+            listener.close()

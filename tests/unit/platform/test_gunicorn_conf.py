@@ -1,0 +1,40 @@
+"""services/platform/gunicorn_conf.py: how its timeouts fit together and what its hooks do."""
+import os
+import runpy
+import socket
+from types import SimpleNamespace
+
+import pytest
+
+from services.platform.settings import Settings, platform_fields
+from tests.support.stack import ROOT
+
+
+@pytest.fixture
+def config(monkeypatch, tmp_path):
+    for name in ("DB_READ_TIMEOUT", "DB_CONNECT_TIMEOUT", "GUNICORN_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    # The config file sets this for the process it runs in: here it must not outlive the test.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    return runpy.run_path(str(ROOT / "services" / "platform" / "gunicorn_conf.py"))
+
+
+def test_the_default_read_timeout_ends_before_gunicorn_kills_the_worker(config):
+    settings = Settings(**platform_fields(db_name="any"))
+    # The first statement on a pooled connection may wait twice: once there, once more on a new connection.
+    assert 2 * settings.db_read_timeout + settings.db_connect_timeout < config["timeout"]
+
+
+def test_an_exiting_worker_closes_its_listening_sockets_at_once(config):
+    listener = socket.create_server(("127.0.0.1", 0))
+    config["worker_exit"](None, SimpleNamespace(pid=os.getpid(), sockets=[listener]))
+    assert listener.fileno() == -1
+
+
+def test_the_master_keeps_its_sockets_when_it_reports_a_dead_worker(config):
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        config["worker_exit"](None, SimpleNamespace(pid=os.getpid() + 1, sockets=[listener]))
+        assert listener.fileno() != -1
+    finally:
+        listener.close()
