@@ -59,8 +59,13 @@ class ThrowawayDatabase:
         return admin_connect(self.state, self.name)
 
     def drop(self) -> None:
-        with admin_connect(self.state) as conn:
-            cursor = conn.cursor()
-            cursor.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
-            for account in (self.spec.owner, self.spec.app):
-                cursor.execute(f"DROP USER IF EXISTS '{account.user}'@'%'")
+        drop_service_database(self.state, self.spec)
+
+
+def drop_service_database(state: dict, spec: ServiceDatabase) -> None:
+    """The database and both its users gone, as if never provisioned."""
+    with admin_connect(state) as conn:
+        cursor = conn.cursor()
+        cursor.execute(f"DROP DATABASE IF EXISTS `{spec.database}`")
+        for account in (spec.owner, spec.app):
+            cursor.execute(f"DROP USER IF EXISTS '{account.user}'@'%'")

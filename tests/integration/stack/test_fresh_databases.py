@@ -6,49 +6,47 @@ import pytest
 
 from scripts.stack.layout import Layout
 from scripts.stack.mariadb import DatabaseServer, provision_services
+from tests.support.databases import drop_service_database
 from tests.support.stack import admin_connect
 
 
 @pytest.fixture
-def server_and_layout(stack):
+def provision(stack):
+    """provision_services for a profile of this test's own; its databases and users are dropped afterwards."""
     env = stack["env"]
     server = DatabaseServer(env["DB_HOST"], int(env["DB_PORT"]), stack["admin"]["DB_USER"],
                             stack["admin"]["DB_PASSWORD"], private=False)
     layout = Layout(profile="freshdb", offset=0, db_prefix=f"coffee_fresh{uuid.uuid4().hex[:8]}")
-    yield server, layout
-    conn = admin_connect(stack)
-    cursor = conn.cursor()
-    for short in ("order", "delivery"):
-        name = f"{layout.db_prefix}_{short}"
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        for role in ("owner", "app"):
-            cursor.execute(f"DROP USER IF EXISTS '{name}_{role}'@'%'")
-    conn.close()
+    made = {}
+
+    def run():
+        made.update(provision_services(server, layout))
+        return made
+
+    yield run
+    for spec in made.values():
+        drop_service_database(stack, spec)
 
 
 def leftover_rows(stack, database: str) -> int | None:
-    conn = admin_connect(stack)
-    cursor = conn.cursor()
-    cursor.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'leftover'",
-                   (database,))
-    exists = cursor.fetchone()[0] == 1
-    count = None
-    if exists:
+    """Rows of the `leftover` table, or None when the table is gone."""
+    with admin_connect(stack) as conn:
+        cursor = conn.cursor()
+        cursor.execute("SELECT COUNT(*) FROM information_schema.tables"
+                       " WHERE table_schema = ? AND table_name = 'leftover'", (database,))
+        if cursor.fetchone()[0] == 0:
+            return None
         cursor.execute(f"SELECT COUNT(*) FROM `{database}`.leftover")
-        count = cursor.fetchone()[0]
-    conn.close()
-    return count
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.parametrize("fresh,left", [("1", None), ("", 1)])
-def test_a_fresh_stack_drops_what_an_earlier_run_left(stack, server_and_layout, monkeypatch, fresh, left):
-    server, layout = server_and_layout
-    database = provision_services(server, layout)["order_ms"].database
-    conn = admin_connect(stack, database)
-    conn.cursor().execute("CREATE TABLE leftover (id INT PRIMARY KEY)")
-    conn.cursor().execute("INSERT INTO leftover VALUES (1)")
-    conn.close()
+def test_a_fresh_stack_drops_what_an_earlier_run_left(stack, provision, monkeypatch, fresh, left):
+    database = provision()["order_ms"].database
+    with admin_connect(stack, database) as conn:
+        conn.cursor().execute("CREATE TABLE leftover (id INT PRIMARY KEY)")
+        conn.cursor().execute("INSERT INTO leftover VALUES (1)")
 
     monkeypatch.setenv("STACK_FRESH_DATABASES", fresh)
-    provision_services(server, layout)
+    provision()
     assert leftover_rows(stack, database) == left
