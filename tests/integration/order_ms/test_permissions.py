@@ -14,6 +14,7 @@ import requests
 
 from services.platform.auth import ALGORITHM, TOKEN_ISSUER
 from tests.integration.conftest import auth, login
+from tests.support.accounts import sign_up
 from tests.support.polling import wait_for
 
 PASSWORD = "a-long-password"
@@ -33,7 +34,7 @@ class World:
 
 def new_customer(base_url) -> tuple[str, dict]:
     user_id = f"perm-{uuid.uuid4().hex[:12]}"
-    response = requests.post(f"{base_url}/order-ms/users", json={"user_id": user_id, "password": PASSWORD}, timeout=10)
+    response = sign_up(base_url, user_id, PASSWORD)
     assert response.status_code == 201, response.text
     return user_id, auth(login(base_url, user_id, PASSWORD))
 
