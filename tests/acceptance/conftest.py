@@ -31,6 +31,8 @@ PROBLEMS = pytest.StashKey[list]()
 OUTCOMES = pytest.StashKey[dict]()
 REPORT_DIR = pytest.StashKey[Path]()
 LIMITS_FILE = "test_client_limits.py"
+MET_SETTINGS = pytest.StashKey[dict]()
+POOL = pytest.StashKey[AccountPool]()
 
 
 def _report_dir() -> Path:
@@ -53,6 +55,7 @@ def pytest_configure(config):
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROBLEMS] = []
     config.stash[OUTCOMES] = {}
+    config.stash[MET_SETTINGS] = {"base URL": BASE_URL}
 
 
 def _whole_suite_collected(config) -> bool:
@@ -124,8 +127,12 @@ def pytest_sessionfinish(session, exitstatus):
     cases = config.stash[CATALOG]
     outcomes = list(config.stash[OUTCOMES].values())
     covered = {outcome.case_id for outcome in outcomes}
+    settings = config.stash[MET_SETTINGS]
+    pool = session.config.stash.get(POOL, None)
+    if pool is not None:
+        settings["pooled accounts signed up from the runner's address"] = str(pool.signed_up)
     run = Run(BASE_URL, cases, outcomes, problems=config.stash[PROBLEMS],
-              not_run=[case_id for case_id in cases if case_id not in covered])
+              not_run=[case_id for case_id in cases if case_id not in covered], settings=settings)
     write_markdown(run, config.stash[REPORT_DIR] / "report.md")
     write_html(run, config.stash[REPORT_DIR] / "report.html")
     if run.problems and session.exitstatus == pytest.ExitCode.OK:
@@ -170,8 +177,15 @@ def api(base_url):
 
 
 @pytest.fixture(scope="session")
-def account_pool(base_url) -> AccountPool:
-    return AccountPool(base_url)
+def account_pool(base_url, request) -> AccountPool:
+    pool = request.config.stash[POOL] = AccountPool(base_url)
+    return pool
+
+
+@pytest.fixture(scope="session")
+def met_settings(request) -> dict[str, str]:
+    """Where cases note the deployment's settings they met (name -> value), for the run report."""
+    return request.config.stash[MET_SETTINGS]
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ X-Forwarded-For the client sends itself. So the honest way to be "another client
 - unset, with a loopback BASE_URL (make up, make run, make test): fresh addresses in 127.0.0.0/8, which
   Linux routes to the loopback interface as a whole, chosen at random per run so that a second run
   meets clients the first one did not throttle.
-Otherwise the cases that need another client fail and say what to set."""
+Otherwise (a remote deployment, e.g. the in-cluster Job, whose one pod is one client) those cases are
+skipped, and the report says what to set."""
 from __future__ import annotations
 
 import ipaddress
@@ -20,6 +21,9 @@ from urllib.parse import urlsplit
 
 class NoOtherClient(Exception):
     """The runner has no second address the deployment would see as another client."""
+
+    REMOTE = ("BASE_URL is not on this machine: set UAT_CLIENT_ADDRESSES to local addresses that the deployment "
+              "sees as distinct clients")
 
 
 def _is_loopback(host: str) -> bool:
@@ -39,6 +43,10 @@ class ClientAddresses:
         self.used: list[str] = []
         self._random = random.SystemRandom()
 
+    @property
+    def available(self) -> bool:
+        return bool(self.given) or self.loopback
+
     def next(self) -> str:
         if self.given:
             if len(self.used) >= len(self.given):
@@ -48,8 +56,7 @@ class ClientAddresses:
         elif self.loopback:
             address = self._fresh_loopback()
         else:
-            raise NoOtherClient("BASE_URL is not on this machine: set UAT_CLIENT_ADDRESSES to local addresses "
-                                "that the deployment sees as distinct clients")
+            raise NoOtherClient(NoOtherClient.REMOTE)
         self.used.append(address)
         return address
 
