@@ -9,9 +9,6 @@ PY=.venv/bin/python
 # Another profile (with STACK_PORT_OFFSET) lets several checkouts or helpers test side by side.
 PROFILE=${TEST_PROFILE:-test}
 export TEST_RESULTS=${TEST_RESULTS:-$PWD/test-results}
-# Every suite signs up fresh accounts from this one machine: lift the per-client sign-up limit for the
-# test stack (its own test uses a replica with a low limit).
-export SIGNUP_MAX_PER_CLIENT=${SIGNUP_MAX_PER_CLIENT:-1000000}
 rm -rf "$TEST_RESULTS" && mkdir -p "$TEST_RESULTS"
 
 $PY -m scripts.stack down --profile "$PROFILE" >/dev/null

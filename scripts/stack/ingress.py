@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scripts.stack.debian import ensure_debian_package
+from services.order_ms.edge_errors import EDGE_PROBLEMS, UNAVAILABLE_RETRY_AFTER, problem_body
 from scripts.stack.supervisor import ProcessSpec, Supervisor
 from scripts.stack.waiting import http_ok, wait_until
 
@@ -18,13 +19,22 @@ def upstream_servers(ports: list[int]) -> str:
     return "\n        ".join(f"server 127.0.0.1:{port} max_fails=0;" for port in ports)
 
 
+def edge_problem_values() -> dict[str, str]:
+    """The bodies of nginx's own answers (the same ones order-ms gives ingress-nginx in a cluster)."""
+    values = {f"PROBLEM_{status}": problem_body(status) for status in EDGE_PROBLEMS}
+    for status, body in values.items():
+        # nginx would read a quote as the end of the string and $ as a variable.
+        assert "'" not in body and "$" not in body, status
+    return {**values, "UNAVAILABLE_RETRY_AFTER": str(UNAVAILABLE_RETRY_AFTER)}
+
+
 def render_config(run_dir: Path, listen_port: int, order_ports: list[int], delivery_ports: list[int]) -> Path:
     """nginx.conf for these ports, written to `run_dir` (which also holds nginx's pid file)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     config = TEMPLATE.read_text()
     for key, value in {"RUN_DIR": str(run_dir), "INGRESS_PORT": str(listen_port),
                        "ORDER_SERVERS": upstream_servers(order_ports), "DELIVERY_SERVERS": upstream_servers(delivery_ports),
-                       "MIME_TYPES": "/etc/nginx/mime.types"}.items():
+                       "MIME_TYPES": "/etc/nginx/mime.types", **edge_problem_values()}.items():
         config = config.replace("${" + key + "}", value)
     path = run_dir / "nginx.conf"
     path.write_text(config)

@@ -21,7 +21,7 @@ EDGE_HINTS = EdgeHints(
 
 
 def create_app(settings: OrderSettings | None = None) -> Flask:
-    from services.order_ms import accounts, api_document, orders, ui
+    from services.order_ms import accounts, api_document, edge_errors, orders, ui
     from services.order_ms.client_address import trust_forwarded_for
     from services.platform.api_docs import add_api_document
 
@@ -30,6 +30,7 @@ def create_app(settings: OrderSettings | None = None) -> Flask:
     app.register_blueprint(orders.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(ui.bp)
+    app.register_blueprint(edge_errors.bp)
     add_api_document(app, PREFIX, api_document.build)
     # Login throttling counts failures per client, which sits behind the ingress in X-Forwarded-For.
     app.wsgi_app = trust_forwarded_for(app.wsgi_app, app.config["SETTINGS"])

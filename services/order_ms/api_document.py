@@ -65,9 +65,13 @@ def operations() -> list[Operation]:
             "accounts.sign_up", "POST", "signUp", "Sign up as a customer", "Accounts", secured=False,
             body=object_schema(accounts.SIGNUP_FIELDS), body_example=accounts.EXAMPLE_CREDENTIALS,
             description="user_id may not be one of the service's own path names"
-                        f" ({', '.join(sorted(accounts.RESERVED_USER_IDS))}).",
+                        f" ({', '.join(sorted(accounts.RESERVED_USER_IDS))}). Each client address may sign up"
+                        " SIGNUP_MAX_PER_CLIENT accounts (20) in SIGNUP_WINDOW_SECONDS (600); past that, 429.",
             replies=(Reply(201, "The account was created.", ref("User")),
-                     problem(409, "The user_id is taken."), *body_problems(), database_down()),
+                     problem(409, "The user_id is taken."),
+                     problem(429, "Too many sign-ups from this client address; retry after Retry-After seconds.",
+                             headers=("Retry-After",)),
+                     *body_problems(), database_down()),
         ),
         Operation(
             "accounts.login", "POST", "login", "Log in for a bearer token", "Accounts", secured=False,

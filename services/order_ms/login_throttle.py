@@ -57,8 +57,9 @@ def record_success(pool: ConnectionPool, user_id: str, client: str) -> None:
 
 
 def count_signup(pool: ConnectionPool, settings: OrderSettings, client: str) -> None:
-    """Counts a sign-up from `client`, or raises the 429 answer when it has signed up too many accounts."""
-    seconds = store.seconds_locked(pool, [(SCOPE_SIGNUP, client)])
+    """Counts a sign-up from `client`, and raises the 429 answer when that makes too many in the window."""
+    seconds = store.count_signup(pool, SCOPE_SIGNUP, client, settings.signup_max_per_client,
+                                 settings.signup_window_seconds)
     if seconds > 0:
         SIGNUPS_THROTTLED.inc()
         raise problems.too_many_requests(
@@ -67,4 +68,3 @@ def count_signup(pool: ConnectionPool, settings: OrderSettings, client: str) -> 
             f"Wait {seconds} seconds (see Retry-After) before creating another account, or log in to one you have.",
             retry_after=seconds,
         )
-    store.count_signup(pool, SCOPE_SIGNUP, client, settings.signup_max_per_client, settings.signup_window_seconds)

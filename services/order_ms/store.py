@@ -180,9 +180,23 @@ def count_failures(pool: ConnectionPool, counters: list[tuple[str, str, int]], w
             cursor.execute(_COUNT_FAILURE, (scope, subject, limit, window_seconds, limit, window_seconds, limit))
 
 
-def count_signup(pool: ConnectionPool, scope: str, subject: str, limit: int, window_seconds: int) -> None:
+def count_signup(pool: ConnectionPool, scope: str, subject: str, limit: int, window_seconds: int) -> int:
+    """Counts one more sign-up and returns 0 while the count is within `limit`, else the seconds left in the window.
+
+    Counted first, then read back in the same transaction: the upsert locks the counter's row until the commit,
+    so parallel sign-ups from one client are counted one at a time and at most `limit` of them get 0."""
     with pool.transaction() as cursor:
         cursor.execute(_COUNT_SIGNUP, (scope, subject, limit, window_seconds, window_seconds, limit, window_seconds))
+        cursor.execute(
+            "SELECT failures AS counted, CEIL(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6),"
+            " window_started_at + INTERVAL ? SECOND) / 1000000) AS seconds"
+            " FROM login_throttle WHERE scope = ? AND subject = ?",
+            (window_seconds, scope, subject),
+        )
+        row = cursor.fetchone()
+    if int(row["counted"]) <= limit:
+        return 0
+    return max(int(row["seconds"] or 0), 1)
 
 
 def clear_failures(pool: ConnectionPool, scope: str, subject: str) -> None:

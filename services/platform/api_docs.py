@@ -8,7 +8,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
-from flask import Blueprint, Flask, abort, jsonify, send_from_directory
+from flask import Blueprint, Flask, abort, current_app, jsonify, send_from_directory, url_for
 
 OWN_DIR = Path(__file__).resolve().parent / "static" / "api_docs"
 SWAGGER_UI_DIR = Path(str(files("flask_swagger_ui") / "dist"))
@@ -18,7 +18,7 @@ SWAGGER_UI_FILES = {"swagger-ui-bundle.js", "swagger-ui.css", "index.css", "favi
 OWN_FILES = {"init.js"}
 DOCUMENT = "openapi_document"
 # The web pages of the docs: for people, not operations of the API.
-DOCS_ENDPOINTS = {"api_docs.docs_page", "api_docs.docs_file"}
+DOCS_ENDPOINTS = {"api_docs.docs_page", "api_docs.docs_slash", "api_docs.docs_file"}
 DOCUMENT_ENDPOINT = "api_docs.openapi"
 
 # Swagger UI sets styles from its script (allowed) and shows a few data: images; it calls only this origin.
@@ -46,6 +46,12 @@ def add_api_document(app: Flask, prefix: str, build: Callable[[Flask], dict]) ->
     @bp.get("/docs")
     def docs_page():
         return send_from_directory(OWN_DIR, "index.html")
+
+    @bp.get("/docs/")
+    def docs_slash():
+        # The page's own files are relative to /docs: the folder-like URL people type goes to the page.
+        # No body: redirect()'s HTML one would be the only HTML the API answers.
+        return current_app.response_class(status=308, headers={"Location": url_for(".docs_page")})
 
     @bp.get("/docs/<path:filename>")
     def docs_file(filename: str):

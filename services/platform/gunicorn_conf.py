@@ -37,6 +37,13 @@ class ServiceLogger(Logger):
 logger_class = ServiceLogger
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# The ingress bounds what reaches gunicorn (nginx and ingress-nginx: an 8 KiB request line, 8 KiB per header line,
+# 32 KiB of headers) and answers what exceeds that as problem+json. gunicorn's own limits sit above those, so its
+# HTML error page can never reach a client: no line limit (its highest finite one, 8190, is below nginx's 8192),
+# its most header fields, and header lines twice nginx's (the ingress appends to X-Forwarded-For).
+limit_request_line = 0
+limit_request_fields = 32768
+limit_request_field_size = 16384
 # Ingresses send X-Forwarded-*; trust them only from the addresses given.
 # gunicorn's own messages (start, worker exits, timeouts) as JSON lines too, like the app's logs.
 logconfig_dict = {

@@ -167,6 +167,16 @@ def body_problems() -> tuple[Reply, ...]:
             problem(422, "Fields are missing, unknown or break their rules (see `errors`)."))
 
 
+def edge_replies() -> tuple[Reply, ...]:
+    """What the ingress answers itself on any operation, before or instead of the service (every operation lists
+    them; an operation's own reply with the same status keeps its own description)."""
+    return (problem(400, "The ingress could not read the request: its line or headers are malformed or too large."),
+            problem(413, "The request body is larger than the ingress accepts (1 MiB)."),
+            problem(414, "The request URI is longer than the ingress accepts (8 KiB)."),
+            problem(503, "The service is not answering (or its database is not reachable); retry after"
+                         " Retry-After seconds.", headers=("Retry-After",)))
+
+
 def limit_param() -> Param:
     return Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
                  f"Items per page, 1-{MAX_LIMIT} (default {DEFAULT_LIMIT}).")
@@ -288,7 +298,7 @@ def _operation_spec(operation: Operation, operation_id: str, path: str) -> dict:
         "summary": operation.summary,
         "tags": [operation.tag],
         "parameters": [p.spec() for p in params],
-        "responses": {str(reply.status): _reply_spec(reply) for reply in operation.replies},
+        "responses": {str(reply.status): _reply_spec(reply) for reply in _with_edge_replies(operation.replies)},
         "security": [{BEARER: []}] if operation.secured else [],
     }
     if operation.description:
@@ -299,6 +309,12 @@ def _operation_spec(operation: Operation, operation_id: str, path: str) -> dict:
             content["example"] = operation.body_example
         spec["requestBody"] = {"required": True, "content": {JSON: content}}
     return spec
+
+
+def _with_edge_replies(replies: tuple[Reply, ...]) -> list[Reply]:
+    own = {reply.status for reply in replies}
+    return sorted([*replies, *(reply for reply in edge_replies() if reply.status not in own)],
+                  key=lambda reply: reply.status)
 
 
 def _reply_spec(reply: Reply) -> dict:

@@ -4,7 +4,8 @@ Configuration (environment): BASE_URL (the ingress, default http://127.0.0.1:808
 KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092) and, where Kafka wants a login, KAFKA_SECURITY_PROTOCOL,
 KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD; ORDER_MS_METRICS_URL and
 DELIVERY_MS_METRICS_URL (each service's /metrics on its own port, which the ingress does not route; default
-the local dev stack's); UAT_STAFF_USER / UAT_STAFF_PASSWORD (default the local demo staff account),
+the local dev stack's); UAT_STAFF_USER / UAT_STAFF_PASSWORD (default the local demo staff account), UAT_CLIENT_ADDRESSES (local
+source addresses the throttle cases use as other clients; see uat/clients.py),
 UAT_WAIT_SECONDS (how long asynchronous effects may take), and UAT_REPORT_DIR (default
 $TEST_RESULTS/acceptance, with TEST_RESULTS defaulting to test-results/)."""
 from __future__ import annotations
@@ -18,7 +19,8 @@ from tests.acceptance.uat.catalog import CatalogError, case_id_of, check_tests, 
 from tests.acceptance.uat.checks import CaseTexts
 from tests.acceptance.uat.client import Api
 from tests.acceptance.uat.events import TopicWatch
-from tests.acceptance.uat.flows import Account, log_in, sign_up
+from tests.acceptance.uat.flows import Account, log_in
+from tests.acceptance.uat.pool import AccountPool
 from tests.acceptance.uat.report import Outcome, Run, write_html, write_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +30,9 @@ CATALOG = pytest.StashKey[dict]()
 PROBLEMS = pytest.StashKey[list]()
 OUTCOMES = pytest.StashKey[dict]()
 REPORT_DIR = pytest.StashKey[Path]()
+LIMITS_FILE = "test_client_limits.py"
+MET_SETTINGS = pytest.StashKey[dict]()
+POOL = pytest.StashKey[AccountPool]()
 
 
 def _report_dir() -> Path:
@@ -50,6 +55,7 @@ def pytest_configure(config):
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROBLEMS] = []
     config.stash[OUTCOMES] = {}
+    config.stash[MET_SETTINGS] = {"base URL": BASE_URL}
 
 
 def _whole_suite_collected(config) -> bool:
@@ -71,6 +77,9 @@ def pytest_collection_modifyitems(config, items):
     cases = config.stash[CATALOG]
     mine = [item for item in items if HERE in Path(str(item.path)).resolve().parents]
     config.stash[PROBLEMS].extend(check_tests(cases, mine, _whole_suite_collected(config)))
+    # The cases about per-client limits last: if the deployment cannot tell their clients from the runner
+    # (see uat/clients.py), only they fail, not every case after them.
+    items.sort(key=lambda item: item.path.name == LIMITS_FILE)
     for item in mine:
         case_id, _ = case_id_of(item)
         if case_id in cases:
@@ -118,8 +127,12 @@ def pytest_sessionfinish(session, exitstatus):
     cases = config.stash[CATALOG]
     outcomes = list(config.stash[OUTCOMES].values())
     covered = {outcome.case_id for outcome in outcomes}
+    settings = config.stash[MET_SETTINGS]
+    pool = session.config.stash.get(POOL, None)
+    if pool is not None:
+        settings["pooled accounts signed up from the runner's address"] = str(pool.signed_up)
     run = Run(BASE_URL, cases, outcomes, problems=config.stash[PROBLEMS],
-              not_run=[case_id for case_id in cases if case_id not in covered])
+              not_run=[case_id for case_id in cases if case_id not in covered], settings=settings)
     write_markdown(run, config.stash[REPORT_DIR] / "report.md")
     write_html(run, config.stash[REPORT_DIR] / "report.html")
     if run.problems and session.exitstatus == pytest.ExitCode.OK:
@@ -163,15 +176,28 @@ def api(base_url):
     client.close()
 
 
-@pytest.fixture
-def customer(api) -> Account:
-    """A customer account made for this test alone, logged in."""
-    return sign_up(api)
+@pytest.fixture(scope="session")
+def account_pool(base_url, request) -> AccountPool:
+    pool = request.config.stash[POOL] = AccountPool(base_url)
+    return pool
+
+
+@pytest.fixture(scope="session")
+def met_settings(request) -> dict[str, str]:
+    """Where cases note the deployment's settings they met (name -> value), for the run report."""
+    return request.config.stash[MET_SETTINGS]
 
 
 @pytest.fixture
-def other_customer(api) -> Account:
-    return sign_up(api)
+def customer(account_pool) -> Account:
+    """A logged-in customer from the run's pool (shared with other cases: compare before and after)."""
+    return account_pool.account(0)
+
+
+@pytest.fixture
+def other_customer(account_pool) -> Account:
+    """Another pooled customer, never the same as `customer`."""
+    return account_pool.account(1)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.acceptance.uat.checks import ISO_UTC_MICROSECONDS, UUID4, assert_problem
-from tests.acceptance.uat.flows import ORDER, ORDER_FIELDS, orders_path
+from tests.acceptance.uat.flows import ORDER, ORDER_FIELDS, orders_of, orders_path
 
 
 @pytest.mark.smoke
@@ -44,7 +44,8 @@ def test_order_under_invalid_user_id_is_refused(api, customer, case):
 
 @pytest.mark.case("CASE-0032")
 def test_order_without_token_is_refused(api, customer, case):
+    before = orders_of(api, customer)
     response = api.post(orders_path(customer.user_id), json=ORDER)
     assert_problem(response, 401, case)
     assert response.headers.get("WWW-Authenticate", "").lower().startswith("bearer")
-    assert api.get(orders_path(customer.user_id), token=customer.token).json() == []
+    assert orders_of(api, customer) == before

@@ -18,9 +18,8 @@ MAX_LOCKOUT_ATTEMPTS = 20
 
 @pytest.mark.smoke
 @pytest.mark.case("CASE-0023")
-def test_customer_logs_in_and_token_opens_orders(api):
-    user_id = new_user_id()
-    assert api.post("/order-ms/users", json={"user_id": user_id, "password": PASSWORD}).status_code == 201
+def test_customer_logs_in_and_token_opens_orders(api, customer):
+    user_id = customer.user_id
     response = api.post(LOGIN, json={"user_id": user_id, "password": PASSWORD})
     assert response.status_code == 200
     body = response.json()
@@ -30,7 +29,7 @@ def test_customer_logs_in_and_token_opens_orders(api):
     assert isinstance(body["access_token"], str) and body["access_token"]
     orders = api.get(orders_path(user_id), token=body["access_token"])
     assert orders.status_code == 200
-    assert orders.json() == []
+    assert orders.json() == api.get(orders_path(user_id), token=customer.token).json()
 
 
 @pytest.mark.case("CASE-0024")

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from tests.acceptance.uat.checks import assert_problem
-from tests.acceptance.uat.flows import ORDER, delivery_path, move, new_delivery, orders_path, place_order
+from tests.acceptance.uat.flows import ORDER, delivery_path, move, new_delivery, orders_of, orders_path, place_order
 
 
 def forged_token(user_id: str, role: str) -> str:
@@ -33,7 +33,8 @@ def test_staff_read_any_customers_orders(api, customer, staff):
     order = place_order(api, customer)
     listed = api.get(orders_path(customer.user_id), token=staff.token)
     assert listed.status_code == 200
-    assert listed.json() == [order]
+    assert listed.json()[0] == order
+    assert listed.json() == api.get(orders_path(customer.user_id), token=customer.token).json()
     detail = api.get(f"{orders_path(customer.user_id)}/{order['order_id']}", token=staff.token)
     assert detail.status_code == 200
     assert detail.json() == order
@@ -93,11 +94,12 @@ def test_token_signed_elsewhere_is_refused(api, customer, path, case):
 @pytest.mark.case("CASE-0074")
 def test_customer_cannot_touch_other_customers_orders(api, customer, other_customer, case):
     whose = (customer.user_id, other_customer.user_id)
+    before = orders_of(api, other_customer)
     read = assert_problem(api.get(orders_path(other_customer.user_id), token=customer.token), 403, case)
     assert (read.values["user_id"], read.values["other_user_id"]) == whose
     placed = assert_problem(api.post(orders_path(other_customer.user_id), json=ORDER, token=customer.token), 403, case)
     assert (placed.values["user_id"], placed.values["other_user_id"]) == whose
-    assert api.get(orders_path(other_customer.user_id), token=other_customer.token).json() == []
+    assert orders_of(api, other_customer) == before
 
 
 @pytest.mark.case("CASE-0075")

@@ -1,7 +1,7 @@
 """Browser fixtures for the web UI cases: Debian's Chromium driven by Playwright, a screenshot on failure.
 
-Loaded as a pytest plugin by test_ui.py. Talks only to BASE_URL (default http://127.0.0.1:8080); fresh
-customers are signed up over HTTP, the staff account comes from UAT_STAFF_USER / UAT_STAFF_PASSWORD.
+Loaded as a pytest plugin by test_ui.py. Talks only to BASE_URL (default http://127.0.0.1:8080); customers
+come from the run's account pool (conftest.py), the staff account from UAT_STAFF_USER / UAT_STAFF_PASSWORD.
 Screenshots of failed tests land in $TEST_RESULTS/browser/ (default test-results/browser/)."""
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 SCREENSHOT_DIR = Path(os.environ.get("TEST_RESULTS") or "test-results") / "browser"
 # How long an order may take to become a delivery (relay, broker, consumer).
 WAIT_SECONDS = float(os.environ.get("UAT_WAIT_SECONDS", "30"))
-PASSWORD = "ui-test-password"
 PHASE_REPORTS = pytest.StashKey[dict]()
 
 
@@ -65,14 +64,6 @@ def page(browser, request) -> Page:
 
 def new_user_id() -> str:
     return f"ui-{uuid.uuid4().hex[:16]}"
-
-
-def sign_up() -> tuple[str, str]:
-    """A fresh customer account over HTTP: (user_id, password)."""
-    user_id = new_user_id()
-    response = requests.post(f"{BASE_URL}/order-ms/users", json={"user_id": user_id, "password": PASSWORD}, timeout=10)
-    assert response.status_code == 201, f"sign-up failed: {response.status_code} {response.text[:300]}"
-    return user_id, PASSWORD
 
 
 def staff_account() -> tuple[str, str]:

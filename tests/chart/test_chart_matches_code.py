@@ -195,3 +195,34 @@ def test_migrations_log_in_as_the_owner_and_everything_else_as_the_app_user(rend
         assert env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == f"{role}-password", where
         checked += 1
     assert checked >= 10, "each of the five Deployments: its migrations and its process"
+
+
+def test_ingress_nginx_asks_order_ms_for_its_own_error_answers(rendered, build_app):
+    from services.order_ms.edge_errors import EDGE_PROBLEMS, TOLD_AS
+
+    docs = rendered["defaults"]
+    (ingress,) = [d for d in docs if d["kind"] == "Ingress"]
+    annotations = ingress["metadata"]["annotations"]
+    codes = [int(code) for code in annotations["nginx.ingress.kubernetes.io/custom-http-errors"].split(",")]
+    assert codes == [414, 502, 503, 504]
+    # Never a status the services answer with texts of their own: ingress-nginx would replace those too.
+    assert not {400, 404, 413} & set(codes)
+    backend = annotations["nginx.ingress.kubernetes.io/default-backend"]
+    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
+    (deployment,) = [d for d in docs if d["kind"] == "Deployment"
+                     and services[backend]["spec"]["selector"].items()
+                     <= d["spec"]["template"]["metadata"]["labels"].items()]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    client = build_app(container["command"][-1]).test_client()
+    for code in codes:
+        # The request ingress-nginx sends its default backend for an error: "/" with the status in X-Code.
+        response = client.get("/", headers={"X-Code": str(code), "X-Original-URI": "/order-ms/x"})
+        assert response.status_code == TOLD_AS.get(code, code) and response.status_code in EDGE_PROBLEMS
+        assert response.mimetype == "application/problem+json" and response.get_json()["hint"]
+
+
+def test_custom_error_answers_can_be_turned_off(render):
+    (ingress,) = [d for d in render("--set", "global.secrets=throwaway", "--set", "ingress.customHttpErrors=null")
+                  if d["kind"] == "Ingress"]
+    assert not any("custom-http-errors" in key or "default-backend" in key
+                   for key in ingress["metadata"]["annotations"])

@@ -6,6 +6,7 @@ import uuid
 import pytest
 import requests
 
+from tests.support.accounts import sign_up
 from tests.support.stack import admin_connect, load_state
 
 DEMO_CUSTOMER = ("USER0001", "coffee-demo-1")
@@ -71,7 +72,7 @@ def customer(base_url):
     """A fresh customer account: (user_id, headers with its bearer token)."""
     user_id = f"cust-{uuid.uuid4().hex[:12]}"
     password = "a-long-password"
-    response = requests.post(f"{base_url}/order-ms/users", json={"user_id": user_id, "password": password}, timeout=10)
+    response = sign_up(base_url, user_id, password)
     assert response.status_code == 201, response.text
     return user_id, auth(login(base_url, user_id, password))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import requests
+from requests.adapters import HTTPAdapter
 
 TIMEOUT_SECONDS = 15
 BODY_EXCERPT_CHARS = 600
@@ -20,12 +21,30 @@ class Exchange:
     body: str
 
 
-class Api:
-    """A requests session bound to one base URL; every call leaves its exchange in `last`."""
+class SourceAddressAdapter(HTTPAdapter):
+    """Connects from one local address, so the deployment sees this session as a client of its own."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, source_address: str):
+        self.source_address = source_address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.source_address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+class Api:
+    """A requests session bound to one base URL; every call leaves its exchange in `last`.
+
+    With `source_address`, its connections leave from that local address (a client other than the runner's)."""
+
+    def __init__(self, base_url: str, source_address: str | None = None):
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
+        if source_address:
+            adapter = SourceAddressAdapter(source_address)
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
         self.last: Exchange | None = None
 
     def request(self, method: str, path: str, *, token: str | None = None, headers: dict | None = None,

@@ -44,6 +44,13 @@ def orders_path(user_id: str) -> str:
     return f"/order-ms/{user_id}/orders"
 
 
+def orders_of(api: Api, account: Account) -> list[dict]:
+    """The account's orders, newest first (one page: a pooled account holds a few dozen at most)."""
+    response = api.get(orders_path(account.user_id), token=account.token, params={"limit": 500})
+    assert response.status_code == 200, f"orders list: {response.status_code} {response.text[:300]}"
+    return response.json()
+
+
 def place_order(api: Api, account: Account, order: dict | None = None, headers: dict | None = None) -> dict:
     response = api.post(orders_path(account.user_id), json=order or ORDER, token=account.token, headers=headers)
     assert response.status_code == 201, f"order refused: {response.status_code} {response.text[:300]}"

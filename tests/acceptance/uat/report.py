@@ -38,6 +38,8 @@ class Run:
     outcomes: list[Outcome]
     problems: list[str] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)
+    # What the run met of the deployment: its limits as observed (or assumed, when no case reached them).
+    settings: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         counts = {result: 0 for result in RESULT_ORDER}
@@ -94,6 +96,9 @@ def write_markdown(run: Run, path: Path) -> None:
     ]
     if run.problems:
         lines += ["## Catalog check failed", ""] + [f"- {cell(p)}" for p in run.problems] + [""]
+    if run.settings:
+        lines += ["## Settings this run met", ""] + [f"- {cell(name)}: {cell(value)}"
+                                                     for name, value in run.settings.items()] + [""]
     lines += [
         "| case | title | feature | kind | result | duration | test | failure and the response that broke it |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -130,6 +135,9 @@ def write_html(run: Run, path: Path) -> None:
     problems = ""
     if run.problems:
         problems = "<h2>Catalog check failed</h2><ul>" + "".join(f"<li>{e(p)}</li>" for p in run.problems) + "</ul>"
+    if run.settings:
+        problems += "<h2>Settings this run met</h2><ul>" + "".join(
+            f"<li>{e(name)}: {e(value)}</li>" for name, value in run.settings.items()) + "</ul>"
     summary = ", ".join(f"{counts[r]} {r}" for r in RESULT_ORDER if counts.get(r))
     path.write_text(f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Acceptance report</title>

@@ -5,6 +5,7 @@ import pytest
 import requests
 
 from tests.integration.conftest import auth, login
+from tests.support.accounts import sign_up
 from tests.support.polling import wait_for
 
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
@@ -12,7 +13,7 @@ ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
 
 def new_customer(base_url):
     user_id, password = f"dcust-{uuid.uuid4().hex[:12]}", "a-long-password"
-    response = requests.post(f"{base_url}/order-ms/users", json={"user_id": user_id, "password": password}, timeout=10)
+    response = sign_up(base_url, user_id, password)
     assert response.status_code == 201, response.text
     return user_id, auth(login(base_url, user_id, password))
 

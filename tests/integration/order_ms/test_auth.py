@@ -15,6 +15,7 @@ import requests
 
 from services.platform.auth import ALGORITHM, TOKEN_ISSUER
 from tests.integration.conftest import DEMO_CUSTOMER, DEMO_STAFF, auth
+from tests.support.accounts import sign_up as sign_up_from_new_client
 from tests.support.gunicorn import gunicorn
 from tests.support.stack import service_env
 
@@ -41,7 +42,7 @@ def fresh_client() -> dict:
 
 
 def sign_up(url, user_id, password=PASSWORD):
-    return requests.post(f"{url}/order-ms/users", json={"user_id": user_id, "password": password}, timeout=10)
+    return sign_up_from_new_client(url, user_id, password)
 
 
 def log_in(url, user_id, password, headers=None):

@@ -12,10 +12,11 @@ from services.order_ms import login_throttle
 
 
 class FakePool:
-    """Records every statement; SELECTs answer with `seconds`."""
+    """Records every statement; SELECTs answer with `seconds` (and `counted` sign-ups)."""
 
-    def __init__(self, seconds=None):
+    def __init__(self, seconds=None, counted=1):
         self.seconds = seconds
+        self.counted = counted
         self.statements: list[tuple[str, tuple]] = []
 
     @contextlib.contextmanager
@@ -26,7 +27,7 @@ class FakePool:
         self.statements.append((sql, params))
 
     def fetchone(self):
-        return {"seconds": self.seconds}
+        return {"seconds": self.seconds, "counted": self.counted}
 
 
 @pytest.mark.parametrize("seconds", [None, 0])
@@ -68,19 +69,21 @@ def test_a_success_clears_only_this_clients_count_for_the_user_id():
 
 
 def test_too_many_signups_from_one_client_are_a_429_naming_the_wait():
-    settings = load_settings()
+    settings = replace(load_settings(), signup_max_per_client=20)
     with Flask(__name__).test_request_context("/order-ms/users"), pytest.raises(Problem) as caught:
-        login_throttle.count_signup(FakePool(42), settings, "203.0.113.9")
+        login_throttle.count_signup(FakePool(42, counted=21), settings, "203.0.113.9")
     assert caught.value.status == 429 and caught.value.headers == {"Retry-After": "42"}
     assert "42 seconds" in caught.value.hint
 
 
 def test_a_signup_within_the_limit_is_counted_for_its_client():
     settings = replace(load_settings(), signup_max_per_client=20, signup_window_seconds=600)
-    pool = FakePool(0)
+    pool = FakePool(600, counted=20)
     login_throttle.count_signup(pool, settings, "203.0.113.9")
     counted = [params for sql, params in pool.statements if sql.startswith("INSERT INTO login_throttle")]
     assert counted == [("signup", "203.0.113.9", 20, 600, 600, 20, 600)]
+    # Counted before it is judged, in one transaction: no check runs apart from the count.
+    assert pool.statements[0][0].startswith("INSERT INTO login_throttle")
 
 
 def test_the_per_client_limit_is_its_own_setting_and_higher_by_default(monkeypatch):
