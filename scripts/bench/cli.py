@@ -35,8 +35,9 @@ def bench_stack(config: BenchConfig) -> Iterator[dict]:
     if config.private_database:
         env["STACK_PRIVATE_DB"] = "1"
         # Every run starts from an empty server: the rows of earlier runs (tens of thousands each) would
-        # outgrow the buffer pool and make each run slower than the one before.
+        # outgrow the buffer pool and make each run slower than the one before. The same for the topics.
         shutil.rmtree(config.private_database_dir, ignore_errors=True)
+        env["STACK_FRESH_DATABASES"] = "1"
     command = [sys.executable, "-m", "scripts.stack"]
     subprocess.run([*command, "up", "--profile", PROFILE], cwd=ROOT, env=env, check=True)
     try:

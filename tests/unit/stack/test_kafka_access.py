@@ -1,9 +1,12 @@
 """The local Kafka's logins: passwords kept per log directory, each stack process's principal, clients' options."""
 from __future__ import annotations
 
+import shutil
 import stat
+import uuid
 
-from scripts.stack.broker import Broker, KafkaNode
+from scripts.stack.broker import Broker, KafkaNode, needs_fresh_start
+from scripts.stack.layout import Layout
 from scripts.stack.kafka_access import TOOLS_PRINCIPAL, Credentials, confluent_login, login_options, stack_definition
 
 
@@ -49,3 +52,18 @@ def test_the_node_takes_the_charts_security_settings(tmp_path):
     assert properties["listener.name.client.sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
     assert "PLAINTEXT" not in properties["listener.security.protocol.map"].replace("SASL_PLAINTEXT", "")
     assert KafkaNode(tmp_path, 9092, 9093).server_properties().count("SASL") == 0
+
+
+def test_a_log_directory_without_its_passwords_starts_over(monkeypatch):
+    layout = Layout(f"unit-{uuid.uuid4().hex[:8]}", 0, "unit")
+    monkeypatch.delenv("STACK_FRESH_DATABASES", raising=False)
+    try:
+        (layout.kafka_dir / "data").mkdir(parents=True)
+        (layout.kafka_dir / "data" / "meta.properties").write_text("cluster.id=x\n")
+        assert needs_fresh_start(layout), "nobody could log in to it"
+        (layout.kafka_dir / "credentials.json").write_text("{}")
+        assert not needs_fresh_start(layout)
+        monkeypatch.setenv("STACK_FRESH_DATABASES", "1")
+        assert needs_fresh_start(layout)
+    finally:
+        shutil.rmtree(layout.run_dir)
