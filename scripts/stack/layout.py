@@ -49,6 +49,15 @@ class Layout:
         return self.port(9092)
 
     @property
+    def kafka_controller_port(self) -> int:
+        return self.port(9093)
+
+    @property
+    def kafka_dir(self) -> Path:
+        """The broker's server.properties and, under data/, its log directory (the topics)."""
+        return self.run_dir / "kafka"
+
+    @property
     def private_db_port(self) -> int:
         return self.port(3307)
 
@@ -71,7 +80,8 @@ class Layout:
 
 # What points a process at the servers or the state of a stack already running (`python -m scripts.stack env`
 # exports them): a tool that starts a stack of its own leaves them out, or that stack would use the other's.
-RUNNING_STACK_VARIABLES = frozenset({"KAFKA_BOOTSTRAP_SERVERS", "DB_HOST", "DB_PORT", "STACK_STATE", "BASE_URL",
+RUNNING_STACK_VARIABLES = frozenset({"KAFKA_BOOTSTRAP_SERVERS", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM",
+                                     "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "DB_HOST", "DB_PORT", "STACK_STATE", "BASE_URL",
                                      "ORDER_MS_METRICS_URL", "DELIVERY_MS_METRICS_URL"})
 
 

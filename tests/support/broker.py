@@ -1,34 +1,34 @@
-"""A private Kafka-protocol broker (tansu) for a test that must not share the stack's topics."""
+"""A private Apache Kafka node for a test that must not share the stack's topics, secured as the stack's."""
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
-import sys
 from pathlib import Path
 
-from scripts.stack.broker import tansu_argv
-from scripts.stack.waiting import port_open
-from services.contracts.topics import TOPIC_PARTITIONS
-from tests.support.polling import wait_for
+from scripts.stack.broker import KafkaNode, wait_for_node
+from scripts.stack.kafka_access import TOOLS_PRINCIPAL, Credentials, stack_definition
 from tests.support.processes import free_port
-from tests.support.stack import ROOT
 
 
 @contextlib.contextmanager
 def private_broker(log_dir: Path):
-    """Yields the bootstrap address of a fresh broker with the published topics; stops it afterwards."""
-    port = free_port()
-    address = f"127.0.0.1:{port}"
+    """Yields the bootstrap address of a fresh broker with the published topics; stops it afterwards.
+
+    It has the stack's principals and ACLs, and the tools' principal keeps the password of the KAFKA_SASL_*
+    login in the environment, so the test's clients and the processes it starts log in as they do to the stack."""
+    tools_login = ({TOOLS_PRINCIPAL: os.environ["KAFKA_SASL_PASSWORD"]}
+                   if os.environ.get("KAFKA_SASL_USERNAME") == TOOLS_PRINCIPAL else {})
+    credentials = Credentials.load_or_create(log_dir / "kafka" / "credentials.json", stack_definition(), fresh=True,
+                                             given=tools_login)
+    node = KafkaNode(log_dir / "kafka", free_port(), free_port(),
+                     credentials if os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT") != "PLAINTEXT" else None)
+    node.prepare(fresh=True)
     with open(log_dir / "broker.log", "wb") as log_file:
-        broker = subprocess.Popen(tansu_argv(address), stdout=log_file, stderr=subprocess.STDOUT)
+        broker = subprocess.Popen(node.argv(), stdout=log_file, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: port_open("127.0.0.1", port), "the private broker to listen")
-        created = subprocess.run(
-            [sys.executable, "-m", "services.platform.kafka_topics", *(f"{t}={n}" for t, n in TOPIC_PARTITIONS.items())],
-            cwd=ROOT, env={"KAFKA_BOOTSTRAP_SERVERS": address, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
-            timeout=60)
-        assert created.returncode == 0, created.stdout + created.stderr
-        yield address
+        wait_for_node(node, log_dir, broker)
+        yield node.address
     finally:
         broker.terminate()
-        broker.wait(timeout=30)
+        broker.wait(timeout=60)

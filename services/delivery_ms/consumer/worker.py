@@ -213,8 +213,7 @@ class DeliveryConsumer(Worker):
     def _update_lag(self) -> None:
         if self._consumer is None:
             return
-        # The high watermark comes with every fetch response. end_offsets() is not used on purpose:
-        # the local tansu broker answers ListOffsets "latest" wrongly for multi-record batches.
+        # The high watermark comes with every fetch response: no ListOffsets request (end_offsets()) is needed.
         assigned = self._consumer.assignment()
         for partition in assigned:
             try:
