@@ -251,6 +251,9 @@ def test_a_record_the_client_cannot_decode_is_stepped_over_and_noted_on_the_dlq(
             note = dlq.wait_for(lambda r: r.key is None, "the note of the unreadable record")[0]
         finally:
             dlq.close()
-    error = dict(note.headers)[HEADER_ERROR].decode()
-    assert error.startswith(f"unreadable record at new_orders[1] offset {unreadable.offset}:")
-    assert consumer.alive and consumer.logged("skipped unreadable records")
+    headers = dict(note.headers)
+    assert headers[HEADER_ERROR].decode().startswith(
+        f"unreadable record batch at new_orders[1] offset {unreadable.offset}: CorruptRecordError")
+    assert (headers["skipped_partition"], headers["skipped_first_offset"], headers["skipped_last_offset"]) == (
+        b"1", str(unreadable.offset).encode(), str(unreadable.offset).encode())
+    assert consumer.alive and consumer.logged("skipped an unreadable record batch", first_offset=unreadable.offset)
