@@ -8,13 +8,11 @@ import sys
 import urllib.error
 import urllib.request
 
-import pytest
-
 from scripts.stack.supervisor import PROBE_FAILURES, PROBE_PERIOD_SECONDS, ProcessSpec, Supervisor
 from services.platform.metrics import HEALTH_PATH
 from tests.integration.delivery_ms.test_consumer_processes import wait_for_deliveries
 from tests.support.polling import wait_for
-from tests.support.processes import IsolatedConsumers, free_port
+from tests.support.processes import free_port
 from tests.support.prometheus import sample_sum, scrape
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.topics import OrderProducer, new_order
@@ -34,16 +32,9 @@ def health(port: int) -> tuple[int, dict] | None:
         return None  # restarting
 
 
-@pytest.fixture
-def isolated(stack, tmp_path):
-    consumers = IsolatedConsumers(stack, tmp_path)
-    consumers.create_database()
-    yield consumers
-    consumers.drop_database()
-
-
-def test_a_frozen_database_makes_the_consumer_unhealthy_and_the_supervisor_restarts_it(isolated, kafka_servers,
+def test_a_frozen_database_makes_the_consumer_unhealthy_and_the_supervisor_restarts_it(consumers, kafka_servers,
                                                                                         tmp_path):
+    isolated = consumers  # its database and group only: the process runs under the supervisor below
     env = isolated.env
     proxy = TcpProxy(env["DB_HOST"], int(env["DB_PORT"]))
     port = free_port()

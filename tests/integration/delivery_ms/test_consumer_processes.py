@@ -11,21 +11,11 @@ from services.contracts import order_created
 from services.contracts.envelope import HEADER_ERROR
 from tests.support.broker import private_broker
 from tests.support.polling import wait_for
-from tests.support.processes import IsolatedConsumers
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.topics import OrderProducer, TopicReader, committed_offsets, new_order
 
 # Joining a group, and rejoining after a member died without leaving, takes a few session timeouts.
 JOIN_TIMEOUT = 60
-
-
-@pytest.fixture
-def consumers(stack, tmp_path):
-    isolated = IsolatedConsumers(stack, tmp_path)
-    isolated.create_database()
-    yield isolated
-    isolated.stop_all()
-    isolated.drop_database()
 
 
 @pytest.fixture
