@@ -158,6 +158,17 @@ class Clock:
         return self.now
 
 
+def advance_on_poll(fake, clock, seconds):
+    """Each poll of `fake` takes `seconds` of the clock."""
+    original_poll = fake.poll
+
+    def slow_poll(timeout_ms):
+        clock.now += seconds
+        return original_poll(timeout_ms)
+
+    fake.poll = slow_poll
+
+
 def test_health_turns_503_when_the_database_holds_the_batch_past_the_limit_and_back_once_committed(loop, monkeypatch):
     consumer, script, _writes = loop
     clock = Clock()
@@ -184,13 +195,7 @@ def test_an_idle_caught_up_consumer_stays_healthy_however_long_it_waits(loop):
     clock = Clock()
     consumer._progress = worker.ProgressWatch(60, clock)
     fake = script([{}, {}, {}], [])
-    original_poll = fake.poll
-
-    def slow_empty_poll(timeout_ms):
-        clock.now += 3600
-        return original_poll(timeout_ms)
-
-    fake.poll = slow_empty_poll
+    advance_on_poll(fake, clock, 3600)
     consumer.run()
     assert consumer.health()[0]
 
@@ -201,12 +206,6 @@ def test_a_consumer_behind_that_polls_nothing_is_not_caught_up(loop):
     consumer._progress = worker.ProgressWatch(60, clock)
     fake = script([{}, {}], [])
     fake.highwater = lambda partition: 10  # lag 10 on each partition, e.g. the fetches fail
-    original_poll = fake.poll
-
-    def slow_empty_poll(timeout_ms):
-        clock.now += 40
-        return original_poll(timeout_ms)
-
-    fake.poll = slow_empty_poll
+    advance_on_poll(fake, clock, 40)
     consumer.run()
     assert not consumer.health()[0]
