@@ -44,7 +44,7 @@ from pathlib import Path
 
 import yaml
 
-from scripts.stack.broker import create_topics, tansu_argv
+from scripts.stack.broker import KafkaNode, wait_for_node
 from scripts.stack.debian import ensure_debian_package
 from scripts.stack.ingress import nginx_argv, render_config
 from scripts.stack.layout import ROOT
@@ -304,13 +304,13 @@ class Smoke:
         self.containers: list[str] = []
 
     def start_broker(self) -> None:
-        address = f"127.0.0.1:{self.ports.broker}"
         if port_open("127.0.0.1", self.ports.broker):
             raise SystemExit(f"port {self.ports.broker} is taken; set CONTAINER_SMOKE_PORT_OFFSET to another offset")
-        self._start("broker", tansu_argv(address))
-        wait_until(lambda: port_open("127.0.0.1", self.ports.broker), "broker", 30, self.processes["broker"])
-        # In Kubernetes the kafka chart's topics Job does this; same names and partitions.
-        create_topics(address, RUN_DIR / "logs")
+        node = KafkaNode(RUN_DIR / "kafka", self.ports.broker, self.ports.broker + 1)
+        node.prepare(fresh=True)
+        self._start("broker", node.argv())
+        # In Kubernetes the kafka chart's topics Job creates the topics; same names and partitions.
+        wait_for_node(node, RUN_DIR / "logs", self.processes["broker"])
 
     def _start(self, name: str, argv: list[str]) -> None:
         out = open(RUN_DIR / "logs" / f"{name}.log", "wb")

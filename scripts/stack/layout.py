@@ -49,6 +49,15 @@ class Layout:
         return self.port(9092)
 
     @property
+    def kafka_controller_port(self) -> int:
+        return self.port(9093)
+
+    @property
+    def kafka_dir(self) -> Path:
+        """The broker's server.properties and, under data/, its log directory (the topics)."""
+        return self.run_dir / "kafka"
+
+    @property
     def private_db_port(self) -> int:
         return self.port(3307)
 
