@@ -7,7 +7,6 @@ import time
 
 import mariadb
 from kafka import ConsumerRebalanceListener
-from kafka import TopicPartition
 from kafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
 from kafka.structs import OffsetAndMetadata
 
@@ -171,7 +170,8 @@ class DeliveryConsumer(Worker):
             self.send_acknowledged([skip_note(skipped)])
             consumer.commit({skipped.partition: OffsetAndMetadata(skipped.end, "", -1)})
         except BaseException:
-            consumer.seek(skipped.partition, skipped.first)
+            if skipped.partition in consumer.assignment():  # after a rebalance its new owner meets the batch
+                consumer.seek(skipped.partition, skipped.first)
             raise
         self._progress.progressed()
         metrics.MESSAGES.labels("dead_lettered").inc(skipped.end - skipped.first)
