@@ -6,8 +6,8 @@
    in podman's storage under .run/podman/ together with the build layers, so a second run only
    rebuilds what changed.
 2. Dockerfile.order and Dockerfile.delivery built on it (`--build-arg BASE_IMAGE`).
-3. `helm template` of charts/coffee-order with the local MariaDB and a tansu broker as the external
-   database and Kafka (every secret from an existing Secret, as in GitOps); the two databases and their
+3. `helm template` of charts/coffee-order with the local MariaDB and an Apache Kafka node (SASL/SCRAM with the
+   chart's users and ACLs, scripts/stack/kafka_access.py) as the external database and Kafka (every secret from an existing Secret, as in GitOps); the two databases and their
    owner and app users are made by `python -m services.platform.provision`, the topics by
    `python -m services.platform.kafka_topics`. Every Deployment of the output is run as its pod would
    be: init containers first, then the container with the rendered command, environment, user,
@@ -17,9 +17,6 @@
    delivery-ms, and the acceptance suite's smoke cases run through it.
 5. Every container is stopped as Kubernetes stops a pod (SIGTERM, then the pod's grace period) and must
    exit 0 within it: one that needs SIGKILL or exits with an error fails the smoke.
-
-Kafka runs PLAINTEXT here: the bundled tansu broker accepts SCRAM handshakes but keeps no SCRAM
-credentials in any storage this build has, so no client can log in (README "Kafka authentication").
 
 Ports are the standard ones shifted by CONTAINER_SMOKE_PORT_OFFSET (default 12000: below the kernel's ephemeral
 range, so no outgoing connection can hold one of them, and clear of the test stack's +10000); the databases are
@@ -45,6 +42,7 @@ from pathlib import Path
 import yaml
 
 from scripts.stack.broker import KafkaNode, wait_for_node
+from scripts.stack.kafka_access import TOOLS_PRINCIPAL, Credentials, chart_definition, stack_definition
 from scripts.stack.debian import ensure_debian_package
 from scripts.stack.ingress import nginx_argv, render_config
 from scripts.stack.layout import ROOT
@@ -64,7 +62,7 @@ CONTAINER_PREFIX = "coffee-smoke-"
 # Secrets the chart reads from Secrets it does not create here (global.secrets=existing).
 JWT_SECRET_NAME = "smoke-jwt"
 DATABASES = {"order": "coffee_smoke_order", "delivery": "coffee_smoke_delivery"}
-KAFKA_USERS = ("order-relay", "delivery-relay", "delivery-consumer")
+KAFKA_USERS = tuple(chart_definition().users)
 # The exit status of a smoke skipped on request (automake's convention for a skipped test).
 SKIPPED = 77
 
@@ -215,6 +213,7 @@ def database_spec() -> list[dict]:
 
 
 def render_chart(ports: Ports, db: dict[str, str], spec: list[dict]) -> list[dict]:
+    """The chart as Argo CD would render it, every secret from an existing Secret."""
     values = {
         "global": {"secrets": "existing"},
         "image": {"registry": "", "tag": IMAGE_TAG, "pullPolicy": "Never",
@@ -234,8 +233,7 @@ def render_chart(ports: Ports, db: dict[str, str], spec: list[dict]) -> list[dic
             entry["database"]: {"ownerUser": entry["owner"]["user"], "appUser": entry["app"]["user"],
                                 "existingSecret": f"smoke-db-{entry['database']}"} for entry in spec}},
         "kafka": {"enabled": False},
-        # PLAINTEXT: see the module docstring; the users' Secrets are named all the same.
-        "externalKafka": {"bootstrapServers": f"127.0.0.1:{ports.broker}", "securityProtocol": "PLAINTEXT",
+        "externalKafka": {"bootstrapServers": f"127.0.0.1:{ports.broker}", "securityProtocol": "SASL_PLAINTEXT",
                           "users": {user: {"existingSecret": f"smoke-kafka-{user}"} for user in KAFKA_USERS},
                           "newOrdersPartitions": 3},
     }
@@ -297,19 +295,20 @@ def probe_url(container: dict, probe: str) -> str | None:
 class Smoke:
     """Starts the broker, the pods and nginx, and stops exactly what it started."""
 
-    def __init__(self, podman: Podman, ports: Ports):
+    def __init__(self, podman: Podman, ports: Ports, kafka_credentials: Credentials):
         self.podman = podman
         self.ports = ports
+        self.kafka_credentials = kafka_credentials
         self.processes: dict[str, subprocess.Popen] = {}
         self.containers: list[str] = []
 
     def start_broker(self) -> None:
         if port_open("127.0.0.1", self.ports.broker):
             raise SystemExit(f"port {self.ports.broker} is taken; set CONTAINER_SMOKE_PORT_OFFSET to another offset")
-        node = KafkaNode(RUN_DIR / "kafka", self.ports.broker, self.ports.broker + 1)
+        node = KafkaNode(RUN_DIR / "kafka", self.ports.broker, self.ports.broker + 1, self.kafka_credentials)
         node.prepare(fresh=True)
         self._start("broker", node.argv())
-        # In Kubernetes the kafka chart's topics Job creates the topics; same names and partitions.
+        # In Kubernetes the kafka chart's topics Job sets up the topics, users and ACLs; the same ones.
         wait_for_node(node, RUN_DIR / "logs", self.processes["broker"])
 
     def _start(self, name: str, argv: list[str]) -> None:
@@ -325,7 +324,7 @@ class Smoke:
             started = time.monotonic()
             result = self._podman_run(f"{name}-{init['name']}", spec, init, config_maps, secrets_, detach=False)
             if result.returncode != 0:
-                raise SystemExit(f"{name}: init container {init['name']} failed:\n{result.stdout[-3000:]}")
+                raise SystemExit(f"{name}: init container {init['name']} failed:\n{(result.stdout + result.stderr)[-3000:]}")
             log(f"{name}: init container {init['name']} done in {time.monotonic() - started:.1f}s")
         (container,) = spec["containers"]
         result = self._podman_run(name, spec, container, config_maps, secrets_, detach=True)
@@ -463,10 +462,13 @@ def main() -> int:
     for entry in spec:
         for role in ("owner", "app"):
             secret_values[(f"smoke-db-{entry['database']}", f"{role}-password")] = entry[role]["password"]
+    kafka_credentials = Credentials.load_or_create(RUN_DIR / "kafka" / "credentials.json", stack_definition(), fresh=True)
+    for user in KAFKA_USERS:
+        secret_values[(f"smoke-kafka-{user}", "password")] = kafka_credentials.passwords[user]
     deployments = [d for d in docs if d["kind"] == "Deployment"]
 
     provision_databases(db, spec)
-    smoke = Smoke(podman, ports)
+    smoke = Smoke(podman, ports, kafka_credentials)
     try:
         smoke.start_broker()
         started = {}
@@ -490,7 +492,7 @@ def main() -> int:
             [sys.executable, "-m", "pytest", "tests/acceptance", "-m", "smoke", "-q", "-p", "no:cacheprovider",
              f"--junitxml={results}/container-smoke.xml"],
             cwd=ROOT, env={**os.environ, "BASE_URL": base_url, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{ports.broker}",
-                           "UAT_REPORT_DIR": f"{results}/container-smoke"})
+                           **kafka_credentials.client_env(TOOLS_PRINCIPAL), "UAT_REPORT_DIR": f"{results}/container-smoke"})
         suite_status = suite.returncode
     finally:
         unclean = smoke.stop()

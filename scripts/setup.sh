@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the project needs on a fresh machine: Debian packages (as root) and the .venv.
+# Installs what the project needs on a fresh machine: Debian packages (as root), the .venv and Apache Kafka.
 #   scripts/setup.sh          what `make run` needs
 #   scripts/setup.sh --test   plus everything `make test` needs (browser, Prometheus, newman, k8s tools, podman)
 #   scripts/setup.sh --bench  plus what `make bench` needs (wrk)
@@ -16,6 +16,9 @@ need() { dpkg -s "$1" >/dev/null 2>&1 || missing+=("$1"); }
 if [ -f /etc/debian_version ] && command -v dpkg >/dev/null; then
   # Build headers for the MariaDB Connector/Python, and nginx for the local ingress.
   need libmariadb-dev; need gcc; need nginx-light
+  # Java and Maven for the local stack's Apache Kafka (Kafka 4 needs Java 17 or newer).
+  command -v java >/dev/null || need openjdk-17-jre-headless
+  command -v mvn >/dev/null || need maven
   if $want_test; then
     # npm only when missing: a NodeSource nodejs ships its own npm and conflicts with Debian's package.
     need chromium; need prometheus; command -v npm >/dev/null || need npm; need podman; need runc; need debootstrap; need wrk; need fuse-overlayfs
@@ -46,6 +49,9 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+
+# Apache Kafka's jars from Maven Central into .cache/, once per version (scripts/stack/kafka/pom.xml).
+.venv/bin/python -m scripts.stack.kafka_dist >/dev/null
 
 if $want_test; then
   for extra in scripts/setup.d/*.sh; do

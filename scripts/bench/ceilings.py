@@ -1,4 +1,5 @@
-"""The ceilings our figures are compared with: a bare Flask echo under the services' gunicorn settings, and
+"""The ceilings our figures are compared with: a bare Flask echo under the services' gunicorn settings, the
+same-stack floor (scripts/bench/floor_app.py: only the database work of a POST, on the stack's MariaDB), and
 MariaDB's single-row INSERT + COMMIT rate on the stack's own database server."""
 from __future__ import annotations
 
@@ -28,26 +29,50 @@ class Echo(NamedTuple):
 
 
 @contextlib.contextmanager
-def echo_server(run_dir: Path, overrides: dict[str, str] | None = None) -> Iterator[Echo]:
-    """The echo app under gunicorn with the same config and GUNICORN_* environment as the services (with
-    `overrides`, e.g. another worker model, for comparison)."""
+def echo_server(run_dir: Path, overrides: dict[str, str] | None = None, app: str = "echo_app",
+                path: str = "/echo") -> Iterator[Echo]:
+    """The echo app (or another app of scripts/bench) under gunicorn with the same config and GUNICORN_*
+    environment as the services (with `overrides`, e.g. another worker model, for comparison)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(ECHO_PORT),
-           "PROMETHEUS_MULTIPROC_DIR": str(run_dir / "prometheus-echo"), **(overrides or {})}
-    with open(run_dir / "echo.log", "ab") as log:
+           "PROMETHEUS_MULTIPROC_DIR": str(run_dir / f"prometheus-{app}"), **(overrides or {})}
+    with open(run_dir / f"{app}.log", "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, "scripts.bench.echo_app:create_app()"],
+            [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, f"scripts.bench.{app}:create_app()"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         while not port_open("127.0.0.1", ECHO_PORT):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the echo server did not start; see {run_dir / 'echo.log'}")
+                raise SystemExit(f"the {app} server did not start; see {run_dir / f'{app}.log'}")
             time.sleep(0.1)
-        yield Echo(f"http://127.0.0.1:{ECHO_PORT}/echo", process.pid)
+        yield Echo(f"http://127.0.0.1:{ECHO_PORT}{path}", process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def floor_server(run_dir: Path, state: dict) -> Iterator[Echo]:
+    """The same-stack floor under the services' gunicorn settings, writing to a scratch copy of order-ms's
+    `orders` and `order_outbox` tables (so no relay publishes its rows), dropped afterwards."""
+    source = state["databases"]["order_ms"]["database"]
+    database = f"{source}_floor"
+    admin = _admin(state)
+    cursor = admin.cursor()
+    cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+    cursor.execute(f"CREATE DATABASE `{database}`")
+    for table in ("orders", "order_outbox"):
+        cursor.execute(f"CREATE TABLE `{database}`.{table} LIKE `{source}`.{table}")
+    env = state["env"]
+    try:
+        with echo_server(run_dir, {"DB_HOST": env["DB_HOST"], "DB_PORT": env["DB_PORT"], "DB_NAME": database,
+                                   "DB_USER": state["admin"]["DB_USER"], "DB_PASSWORD": state["admin"]["DB_PASSWORD"]},
+                         app="floor_app", path="/floor") as floor:
+            yield floor
+    finally:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        admin.close()
 
 
 def gunicorn_settings() -> str:

@@ -10,7 +10,8 @@ import time
 from typing import Iterator
 
 from scripts.bench import machine
-from scripts.bench.ceilings import THREADED_WORKERS, database_commits_per_second, echo_server, gunicorn_settings
+from scripts.bench.ceilings import (THREADED_WORKERS, database_commits_per_second, echo_server, floor_server,
+                                    gunicorn_settings)
 from scripts.bench.config import PORT_OFFSET, PROFILE, ROOT, BenchConfig, read_config
 from scripts.bench.load import GET_WITH_TOKEN, POST_ORDER, new_customer, paced_post, wrk
 from scripts.bench.pipeline import (
@@ -19,6 +20,7 @@ from scripts.bench.pipeline import (
 from scripts.bench.processes import CpuMeter, peak_memory_mib, stack_components
 from scripts.bench.report import render
 from scripts.bench.targets import Measurements, check
+from scripts.stack.kafka_dist import kafka_version
 from scripts.stack.layout import environment_for_own_stack
 from scripts.stack.waiting import log
 
@@ -87,6 +89,9 @@ def measure(config: BenchConfig, state: dict) -> Measurements:
         m.echo_cpu_ms = echo_meter.stop()["echo"] / paced.requests * 1000
     with echo_server(config.run_dir, THREADED_WORKERS) as echo:
         m.echo_threaded = wrk(echo.url, POST_ORDER, customer.token, seconds, connections)
+    log("bench: the same-stack floor (parse, insert the order and its outbox row, commit, 201)")
+    with floor_server(config.run_dir, state) as floor:
+        m.floor = wrk(floor.url, POST_ORDER, customer.token, seconds, connections)
 
     log(f"bench: CPU per order at {config.cpu_rate} orders/s")
     before = db.last_order_id()
@@ -113,6 +118,7 @@ def measure(config: BenchConfig, state: dict) -> Measurements:
     m.backlog = backlog_rates(db, state, f"{customer.user_id}-backlog", config.backlog_events)
 
     m.peak_mib = peak_memory_mib(components)
+    m.broker_ready_seconds = state.get("kafka_ready_seconds")
     db.close()
     return m
 
@@ -126,7 +132,8 @@ def main() -> int:
         m = measure(config, state)
         m.restarts = restarts(state_file) - restarts_before
         database = "a private MariaDB of its own" if state["processes"].get("mariadb") else "the system's MariaDB"
-    stack_note = (f"The stack ran with {database}, the tansu broker and {gunicorn_settings()} per service;"
+    stack_note = (f"The stack ran with {database}, Apache Kafka {kafka_version()} (one KRaft node, SASL/SCRAM and"
+                  f" ACLs) and {gunicorn_settings()} per service;"
                   " wrk ran on the same machine.")
     checks = check(m)
     report = render(config, m, checks, machine.description(), (load_before, machine.load_average()), stack_note)

@@ -38,6 +38,10 @@ noise; the ratios, measured within the run, count most). {stack_note}
   The same echo under gunicorn's gthread worker (4 threads each), for comparison: {m.echo_threaded.rate:,.0f} req/s.
 - The echo's CPU per request (gunicorn's master and workers) under POSTs paced like the CPU accounting's below:
   {m.echo_cpu_ms:.3f} ms, the floor of what any request costs the stack's HTTP layer.
+- The same-stack floor (`scripts/bench/floor_app.py`): a Flask app under the same gunicorn settings that only
+  parses the body, inserts the order and its outbox row into a scratch copy of order-ms's tables on the stack's
+  MariaDB, commits and answers 201 (no token, no checks, nothing published); the same wrk load as POST, with the
+  relay and the consumer idle: {m.floor.summary()}.
 - MariaDB single-row INSERT + COMMIT on the stack's database server: {m.database_commits_1:,.0f}/s on one
   connection, {m.database_commits_8:,.0f}/s on 8.
 
@@ -52,8 +56,9 @@ largest process of each component over its whole life, start-up included.
 {cpu_rows}
 | **total** | **{sum(m.cpu_ms_per_order.values()):.3f}** | **{sum(m.idle_cpu_percent.values()):.2f}** | |
 
-The database server's memory is its buffer pool and caches, sized by its own configuration, so the ≤ 100 MiB
-target applies to the other processes.
+The database server's memory is its buffer pool and caches, sized by its own configuration, and the broker's is
+a JVM's (its heap capped at 384 MiB by scripts/stack/broker.py), so the ≤ 100 MiB target applies to the other
+processes.
 
 ## What was measured, and how
 

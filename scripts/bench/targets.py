@@ -7,14 +7,17 @@ from scripts.bench.load import WrkResult
 from scripts.bench.pipeline import BacklogRates, KeepingUp, Latencies
 
 POST_TO_ECHO_RATIO = 0.25
+POST_TO_FLOOR_RATIO = 0.75
 CPU_MS_PER_ORDER = 1.5
 IDLE_PERCENT_OF_A_CORE = 5.0
 IDLE_P50_MS, IDLE_P99_MS = 20.0, 100.0
 HALF_LOAD_P99_MS = 250.0
 BACKLOG_EVENTS_PER_SECOND = 10_000
 RESIDENT_MIB = 100.0
-# The component that is the database server (see processes.stack_components).
+# The components that are servers we run rather than ship (see processes.stack_components): the database server
+# and the Kafka broker (a JVM), whose memory is reported on its own.
 DATABASE_SERVER = "mariadb"
+BROKER = "broker"
 # Keeping up: once the load stops, every order of the run is a delivery within this long.
 CAUGHT_UP_SECONDS = 1.0
 
@@ -27,6 +30,8 @@ class Measurements:
     database_commits_8: float = 0.0
     echo: list[WrkResult] = field(default_factory=list)  # before and after the POST run
     echo_threaded: WrkResult | None = None  # under gunicorn's gthread worker (4 threads), for comparison
+    floor: WrkResult | None = None  # the same-stack floor (scripts/bench/floor_app.py)
+    broker_ready_seconds: float | None = None  # from the broker's start until its users, ACLs and topics were set up
     post: WrkResult | None = None
     post_keeping_up: KeepingUp | None = None
     idle_cpu_percent: dict[str, float] = field(default_factory=dict)  # of one core, by component
@@ -62,7 +67,8 @@ def check(m: Measurements) -> list[Check]:
     kept_up = m.post_keeping_up.drained_seconds <= CAUGHT_UP_SECONDS
     cpu_total = sum(m.cpu_ms_per_order.values())
     idle_total = sum(m.idle_cpu_percent.values())
-    shipped_peaks = {name: mib for name, mib in m.peak_mib.items() if name != DATABASE_SERVER}
+    shipped_peaks = {name: mib for name, mib in m.peak_mib.items() if name not in (DATABASE_SERVER, BROKER)}
+    floor_ratio = m.post.rate / m.floor.rate
     largest = max(shipped_peaks, key=shipped_peaks.get)
     return [
         Check("POST /order-ms/{user}/orders ÷ Flask echo (8 connections, relay and consumer running)",
@@ -70,6 +76,10 @@ def check(m: Measurements) -> list[Check]:
               f"{ratio:.3f} ({m.post.rate:,.0f} ÷ {m.echo_rate:,.0f} req/s), {m.post.errors} errors;"
               f" {m.post_keeping_up.summary()}",
               ratio >= POST_TO_ECHO_RATIO and m.post.errors == 0 and kept_up),
+        Check("POST ÷ the same-stack floor (8 connections, relay and consumer running during the POSTs)",
+              f"≥ {POST_TO_FLOOR_RATIO}", f"{floor_ratio:.3f} ({m.post.rate:,.0f} ÷ {m.floor.rate:,.0f} req/s,"
+              f" floor p50 {m.floor.p50_ms:.1f} ms, {m.floor.errors} errors)",
+              floor_ratio >= POST_TO_FLOOR_RATIO and m.floor.errors == 0),
         Check("whole-stack CPU per order (every process, MariaDB and the broker included)",
               f"≤ {CPU_MS_PER_ORDER} ms", f"{cpu_total:.2f} ms at {m.cpu_rate:,.0f} orders/s", cpu_total <= CPU_MS_PER_ORDER),
         Check("whole-stack CPU per order ÷ the echo's CPU per request at the same rate", "reported",
@@ -85,7 +95,11 @@ def check(m: Measurements) -> list[Check]:
               m.backlog.relay >= BACKLOG_EVENTS_PER_SECOND),
         Check("consumer from a backlog", f"≥ {BACKLOG_EVENTS_PER_SECOND:,} events/s",
               f"{m.backlog.consumer:,.0f} deliveries/s", m.backlog.consumer >= BACKLOG_EVENTS_PER_SECOND),
-        Check("peak resident memory of each process (the database server apart, see below)",
+        Check("the Kafka broker: peak resident memory; start until ready (users, ACLs, topics set up)", "reported",
+              f"{m.peak_mib.get(BROKER, 0):.0f} MiB; "
+              + (f"{m.broker_ready_seconds:.1f} s" if m.broker_ready_seconds is not None else "an external broker"),
+              None),
+        Check("peak resident memory of each process (the database server and the broker apart, see below)",
               f"≤ {RESIDENT_MIB:.0f} MiB", f"largest {shipped_peaks[largest]:.0f} MiB ({largest})",
               shipped_peaks[largest] <= RESIDENT_MIB),
         Check("GET /order-ms/{user}/orders?limit=50 ÷ Flask echo", "0 errors",

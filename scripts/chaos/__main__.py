@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     stack.up()
     new_orders = dead_letters = None
     try:
-        new_orders = TopicTally(stack.kafka_servers, order_created.TOPIC)
-        dead_letters = TopicTally(stack.kafka_servers, order_created.DEAD_LETTER_TOPIC)
+        new_orders = TopicTally(stack.kafka_servers, order_created.TOPIC, stack.kafka_login)
+        dead_letters = TopicTally(stack.kafka_servers, order_created.DEAD_LETTER_TOPIC, stack.kafka_login)
         run = Run(settings, stack, new_orders, dead_letters, random.Random(7))
         for module in chosen:
             problems = stack.wait_whole(BETWEEN_SCENARIOS_TIMEOUT)

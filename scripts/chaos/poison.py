@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Producer
 
+from scripts.stack.kafka_access import confluent_login
 from services.contracts import order_created
 
 GOOD_HEADERS = [("event_type", b"OrderCreated"), ("schema_version", b"1")]
@@ -107,9 +108,10 @@ def poison_records(run_id: str, count: int, near_limit: int) -> list[PoisonRecor
 class PoisonProducer:
     """Sends poison to `new_orders` with acks=all, paced, and remembers which records the broker refused."""
 
-    def __init__(self, kafka_servers: str):
+    def __init__(self, kafka_servers: str, login: dict[str, str]):
         self._producer = Producer({"bootstrap.servers": kafka_servers, "acks": "all", "linger.ms": 5,
-                                   "enable.idempotence": False, "message.max.bytes": 8 * 1024 * 1024})
+                                   "enable.idempotence": False, "message.max.bytes": 8 * 1024 * 1024,
+                                   **confluent_login(login)})
         self.refused: dict[bytes, str] = {}
 
     def _delivered(self, error, message) -> None:

@@ -122,7 +122,7 @@ class Scenario:
         while True:
             self.run.new_orders.catch_up()
             ends = self.run.new_orders.ends()
-            lag = group_lag(self.stack.kafka_servers, CONSUMER_GROUP, order_created.TOPIC, ends)
+            lag = group_lag(self.stack.kafka_servers, self.stack.kafka_login, CONSUMER_GROUP, order_created.TOPIC, ends)
             behind = {partition: f"{ends[partition] - records} of {ends[partition]} committed"
                       for partition, records in lag.items() if records > 0}
             if not behind or time.monotonic() > deadline:

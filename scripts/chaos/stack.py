@@ -29,7 +29,7 @@ class ChaosStack:
         # Not the caller's broker or database (`make test` exports the test stack's): the faults act on this
         # stack's own processes, and its consumers must not share a group with another stack's.
         self._env = environment_for_own_stack(STACK_PORT_OFFSET=str(settings.port_offset), STACK_PRIVATE_DB="1",
-                                              STACK_DB_PREFIX=self.layout.db_prefix)
+                                              STACK_DB_PREFIX=self.layout.db_prefix, STACK_FRESH_DATABASES="1")
 
     # --- lifecycle ---------------------------------------------------------------------------------
     def _stack_command(self, *args: str) -> None:
@@ -56,6 +56,11 @@ class ChaosStack:
     @property
     def kafka_servers(self) -> str:
         return self.state["env"]["KAFKA_BOOTSTRAP_SERVERS"]
+
+    @property
+    def kafka_login(self) -> dict[str, str]:
+        """The KAFKA_* login of the tools' principal (stack-tools) on this stack's broker."""
+        return self.state.get("kafka_tools_env", {})
 
     @property
     def logs(self):

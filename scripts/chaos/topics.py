@@ -7,6 +7,7 @@ from collections import Counter
 
 from kafka import KafkaConsumer, TopicPartition
 
+from scripts.stack.kafka_access import login_options
 from services.contracts.envelope import HEADER_ERROR, header_text
 from services.delivery_ms.consumer.batch import HEADER_SKIPPED_PARTITION as SKIPPED_PARTITION
 from services.platform.consumer import SkippedOffsets, raised_while_decoding, step_over_undecodable
@@ -14,14 +15,14 @@ from services.platform.consumer import SkippedOffsets, raised_while_decoding, st
 # Records near 1 MiB (the poison flood's largest) must fit one fetch.
 MAX_FETCH_BYTES = 8 * 1024 * 1024
 FETCH_WAIT_MS = 100
-# A poll long enough for a whole fetch round trip: two of them in a row with nothing new mean the end is real.
+# A poll long enough for a whole fetch round trip.
 POLL_MS = 3 * FETCH_WAIT_MS
 
 
 class TopicTally:
-    def __init__(self, kafka_servers: str, topic: str):
+    def __init__(self, kafka_servers: str, topic: str, login: dict[str, str]):
         self.topic = topic
-        self._consumer = KafkaConsumer(bootstrap_servers=kafka_servers.split(","), group_id=None,
+        self._consumer = KafkaConsumer(bootstrap_servers=kafka_servers.split(","), group_id=None, **login_options(login),
                                        enable_auto_commit=False, auto_offset_reset="earliest",
                                        max_partition_fetch_bytes=MAX_FETCH_BYTES, fetch_max_bytes=MAX_FETCH_BYTES * 4,
                                        fetch_max_wait_ms=FETCH_WAIT_MS)
@@ -30,19 +31,19 @@ class TopicTally:
         self._consumer.seek_to_beginning(*self._partitions)
         self.counts: Counter[bytes] = Counter()
         self.errors: dict[bytes, str] = {}
+        self._ends: dict[TopicPartition, int] = {}
         # A dead-letter topic's skip notes (offsets whose batch could not be decoded): their headers, as text.
         self.skip_notes: list[dict[str, str]] = []
         self.unreadable: list[SkippedOffsets] = []  # batches of this topic the tally could not decode either
 
     def catch_up(self, timeout: float = 60.0) -> bool:
-        """Reads until every partition's position reaches its high watermark; False if `timeout` passed first.
-
-        The high watermark comes with each fetch response, so one seen at the end may be stale: the end counts
-        only after two more polls (each a full fetch round trip) brought nothing. ListOffsets ("latest",
-        end_offsets()) is not used because the local tansu broker answers it wrongly for multi-record batches."""
+        """Reads until every partition's position reaches the end offset it had when the call began (ListOffsets,
+        end_offsets()); False if `timeout` passed first."""
+        self._ends = self._consumer.end_offsets(self._partitions)
         deadline = time.monotonic() + timeout
-        quiet_polls = 0
-        while time.monotonic() < deadline:
+        while not all(self._consumer.position(partition) >= end for partition, end in self._ends.items()):
+            if time.monotonic() > deadline:
+                return False
             try:
                 batches = self._consumer.poll(timeout_ms=POLL_MS)
             except Exception as exc:  # noqa: BLE001 - whatever a batch raises while it is decoded
@@ -59,32 +60,27 @@ class TopicTally:
                     self.counts[record.key] += 1
                     if record.key not in self.errors:
                         self.errors[record.key] = header_text(record.headers, HEADER_ERROR) or ""
-            at_end = all(self._at_end(partition) for partition in self._partitions)
-            quiet_polls = quiet_polls + 1 if at_end and not batches else 0
-            if quiet_polls >= 2:
-                return True
-        return False
-
-    def _at_end(self, partition: TopicPartition) -> bool:
-        highwater = self._consumer.highwater(partition)
-        return highwater is not None and self._consumer.position(partition) >= highwater
+        return True
 
     def ends(self) -> dict[int, int]:
-        """Each partition's high watermark as of the last catch_up()."""
-        return {partition.partition: self._consumer.highwater(partition) or 0 for partition in self._partitions}
+        """Each partition's end offset as of the last catch_up()."""
+        return {partition.partition: end for partition, end in self._ends.items()}
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)
 
 
-def group_lag(kafka_servers: str, group: str, topic: str, ends: dict[int, int]) -> dict[int, int]:
+def group_lag(kafka_servers: str, login: dict[str, str], group: str, topic: str,
+              ends: dict[int, int]) -> dict[int, int]:
     """Records of each partition, up to `ends`, that `group` has not committed yet (read without joining it)."""
-    committed = committed_offsets(kafka_servers, group, topic, list(ends))
+    committed = committed_offsets(kafka_servers, login, group, topic, list(ends))
     return {partition: end - committed[partition] for partition, end in ends.items()}
 
 
-def committed_offsets(kafka_servers: str, group: str, topic: str, partitions: list[int]) -> dict[int, int]:
-    consumer = KafkaConsumer(bootstrap_servers=kafka_servers.split(","), group_id=group, enable_auto_commit=False)
+def committed_offsets(kafka_servers: str, login: dict[str, str], group: str, topic: str,
+                      partitions: list[int]) -> dict[int, int]:
+    consumer = KafkaConsumer(bootstrap_servers=kafka_servers.split(","), group_id=group, enable_auto_commit=False,
+                             **login_options(login))
     try:
         return {partition: consumer.committed(TopicPartition(topic, partition)) or 0 for partition in partitions}
     finally:

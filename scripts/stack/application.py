@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Callable
 
 from scripts.stack.layout import ROOT, Layout
 from scripts.stack.supervisor import ProcessSpec, Supervisor
@@ -83,8 +84,10 @@ def migrate_and_seed(layout: Layout, shared_env: dict[str, str], databases: dict
 
 
 def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[str, str],
-                      databases: dict[str, ServiceDatabase], consumers: int, replicas: int) -> dict[str, str]:
-    """Starts every application process and waits until each answers; returns their /metrics URLs."""
+                      databases: dict[str, ServiceDatabase], consumers: int, replicas: int,
+                      kafka_login: Callable[[str], dict[str, str]]) -> dict[str, str]:
+    """Starts every application process (each worker logged in to Kafka as `kafka_login` of its name says) and
+    waits until each answers; returns their /metrics URLs."""
     metrics = {}
     for http in http_services(layout, replicas):
         env = {**shared_env, **databases[http.service].app_env(), **relay_wakeups(layout, http.service),
@@ -97,7 +100,7 @@ def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[s
         metrics[http.name] = f"{http.url}/metrics"
     for worker in worker_processes(layout, consumers):
         env = {**shared_env, **databases[worker.service].app_env(), **relay_wakeups(layout, worker.service),
-               "METRICS_PORT": str(worker.metrics_port)}
+               **kafka_login(worker.name), "METRICS_PORT": str(worker.metrics_port)}
         supervisor.start(ProcessSpec(
             worker.name, [sys.executable, "-m", worker.module], env,
             after_start=lambda process, port=worker.metrics_port, name=worker.name: wait_until(

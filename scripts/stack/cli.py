@@ -4,7 +4,8 @@
     up      the same in the background
     down    stops only what `up` started, by PID (safe to repeat)
     status  every process with its pid and restart count
-    env     shell `export` lines (BASE_URL, KAFKA_BOOTSTRAP_SERVERS, STACK_STATE, *_METRICS_URL) for a running stack
+    env     shell `export` lines (BASE_URL, KAFKA_BOOTSTRAP_SERVERS and the tools' Kafka login, STACK_STATE,
+            *_METRICS_URL) for a running stack
     hold    stop one process of a running stack and keep it down (`hold mariadb`, `--signal KILL` for a crash)
     release let the supervisor start a held process again, and wait until it answers
 
@@ -54,9 +55,11 @@ class Stack:
         server = database_server(self.layout, self.supervisor)
         shared_env.update(server.env)
         databases = provision_services(server, self.layout)
-        shared_env["KAFKA_BOOTSTRAP_SERVERS"] = start_broker(self.layout, self.supervisor)
+        broker = start_broker(self.layout, self.supervisor)
+        shared_env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
         migrate_and_seed(self.layout, shared_env, databases)
-        metrics = start_application(self.layout, self.supervisor, shared_env, databases, consumers, replicas)
+        metrics = start_application(self.layout, self.supervisor, shared_env, databases, consumers, replicas,
+                                    broker.process_env)
         instances = http_services(self.layout, replicas)
         base_url = start_ingress(self.supervisor, self.layout.run_dir / "nginx", self.layout.ingress_port,
                                  [i.port for i in instances if i.group == "order-ms"],
@@ -71,6 +74,10 @@ class Stack:
             admin={"DB_USER": server.admin_user, "DB_PASSWORD": server.admin_password},
             databases={service: state_entry(database) for service, database in databases.items()},
             service_env={service: database.app_env() for service, database in databases.items()},
+            # How the tests and tools log in to the stack's Kafka (empty for an external one: its own settings).
+            kafka_tools_env=broker.tools_env,
+            kafka_credentials=str(broker.credentials.path) if broker.credentials else None,
+            kafka_ready_seconds=broker.ready_seconds,
             metrics=metrics,
         )
         if os.environ.get("PROMETHEUS") == "1":
@@ -223,7 +230,7 @@ def command_env(layout: Layout) -> int:
         raise SystemExit(f"the {layout.profile} stack is not running: python -m scripts.stack up --profile {layout.profile}")
     state = read_state(layout.state_file)
     exports = {"BASE_URL": state["base_url"], "KAFKA_BOOTSTRAP_SERVERS": state["env"]["KAFKA_BOOTSTRAP_SERVERS"],
-               "STACK_STATE": str(layout.state_file),
+               "STACK_STATE": str(layout.state_file), **state.get("kafka_tools_env", {}),
                # The acceptance suite reads metrics where Prometheus would: each service's own port.
                "ORDER_MS_METRICS_URL": state["metrics"]["order-ms"],
                "DELIVERY_MS_METRICS_URL": state["metrics"]["delivery-ms"]}

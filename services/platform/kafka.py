@@ -7,7 +7,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from services.platform.settings import Settings
+from services.platform.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,12 @@ def _servers(settings: Settings) -> list[str]:
 
 
 def connection_options(settings: Settings) -> dict:
-    """Where the brokers are and how to authenticate: the options every client of every process shares."""
+    """Where the brokers are and how to authenticate: the options every client of every process shares.
+
+    Refuses SASL without a principal (SettingsError)."""
+    if settings.kafka_security_protocol.startswith("SASL") and not settings.kafka_sasl_username:
+        raise SettingsError(f"KAFKA_SECURITY_PROTOCOL={settings.kafka_security_protocol} needs KAFKA_SASL_USERNAME"
+                            " and KAFKA_SASL_PASSWORD")
     options: dict = {"bootstrap_servers": _servers(settings), "security_protocol": settings.kafka_security_protocol}
     if settings.kafka_security_protocol.startswith("SASL"):
         options.update(sasl_mechanism=settings.kafka_sasl_mechanism, sasl_plain_username=settings.kafka_sasl_username,
@@ -69,9 +74,8 @@ def create_consumer(settings: Settings, client_id: str, group_id: str) -> KafkaC
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         request_timeout_ms=max(settings.kafka_request_timeout_ms, settings.kafka_session_timeout_ms + 5000),
         max_poll_records=500,
-        # How long the broker may hold a fetch that finds nothing new. The local tansu broker often answers
-        # only when this runs out rather than when a record arrives, so it bounds the pipeline's latency;
-        # each idle fetch costs the consumer and the broker CPU (see the README's Performance section).
+        # How long the broker may hold a fetch that finds nothing new (Kafka answers as soon as a record
+        # arrives): each idle fetch costs the consumer and the broker CPU (see the README's Performance section).
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         metrics_enabled=False,
         reconnect_backoff_max_ms=2000,

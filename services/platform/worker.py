@@ -12,7 +12,7 @@ import mariadb
 from kafka.errors import KafkaError
 
 from services.platform.db import TransientDatabaseError
-from services.platform.kafka import close_quietly, create_producer
+from services.platform.kafka import close_quietly, connection_options, create_producer
 from services.platform.logs import configure_logging
 from services.platform.metrics import serve_metrics
 from services.platform.records import Record
@@ -141,6 +141,7 @@ def run_worker(service: str, settings: Settings, build: Callable[[Settings], Wor
     """A worker process's main: JSON logs, `/metrics` and `/healthz` on METRICS_PORT, the worker until SIGTERM,
     exit 0."""
     configure_logging(service, settings.log_level)
+    connection_options(settings)  # a Kafka login that cannot work stops the process now, not at its first client
     worker = build(settings)
     serve_metrics(settings.metrics_port, worker.health)
     worker.run()

@@ -10,6 +10,8 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from services.contracts import order_created
 from services.contracts.envelope import Message
+# The login of the tests and tools, from the KAFKA_* variables `python -m scripts.stack env` exports.
+from tests.acceptance.uat.events import kafka_security
 
 
 def new_order(user_id: str = "ctest-user") -> dict:
@@ -22,7 +24,8 @@ class OrderProducer:
     """An acks=all producer for `new_orders`; every send waits for the broker and returns where the record went."""
 
     def __init__(self, kafka_servers: str):
-        self._producer = KafkaProducer(bootstrap_servers=kafka_servers.split(","), acks="all", linger_ms=5)
+        self._producer = KafkaProducer(bootstrap_servers=kafka_servers.split(","), acks="all", linger_ms=5,
+                                       **kafka_security())
 
     def send_orders(self, orders: list[dict], partition: int | None = None) -> list:
         """Publish each order as an OrderCreated event; RecordMetadata (partition, offset) per order."""
@@ -35,9 +38,9 @@ class OrderProducer:
         self._producer.flush()
         return future.get(timeout=10)
 
-    def send_raw(self, key: bytes, value: bytes, headers: list[tuple[str, bytes]], partition: int | None = None):
-        future = self._producer.send(order_created.TOPIC, key=key, value=value, headers=headers,
-                                     partition=partition)
+    def send_raw(self, key: bytes, value: bytes, headers: list[tuple[str, bytes]], partition: int | None = None,
+                 topic: str = order_created.TOPIC):
+        future = self._producer.send(topic, key=key, value=value, headers=headers, partition=partition)
         self._producer.flush()
         return future.get(timeout=10)
 
@@ -56,7 +59,7 @@ class TopicReader:
 
     def __init__(self, kafka_servers: str, topic: str):
         self._consumer = KafkaConsumer(bootstrap_servers=kafka_servers.split(","), group_id=None,
-                                       enable_auto_commit=False, auto_offset_reset="earliest")
+                                       enable_auto_commit=False, auto_offset_reset="earliest", **kafka_security())
         partitions = [TopicPartition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic))]
         self._consumer.assign(partitions)
         self._consumer.seek_to_beginning(*partitions)
@@ -81,7 +84,8 @@ class TopicReader:
 
 def committed_offsets(kafka_servers: str, group: str, topic: str = order_created.TOPIC) -> dict[int, int | None]:
     """The group's committed offset per partition, read without joining the group."""
-    consumer = KafkaConsumer(bootstrap_servers=kafka_servers.split(","), group_id=group, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=kafka_servers.split(","), group_id=group, enable_auto_commit=False,
+                             **kafka_security())
     try:
         return {p: consumer.committed(TopicPartition(topic, p)) for p in sorted(consumer.partitions_for_topic(topic))}
     finally:

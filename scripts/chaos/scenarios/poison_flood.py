@@ -23,7 +23,7 @@ def _missing_dead_letters(scenario: Scenario, keys: set[bytes]) -> set[bytes]:
 def run(scenario: Scenario) -> ScenarioResult:
     total_orders = scenario.settings.count(1000, 200)
     poison = poison_records(uuid.uuid4().hex[:8], scenario.settings.count(1000, 200), scenario.settings.count(6, 3))
-    producer = PoisonProducer(scenario.stack.kafka_servers)
+    producer = PoisonProducer(scenario.stack.kafka_servers, scenario.stack.kafka_login)
     orders = scenario.place_orders(total_orders, RATE)
     scenario.fault_begins()
     try:

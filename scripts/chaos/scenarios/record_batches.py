@@ -15,6 +15,7 @@ from confluent_kafka import Producer
 
 from scripts.chaos import faults
 from scripts.chaos.scenario import Scenario, ScenarioResult
+from scripts.stack.kafka_access import confluent_login
 from services.contracts import order_created
 
 NAME = "record batches"
@@ -25,7 +26,7 @@ CORRUPT_PARTITION = 0
 BROKER_NAMES = ("kafka", "broker")
 
 
-def produce_batch(kafka_servers: str, codec: str, records: list[tuple[bytes, bytes, list]],
+def produce_batch(scenario: Scenario, codec: str, records: list[tuple[bytes, bytes, list]],
                   partition: int | None = None) -> list[tuple[int, int]]:
     """`records` as one batch compressed with `codec` ("none": none); (partition, offset) of each."""
     placed, errors = [], []
@@ -36,8 +37,8 @@ def produce_batch(kafka_servers: str, codec: str, records: list[tuple[bytes, byt
         else:
             placed.append((message.partition(), message.offset()))
 
-    producer = Producer({"bootstrap.servers": kafka_servers, "compression.type": codec, "acks": "all",
-                         "linger.ms": 1000, "enable.idempotence": False})
+    producer = Producer({"bootstrap.servers": scenario.stack.kafka_servers, "compression.type": codec, "acks": "all",
+                         "linger.ms": 1000, "enable.idempotence": False, **confluent_login(scenario.stack.kafka_login)})
     for key, value, headers in records:
         producer.produce(order_created.TOPIC, value=value, key=key, headers=headers, on_delivery=delivered,
                          **({"partition": partition} if partition is not None else {}))
@@ -80,7 +81,7 @@ def corrupt_batch(scenario: Scenario) -> tuple[list[tuple[int, int]], int]:
         faults.hold_down(stack, name, signal.SIGTERM)
         scenario.restarted_by_fault(name)
     try:
-        placed = produce_batch(stack.kafka_servers, "none", [(b"corrupt-" + marker, b'{"marker":"' + marker + b'"}', []),
+        placed = produce_batch(scenario, "none", [(b"corrupt-" + marker, b'{"marker":"' + marker + b'"}', []),
                                                              (b"corrupt-2-" + marker, b"{}", [])], CORRUPT_PARTITION)
         # A clean stop flushes the segment and marks the log clean, so the broker does not re-check it on start.
         faults.hold_down(stack, broker, signal.SIGTERM)
@@ -103,7 +104,7 @@ def run(scenario: Scenario) -> ScenarioResult:
     codec_orders = {}
     for codec in CODECS:
         order_ids, records = order_batch(codec)
-        produce_batch(scenario.stack.kafka_servers, codec, records)
+        produce_batch(scenario, codec, records)
         codec_orders[codec] = order_ids
     corrupt, changed = corrupt_batch(scenario)
     scenario.fault_ends()

@@ -191,8 +191,7 @@ class DeliveryConsumer(Worker):
         """Refresh the lag gauges; True when some assigned partition is known to be behind."""
         if self._consumer is None:
             return False
-        # The high watermark comes with every fetch response. end_offsets() is not used on purpose:
-        # the local tansu broker answers ListOffsets "latest" wrongly for multi-record batches.
+        # The high watermark comes with every fetch response: no ListOffsets request (end_offsets()) is needed.
         behind = False
         assigned = self._consumer.assignment()
         for partition in assigned:

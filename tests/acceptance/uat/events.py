@@ -27,8 +27,7 @@ class TopicWatch:
     """Reads every partition of one topic from the offsets it had when the watch began.
 
     No consumer group is joined (partitions are assigned), so the watch neither waits for a rebalance
-    nor moves the offsets of the services' own groups. Brokers that under-report the end offset
-    (tansu does for multi-record batches) only make the watch read a few older records again."""
+    nor moves the offsets of the services' own groups."""
 
     def __init__(self, bootstrap_servers: str, topic: str):
         self.topic = topic

@@ -10,6 +10,7 @@ import uuid
 
 from confluent_kafka import Producer
 
+from scripts.stack.kafka_access import confluent_login
 from services.contracts import order_created
 from services.delivery_ms.settings import load_settings
 from tests.integration.delivery_ms.test_consumer_processes import JOIN_TIMEOUT, wait_for_deliveries
@@ -32,7 +33,7 @@ def produce(kafka_servers: str, codec: str, records: list[tuple[bytes, bytes, li
         offsets.append(message.offset())
 
     producer = Producer({"bootstrap.servers": kafka_servers, "compression.type": codec, "linger.ms": 1000,
-                         "acks": "all"})
+                         "acks": "all", **confluent_login(os.environ)})
     for key, value, headers in records:
         producer.produce(order_created.TOPIC, value=value, key=key, headers=headers, partition=PARTITION,
                          on_delivery=delivered)
