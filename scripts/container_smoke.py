@@ -56,6 +56,8 @@ CHART = ROOT / "charts" / "coffee-order"
 BASE_IMAGE = "localhost/coffee-base:bookworm-1"
 IMAGES = {"order": ("Dockerfile.order", "localhost/coffee-order"), "delivery": ("Dockerfile.delivery", "localhost/coffee-delivery")}
 IMAGE_TAG = "smoke"
+CODECS_CHECK = ("from kafka import codec; missing = [name for name in ('snappy', 'lz4', 'zstd')"
+                " if not getattr(codec, 'has_' + name)()]; assert not missing, missing")
 CONTAINER_PREFIX = "coffee-smoke-"
 # Secrets the chart reads from Secrets it does not create here (global.secrets=existing).
 JWT_SECRET_NAME = "smoke-jwt"
@@ -181,6 +183,12 @@ def build_images(podman: Podman) -> None:
             print(log_path.read_text()[-4000:])
             raise SystemExit(f"podman build -f {dockerfile} failed; log: {log_path}")
         log(f"{repository}:{IMAGE_TAG} built in {time.monotonic() - started:.0f}s")
+        # Every codec Kafka defines must decode in the image the consumer runs from (and in the other one too:
+        # both install requirements.txt), or one compressed batch from another producer stops it.
+        check = podman.run("run", "--rm", f"{repository}:{IMAGE_TAG}", "python", "-c", CODECS_CHECK, check=False,
+                           capture=True)
+        if check.returncode != 0:
+            raise SystemExit(f"{repository}:{IMAGE_TAG} cannot decode every Kafka codec:\n{check.stdout}{check.stderr}")
 
 
 # --- what the chart renders ---------------------------------------------------------------------
@@ -347,7 +355,7 @@ class Smoke:
         return self.podman.run(*argv, check=False, capture=True)
 
     def wait_for_probes(self, name: str, container: dict) -> None:
-        for probe in ("startupProbe", "readinessProbe"):
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             url = probe_url(container, probe)
             if url:
                 wait_until(lambda: self._running(name) and http_ok(url), f"{name} {probe} {url}", 120)

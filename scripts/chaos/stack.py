@@ -126,6 +126,19 @@ class ChaosStack:
     def database(self, service: str) -> str:
         return self.state["databases"][service]["database"]
 
+    def delivery_count(self, order_ids: list[str]) -> int:
+        """How many deliveries these orders have in delivery-ms's database."""
+        if not order_ids:
+            return 0
+        conn = self.admin_connect()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(f"SELECT COUNT(*) FROM `{self.database('delivery_ms')}`.delivery_status"
+                           f" WHERE order_id IN ({', '.join('?' * len(order_ids))})", tuple(order_ids))
+            return cursor.fetchone()[0]
+        finally:
+            conn.close()
+
     def admin_connect(self) -> mariadb.Connection:
         state = self.state
         return mariadb.connect(host=state["env"]["DB_HOST"], port=int(state["env"]["DB_PORT"]),

@@ -9,6 +9,8 @@ from kafka import KafkaConsumer, TopicPartition
 
 from scripts.stack.kafka_access import login_options
 from services.contracts.envelope import HEADER_ERROR, header_text
+from services.delivery_ms.consumer.batch import HEADER_SKIPPED_PARTITION as SKIPPED_PARTITION
+from services.platform.consumer import SkippedOffsets, raised_while_decoding, step_over_undecodable
 
 # Records near 1 MiB (the poison flood's largest) must fit one fetch.
 MAX_FETCH_BYTES = 8 * 1024 * 1024
@@ -30,6 +32,9 @@ class TopicTally:
         self.counts: Counter[bytes] = Counter()
         self.errors: dict[bytes, str] = {}
         self._ends: dict[TopicPartition, int] = {}
+        # A dead-letter topic's skip notes (offsets whose batch could not be decoded): their headers, as text.
+        self.skip_notes: list[dict[str, str]] = []
+        self.unreadable: list[SkippedOffsets] = []  # batches of this topic the tally could not decode either
 
     def catch_up(self, timeout: float = 60.0) -> bool:
         """Reads until every partition's position reaches the end offset it had when the call began (ListOffsets,
@@ -39,8 +44,19 @@ class TopicTally:
         while not all(self._consumer.position(partition) >= end for partition, end in self._ends.items()):
             if time.monotonic() > deadline:
                 return False
-            for records in self._consumer.poll(timeout_ms=POLL_MS).values():
+            try:
+                batches = self._consumer.poll(timeout_ms=POLL_MS)
+            except Exception as exc:  # noqa: BLE001 - whatever a batch raises while it is decoded
+                if not raised_while_decoding(exc):
+                    raise
+                # A corrupt batch (the record-batches scenario makes one): its records have no key to count.
+                self.unreadable.append(step_over_undecodable(self._consumer, exc, POLL_MS))
+                continue
+            for records in batches.values():
                 for record in records:
+                    if header_text(record.headers, SKIPPED_PARTITION) is not None:
+                        self.skip_notes.append({name: header_text(record.headers, name) for name, _ in record.headers})
+                        continue
                     self.counts[record.key] += 1
                     if record.key not in self.errors:
                         self.errors[record.key] = header_text(record.headers, HEADER_ERROR) or ""

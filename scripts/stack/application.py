@@ -12,6 +12,7 @@ from typing import Callable
 from scripts.stack.layout import ROOT, Layout
 from scripts.stack.supervisor import ProcessSpec, Supervisor
 from scripts.stack.waiting import http_ok, port_open, wait_until
+from services.platform.metrics import HEALTH_PATH
 from services.platform.provision import ServiceDatabase
 
 GUNICORN_CONFIG = "services/platform/gunicorn_conf.py"
@@ -103,7 +104,8 @@ def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[s
         supervisor.start(ProcessSpec(
             worker.name, [sys.executable, "-m", worker.module], env,
             after_start=lambda process, port=worker.metrics_port, name=worker.name: wait_until(
-                lambda: port_open("127.0.0.1", port), name, 30, process)), wait=False)
+                lambda: port_open("127.0.0.1", port), name, 30, process),
+            health_url=f"http://127.0.0.1:{worker.metrics_port}{HEALTH_PATH}"), wait=False)
         metrics[worker.name] = f"http://127.0.0.1:{worker.metrics_port}/metrics"
     for name in metrics:
         supervisor.wait_ready(name)

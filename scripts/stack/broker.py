@@ -120,9 +120,10 @@ class KafkaNode:
         # from the first start (the chart's start.sh does the same).
         scram = [argument for name, password in (self.credentials.passwords.items() if self.credentials else [])
                  for argument in ("--add-scram", f"{MECHANISM}=[name={name},password={password}]")]
+        # `--cluster-id=`: an id that starts with "-" (one in 64) would otherwise be taken for an option.
         result = subprocess.run(
-            java_argv("kafka.tools.StorageTool", "format", "--cluster-id", cluster_id, "--config", str(self.config_file),
-                      *scram),
+            java_argv("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "--config",
+                      str(self.config_file), *scram),
             cwd=ROOT, capture_output=True, text=True)
         if result.returncode != 0:
             raise SystemExit(f"formatting Kafka's log directory {self.data_dir} failed:\n{result.stdout}{result.stderr}")

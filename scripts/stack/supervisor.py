@@ -1,6 +1,6 @@
 """Starts the stack's processes with their logs in files, restarts one that exits unexpectedly (with
-backoff, as Kubernetes restarts a container) unless it is held down on purpose, and stops them all in reverse
-order."""
+backoff, as Kubernetes restarts a container) unless it is held down on purpose, restarts one whose liveness
+probe keeps failing (as the kubelet does), and stops them all in reverse order."""
 from __future__ import annotations
 
 import os
@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,16 +24,24 @@ FIRST_RESTART_DELAY = 0.5
 MAX_RESTART_DELAY = 30.0
 # A process that ran this long before it exited was healthy: its next restart is quick again.
 STABLE_SECONDS = 10.0
+# Liveness, as the chart's probes: asked this often, this many failures in a row restart the process (SIGTERM,
+# then SIGKILL after the grace: a stuck loop may not get to its SIGTERM handler).
+PROBE_PERIOD_SECONDS = 5.0
+PROBE_TIMEOUT_SECONDS = 2.0
+PROBE_FAILURES = 3
+KILL_GRACE_SECONDS = 10.0
 
 
 @dataclass
 class ProcessSpec:
-    """How to run one process; `after_start` runs after every start (e.g. waiting until it answers)."""
+    """How to run one process; `after_start` runs after every start (e.g. waiting until it answers);
+    `health_url`, when set, is its liveness probe (any answer but 2xx, or none in time, is a failure)."""
 
     name: str
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
     after_start: Callable[[subprocess.Popen], None] | None = None
+    health_url: str | None = None
 
 
 @dataclass
@@ -44,6 +54,11 @@ class Child:
     failures_in_a_row: int = 0
     restart_at: float | None = None
     last_exit_code: int | None = None
+    probe_at: float = 0.0
+    probe_failures: int = 0
+    kill_at: float | None = None
+    liveness_restarts: int = 0
+    last_probe_failure: str | None = None
 
 
 class Supervisor:
@@ -87,8 +102,37 @@ class Supervisor:
             elif child.restart_at is not None and now >= child.restart_at and not self._held(name):
                 self._restart(name, child)
                 changed = True
+            elif child.restart_at is None:
+                changed = self._check_liveness(name, child, now) or changed
         if changed:
             self.on_change()
+
+    def _check_liveness(self, name: str, child: Child, now: float) -> bool:
+        """Probe a running process when due; restart it after PROBE_FAILURES failures in a row. True when it
+        was told to stop. A process stopped on purpose (SIGSTOP, by a test or the bench) is left alone."""
+        if child.kill_at is not None:
+            if now >= child.kill_at:
+                log(f"{name} did not stop within {KILL_GRACE_SECONDS:.0f}s of SIGTERM; killing it")
+                child.process.kill()
+                child.kill_at = None
+            return False
+        if child.spec.health_url is None or now < child.probe_at or self._held(name) or _stopped(child.process.pid):
+            return False
+        child.probe_at = now + PROBE_PERIOD_SECONDS
+        failure = _probe(child.spec.health_url)
+        if failure is None:
+            child.probe_failures = 0
+            return False
+        child.probe_failures += 1
+        child.last_probe_failure = failure
+        if child.probe_failures < PROBE_FAILURES:
+            return False
+        log(f"{name} failed its liveness probe {child.probe_failures} times in a row ({failure}); restarting it")
+        child.probe_failures = 0
+        child.liveness_restarts += 1
+        child.process.send_signal(signal.SIGTERM)
+        child.kill_at = now + KILL_GRACE_SECONDS
+        return True
 
     def _held(self, name: str) -> bool:
         return self.holds is not None and self.holds.is_held(name)
@@ -112,6 +156,8 @@ class Supervisor:
         child.started_at = time.monotonic()
         child.started_wall = time.time()
         child.restart_at = None
+        child.kill_at = None
+        child.probe_at = time.monotonic() + PROBE_PERIOD_SECONDS
         child.restarts += 1
         log(f"{name} restarted (pid {child.process.pid}, restart {child.restarts})")
         if child.spec.after_start:
@@ -130,6 +176,8 @@ class Supervisor:
                 "held": self._held(name),
                 "started_at": round(child.started_wall, 3),
                 "last_exit_code": child.last_exit_code,
+                "liveness_restarts": child.liveness_restarts,
+                "last_probe_failure": child.last_probe_failure,
                 "log": str(self.logs / f"{name}.log"),
             }
             for name, child in self.children.items()
@@ -169,3 +217,23 @@ class Supervisor:
                 sys.stdout.write(f"{name:>16} | {line.decode('utf-8', 'replace')}")
                 sys.stdout.flush()
         log_file.close()
+
+
+def _probe(url: str) -> str | None:
+    """None when `url` answers 2xx in time, else what went wrong (with the body the process gave, if any)."""
+    try:
+        with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_SECONDS):
+            return None
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code}: {exc.read(300).decode('utf-8', 'replace')}"
+    except (OSError, ValueError) as exc:
+        return f"no answer: {exc}"
+
+
+def _stopped(pid: int) -> bool:
+    """True for a process in the stopped state (SIGSTOP): frozen on purpose, its silence is expected."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] in {"T", "t"}

@@ -133,13 +133,20 @@ def document() -> dict:
                 "DeadLetteredOrder": {
                     "name": "DeadLetteredOrder",
                     "title": "Dead-lettered new_orders record",
-                    "summary": "The refused record's key, value and headers as received, plus why it was refused.",
+                    "summary": "The refused record's key, value and headers as received, plus why it was refused; or a "
+                               "skip note for offsets whose record batch could not be decoded.",
                     "contentType": "application/octet-stream",
                     "headers": {
                         "type": "object",
                         "properties": {
                             HEADER_ERROR: {"type": "string", "minLength": 1,
                                            "description": "Why the consumer could not use the record."},
+                            **{name: {"type": "string", "description": description} for name, description in (
+                                ("skipped_topic", "Skip note only: the topic of a record batch that could not be "
+                                                  "decoded at all (no key, an empty value)."),
+                                ("skipped_partition", "Skip note only: its partition."),
+                                ("skipped_first_offset", "Skip note only: the first offset stepped over."),
+                                ("skipped_last_offset", "Skip note only: the last offset stepped over."))},
                             HEADER_EVENT_ID: {"type": "string"},
                             HEADER_EVENT_TYPE: {"type": "string"},
                             HEADER_SCHEMA_VERSION: {"type": "string"},

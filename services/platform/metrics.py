@@ -1,16 +1,20 @@
-"""Prometheus metrics: HTTP request metrics per route template, `/metrics`, and gunicorn multiprocess mode."""
+"""Prometheus metrics: HTTP request metrics per route template, `/metrics`, and gunicorn multiprocess mode; and
+a worker's own `/metrics` and `/healthz` port."""
 from __future__ import annotations
 
+import json
 import logging
 import os
+import threading
 import time
 from typing import Callable, Iterable
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
-    CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess,
-    start_http_server,
+    CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, make_wsgi_app, multiprocess,
 )
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.core import GaugeMetricFamily
 
 from services.platform.db import TransientDatabaseError
@@ -103,6 +107,27 @@ def instrument_app(app: Flask, service: str) -> None:
     app.add_url_rule("/metrics", "metrics", render_latest, methods=["GET"])
 
 
-def serve_metrics(port: int) -> None:
-    """For the consumer and the relays: `/metrics` on their own port, from a background thread."""
-    start_http_server(port, addr="0.0.0.0")
+HEALTH_PATH = "/healthz"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *_args) -> None:
+        """Probes and scrapes every few seconds would flood the JSON log."""
+
+
+def serve_metrics(port: int, health: Callable[[], tuple[bool, str]] = lambda: (True, "running")) -> None:
+    """For the consumer and the relays: `/metrics`, and `/healthz` (200, or 503 when `health` says the loop is
+    stuck: the liveness probe), on their own port from a background thread, so both answer whatever the loop does."""
+    metrics_app = make_wsgi_app()
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") != HEALTH_PATH:
+            return metrics_app(environ, start_response)
+        healthy, detail = health()
+        body = json.dumps({"status": "ok" if healthy else "stalled", "detail": detail}).encode()
+        start_response("200 OK" if healthy else "503 Service Unavailable",
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    server = make_server("0.0.0.0", port, app, ThreadingWSGIServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()

@@ -74,6 +74,11 @@ class Worker:
     def close(self) -> None:
         """Release what the worker holds; the producer is closed by the runtime after this."""
 
+    def health(self) -> tuple[bool, str]:
+        """(alive, why) for the liveness probe (`/healthz`), asked from the metrics thread: False when the loop has
+        work it has not moved for too long, so that the process is restarted; by default always alive."""
+        return True, "running"
+
     # --- the runtime ---------------------------------------------------------------------------------------
     @property
     def stopping(self) -> bool:
@@ -133,9 +138,11 @@ class Worker:
 
 
 def run_worker(service: str, settings: Settings, build: Callable[[Settings], Worker]) -> None:
-    """A worker process's main: JSON logs, `/metrics` on METRICS_PORT, the worker until SIGTERM, exit 0."""
+    """A worker process's main: JSON logs, `/metrics` and `/healthz` on METRICS_PORT, the worker until SIGTERM,
+    exit 0."""
     configure_logging(service, settings.log_level)
     connection_options(settings)  # a Kafka login that cannot work stops the process now, not at its first client
-    serve_metrics(settings.metrics_port)
-    build(settings).run()
+    worker = build(settings)
+    serve_metrics(settings.metrics_port, worker.health)
+    worker.run()
     sys.exit(0)

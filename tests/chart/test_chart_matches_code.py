@@ -6,6 +6,7 @@ import importlib
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from services.platform.metrics import HEALTH_PATH
 from tests.chart.image_contents import DOCKERFILES, ROOT, ImageCode
 
 REQUIREMENTS = (ROOT / "requirements.txt").read_text()
@@ -108,9 +109,12 @@ def test_every_probe_is_served_by_its_service(rendered, values_set, build_app):
                 assert env_value(container, "PORT") == str(port), f"{where}: {kind} port {port} is not gunicorn's PORT"
                 assert serves(build_app(command[-1]), probe["path"]), f"{where}: {kind} {probe['path']} is not a route"
             else:
-                # The consumer and the relays serve Prometheus' /metrics on METRICS_PORT, nothing else.
+                # The consumer and the relays serve /metrics and /healthz on METRICS_PORT (serve_metrics), nothing
+                # else; liveness asks /healthz, which turns 503 when the loop is stuck.
                 assert env_value(container, "METRICS_PORT") == str(port), f"{where}: {kind} port is not METRICS_PORT"
-                assert probe["path"] == "/metrics", f"{where}: {kind} {probe['path']} is not served"
+                assert probe["path"] in {"/metrics", HEALTH_PATH}, f"{where}: {kind} {probe['path']} is not served"
+                if kind == "livenessProbe":
+                    assert probe["path"] == HEALTH_PATH, f"{where}: liveness does not ask whether the loop progresses"
             probes += 1
         if command[0] == "gunicorn":
             assert {"readinessProbe", "livenessProbe", "startupProbe"} <= container.keys(), where

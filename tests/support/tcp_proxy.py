@@ -62,14 +62,28 @@ class TcpProxy:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._sockets.update((client, upstream))
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client, upstream, self.forward_request), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, self.forward_response), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    # What a subclass may change: how bytes are read and passed on in each direction (as they come, here).
+    def forward_request(self, client: socket.socket, upstream: socket.socket) -> bool:
+        """Pass on what the client sent next; False once it closed."""
+        return self._forward_chunk(client, upstream)
+
+    def forward_response(self, upstream: socket.socket, client: socket.socket) -> bool:
+        return self._forward_chunk(upstream, client)
+
+    def _forward_chunk(self, source: socket.socket, sink: socket.socket) -> bool:
+        data = source.recv(65536)
+        if data:
+            self._flowing.wait()
+            sink.sendall(data)
+        return bool(data)
+
+    def _pump(self, source: socket.socket, sink: socket.socket, forward) -> None:
         try:
-            while data := source.recv(65536):
-                self._flowing.wait()
-                sink.sendall(data)
+            while forward(source, sink):
+                pass
         except OSError:
             pass
         finally:

@@ -322,13 +322,15 @@ spec:
             {{- toYaml . | nindent 12 }}
             {{- end }}
             {{- include "coffee-order.env" (dict "root" .root "service" .service "role" "app" "kafkaUser" .values.kafkaUser) | nindent 12 }}
-          # No HTTP API here: the metrics endpoint answering means the process is alive.
+          # No HTTP API here: the metrics port answering means the process started; /healthz on it answers
+          # 503 when the loop has work it has not moved for too long (the consumer's CONSUMER_STALL_SECONDS),
+          # so a consumer stuck in a batch is restarted, not left "running".
           startupProbe:
             httpGet: {path: /metrics, port: metrics}
             periodSeconds: 2
             failureThreshold: 60
           livenessProbe:
-            httpGet: {path: /metrics, port: metrics}
+            httpGet: {path: /healthz, port: metrics}
             periodSeconds: 15
             timeoutSeconds: 3
             failureThreshold: 4

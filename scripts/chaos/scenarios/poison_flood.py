@@ -13,19 +13,6 @@ NAME = "poison flood"
 RATE = 50  # orders/s; the poison is spread over the same time
 
 
-def _poison_deliveries(scenario: Scenario, order_ids: list[str]) -> int:
-    if not order_ids:
-        return 0
-    conn = scenario.stack.admin_connect()
-    try:
-        cursor = conn.cursor()
-        cursor.execute(f"SELECT COUNT(*) FROM `{scenario.stack.database('delivery_ms')}`.delivery_status"
-                       f" WHERE order_id IN ({', '.join('?' * len(order_ids))})", tuple(order_ids))
-        return cursor.fetchone()[0]
-    finally:
-        conn.close()
-
-
 def _missing_dead_letters(scenario: Scenario, keys: set[bytes]) -> set[bytes]:
     """The keys not in the DLQ. No waiting needed: finish() waited until the consumers committed every record (or
     gave up on them), and a consumer commits a record only after the broker acknowledged its dead letter."""
@@ -61,7 +48,7 @@ def run(scenario: Scenario) -> ScenarioResult:
     dead_lettered_twice = sum(1 for key in expected if scenario.run.dead_letters.counts[key] > 1)
     if dead_lettered_twice:
         result.notes.append(f"{dead_lettered_twice} poison records were dead-lettered more than once")
-    became_deliveries = _poison_deliveries(scenario, [r.order_id for r in poison if r.order_id])
+    became_deliveries = scenario.stack.delivery_count([r.order_id for r in poison if r.order_id])
     if became_deliveries:
         result.failures.append(f"{became_deliveries} poison records became deliveries")
     result.notes.append(f"{len(expected) - len(missing)} of {len(expected)} poison records are in new_orders.dlq")

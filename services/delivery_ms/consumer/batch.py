@@ -1,5 +1,6 @@
 """Sorting one poll batch of `new_orders`: the orders to write, the dead letters, and the offsets to commit;
-and the dead-letter copy of a record, cut down to what the broker accepts."""
+the dead-letter copy of a record, cut down to what the broker accepts; and the dead-letter note of offsets
+stepped over because their batch could not be decoded."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,12 +11,18 @@ from kafka.structs import OffsetAndMetadata
 
 from services.contracts import order_created
 from services.contracts.envelope import HEADER_ERROR, InvalidEvent
+from services.platform.consumer import SkippedOffsets
 from services.platform.records import Record
 
 # Below the producer's 1 MiB max_request_size, with room for the batch around the record: a copy that
 # would not fit is cut, never retried forever.
 DEAD_LETTER_MAX_BYTES = 1_000_000
 HEADER_TRUNCATED = "dlq_truncated"
+# The skip note's headers: where the unreadable offsets were (first and last inclusive, decimal ASCII).
+HEADER_SKIPPED_TOPIC = "skipped_topic"
+HEADER_SKIPPED_PARTITION = "skipped_partition"
+HEADER_SKIPPED_FIRST_OFFSET = "skipped_first_offset"
+HEADER_SKIPPED_LAST_OFFSET = "skipped_last_offset"
 MAX_ERROR_CHARS = 1000
 
 
@@ -81,3 +88,15 @@ def sort_batch(batch: dict[TopicPartition, list]) -> SortedBatch:
         if records:
             result.offsets[partition] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
     return result
+
+
+def skip_note(skipped: SkippedOffsets) -> Record:
+    """The dead-letter record of offsets stepped over: no key, an empty value (the bytes could not be read),
+    `error` saying where and why, and the place in `skipped_*` headers for a tool that re-reads them."""
+    return Record(topic=order_created.DEAD_LETTER_TOPIC, key=None, value=b"", headers=[
+        (HEADER_ERROR, skipped.describe()[:MAX_ERROR_CHARS].encode("utf-8", "replace")),
+        (HEADER_SKIPPED_TOPIC, skipped.partition.topic.encode()),
+        (HEADER_SKIPPED_PARTITION, str(skipped.partition.partition).encode()),
+        (HEADER_SKIPPED_FIRST_OFFSET, str(skipped.first).encode()),
+        (HEADER_SKIPPED_LAST_OFFSET, str(skipped.last).encode()),
+    ])

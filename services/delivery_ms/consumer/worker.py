@@ -1,4 +1,5 @@
-"""The consumer loop: poll `new_orders`, write each batch in one transaction, dead-letter the unusable, then commit."""
+"""The consumer loop: poll `new_orders`, write each batch in one transaction, dead-letter the unusable, then commit;
+step over a batch that cannot be decoded, and say on /healthz whether the loop still makes progress."""
 from __future__ import annotations
 
 import logging
@@ -6,19 +7,17 @@ import time
 
 import mariadb
 from kafka import ConsumerRebalanceListener
-from kafka import TopicPartition
-from kafka.errors import CommitFailedError, CorruptRecordError, KafkaError, MessageSizeTooLargeError
+from kafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
 from kafka.structs import OffsetAndMetadata
 
 from services.contracts import order_created
 from services.delivery_ms import store
 from services.delivery_ms.consumer import metrics
-from services.delivery_ms.consumer.batch import DEAD_LETTER_MAX_BYTES, DeadLetter, SortedBatch, sort_batch
+from services.delivery_ms.consumer.batch import DEAD_LETTER_MAX_BYTES, DeadLetter, SortedBatch, skip_note, sort_batch
 from services.delivery_ms.settings import DeliverySettings
-from services.contracts.envelope import HEADER_ERROR
+from services.platform.consumer import ProgressWatch, raised_while_decoding, step_over_undecodable
 from services.platform.db import ConnectionPool
 from services.platform.kafka import create_consumer
-from services.platform.records import Record
 from services.platform.worker import Backoff, PublishFailed, Worker
 
 log = logging.getLogger(__name__)
@@ -37,8 +36,6 @@ class _AssignmentLog(ConsumerRebalanceListener):
 RECORD_ERRORS = (mariadb.DataError, mariadb.IntegrityError)
 # A broker that takes smaller records than DEAD_LETTER_MAX_BYTES: cut the copy down further, at most this far.
 SMALLEST_DEAD_LETTER_BYTES = 4096
-# How far past an unreadable record the consumer looks for the next readable one (see _skip_unreadable).
-MAX_UNREADABLE_SKIP = 1000
 
 
 class DeliveryConsumer(Worker):
@@ -62,16 +59,21 @@ class DeliveryConsumer(Worker):
         self._consumer = None
         self._empty_poll_backoff = Backoff(first=0.05, maximum=1.0)
         self._lag_partitions: set = set()
+        self._progress = ProgressWatch(settings.consumer_stall_seconds)
+        metrics.STALLED.set_function(self._progress.stalled_seconds)
 
     def step(self) -> bool:
         consumer = self._kafka_consumer()
         batch = {}
+        behind = True
         try:
             started = time.monotonic()
             try:
                 batch = consumer.poll(timeout_ms=self.POLL_TIMEOUT_MS)
-            except CorruptRecordError as exc:
-                self._skip_unreadable(consumer, exc)
+            except Exception as exc:  # noqa: BLE001 - whatever a record batch raises while it is decoded
+                if not raised_while_decoding(exc):
+                    raise
+                self._step_over_undecodable(consumer, exc)
                 return True
             if batch:
                 self._empty_poll_backoff.reset()
@@ -84,9 +86,14 @@ class DeliveryConsumer(Worker):
             self._rewind(batch)
             raise
         finally:
-            self._update_lag()
+            behind = self._update_lag()
+        if not batch and not behind:
+            self._progress.progressed()  # caught up: nothing waits
         # Only a handled batch proves an outage is over; an empty poll does not.
         return bool(batch)
+
+    def health(self) -> tuple[bool, str]:
+        return self._progress.health()
 
     def _handle(self, consumer, batch: dict) -> None:
         """Write, dead-letter, then commit: the offsets move only once the database has the deliveries."""
@@ -102,6 +109,7 @@ class DeliveryConsumer(Worker):
             # records again, and the unique order_id turns them into no-ops.
             log.warning("offsets not committed, the group rebalanced; the records will be redelivered: %s", exc)
             return
+        self._progress.progressed()
         log.debug("batch done", extra={"created": created, "duplicates": duplicates,
                                        "dead_lettered": len(sorted_batch.dead_letters)})
 
@@ -153,54 +161,23 @@ class DeliveryConsumer(Worker):
                     raise KafkaError(f"dead-lettering failed: {failed.cause}") from failed
                 max_bytes //= 2
 
-    def _skip_unreadable(self, consumer, error: CorruptRecordError) -> None:
-        """Step over a record the client library cannot decode (e.g. a header name that is not UTF-8, from a
-        foreign producer), dead-letter a note for each offset skipped, and commit past them.
-
-        kafka-python 3.0 decodes a whole record batch at once, so the rest of that batch cannot be read either
-        (it came from the same foreign producer, never from our relays); and after such an error its fetcher
-        keeps the broken batch and spins on it in the next poll, so the batch is drained here first. Both
-        facts are of the pinned kafka-python; its fetcher's state is read where it keeps it."""
-        fetcher = consumer._fetcher
-        broken = fetcher._next_partition_records
-        if broken is None:
-            raise error
-        partition, unreadable = broken.topic_partition, broken.next_fetch_offset
-        others = [tp for tp in consumer.assignment() if tp != partition]
-        consumer.pause(*others)
+    def _step_over_undecodable(self, consumer, error: BaseException) -> None:
+        """A record batch the client cannot decode (corrupt, a CRC mismatch, an unknown codec, a header name that
+        is not UTF-8): note its offsets and the reason on the dead-letter topic, commit past them, and go on.
+        If the note cannot be sent the partition is put back, so the batch is met and noted again."""
+        skipped = step_over_undecodable(consumer, error, self.POLL_TIMEOUT_MS)
         try:
-            first_readable = self._first_readable_after(consumer, fetcher, partition, unreadable)
-        finally:
-            consumer.resume(*others)
-        skipped = list(range(unreadable, first_readable))
-        self.send_acknowledged([Record(
-            topic=order_created.DEAD_LETTER_TOPIC, key=None, value=b"",
-            headers=[(HEADER_ERROR, f"unreadable record at {partition.topic}[{partition.partition}] offset {offset}:"
-                                    f" {str(error)[:300]}".encode())]) for offset in skipped])
-        consumer.commit({partition: OffsetAndMetadata(first_readable, "", -1)})
-        metrics.MESSAGES.labels("dead_lettered").inc(len(skipped))
-        log.error("skipped unreadable records", extra={"partition": partition.partition, "offsets": skipped})
-
-    def _first_readable_after(self, consumer, fetcher, partition: TopicPartition, unreadable: int) -> int:
-        """The first offset after `unreadable` whose fetch no longer trips over it (the next batch); the
-        partition is left positioned there for the normal loop."""
-        fetcher._next_partition_records.drain()
-        fetcher._next_partition_records = None
-        candidate = unreadable + 1
-        while candidate - unreadable < MAX_UNREADABLE_SKIP:
-            consumer.seek(partition, candidate)
-            try:
-                consumer.poll(timeout_ms=self.POLL_TIMEOUT_MS)
-            except CorruptRecordError:
-                broken = fetcher._next_partition_records
-                broken.drain()
-                fetcher._next_partition_records = None
-                if broken.topic_partition == partition and broken.next_fetch_offset == unreadable:
-                    candidate += 1  # still inside the batch of the unreadable record
-                    continue
-            break
-        consumer.seek(partition, candidate)
-        return candidate
+            self.send_acknowledged([skip_note(skipped)])
+            consumer.commit({skipped.partition: OffsetAndMetadata(skipped.end, "", -1)})
+        except BaseException:
+            if skipped.partition in consumer.assignment():  # after a rebalance its new owner meets the batch
+                consumer.seek(skipped.partition, skipped.first)
+            raise
+        self._progress.progressed()
+        metrics.MESSAGES.labels("dead_lettered").inc(skipped.end - skipped.first)
+        log.error("skipped an unreadable record batch", extra={
+            "partition": skipped.partition.partition, "first_offset": skipped.first, "last_offset": skipped.last,
+            "error": skipped.reason})
 
     def _rewind(self, batch: dict) -> None:
         if not batch or self._consumer is None:
@@ -210,10 +187,12 @@ class DeliveryConsumer(Worker):
             if records and partition in assigned:
                 self._consumer.seek(partition, records[0].offset)
 
-    def _update_lag(self) -> None:
+    def _update_lag(self) -> bool:
+        """Refresh the lag gauges; True when some assigned partition is known to be behind."""
         if self._consumer is None:
-            return
+            return False
         # The high watermark comes with every fetch response: no ListOffsets request (end_offsets()) is needed.
+        behind = False
         assigned = self._consumer.assignment()
         for partition in assigned:
             try:
@@ -222,11 +201,14 @@ class DeliveryConsumer(Worker):
                 continue  # just assigned, no position yet: the next poll has one
             highwater = self._consumer.highwater(partition)
             if highwater is not None and position is not None:
-                metrics.LAG.labels(partition.topic, str(partition.partition)).set(max(0, highwater - position))
+                lag = max(0, highwater - position)
+                behind = behind or lag > 0
+                metrics.LAG.labels(partition.topic, str(partition.partition)).set(lag)
                 self._lag_partitions.add(partition)
         for partition in self._lag_partitions - assigned:
             metrics.LAG.remove(partition.topic, str(partition.partition))
         self._lag_partitions &= assigned
+        return behind
 
     def _kafka_consumer(self):
         if self._consumer is None:

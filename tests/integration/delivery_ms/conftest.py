@@ -7,6 +7,7 @@ import requests
 from tests.integration.conftest import auth, login
 from tests.support.accounts import sign_up
 from tests.support.polling import wait_for
+from tests.support.processes import IsolatedConsumers
 
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
 
@@ -60,3 +61,13 @@ def delivery_in(base_url, shopper, staff_headers):
         return delivery
 
     return make
+
+
+@pytest.fixture
+def consumers(stack, tmp_path):
+    """Consumer processes of the test's own, with their own group and throwaway database."""
+    isolated = IsolatedConsumers(stack, tmp_path)
+    isolated.create_database()
+    yield isolated
+    isolated.stop_all()
+    isolated.drop_database()

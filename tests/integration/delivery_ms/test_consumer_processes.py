@@ -11,21 +11,11 @@ from services.contracts import order_created
 from services.contracts.envelope import HEADER_ERROR
 from tests.support.broker import private_broker
 from tests.support.polling import wait_for
-from tests.support.processes import IsolatedConsumers
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.topics import OrderProducer, TopicReader, committed_offsets, new_order
 
 # Joining a group, and rejoining after a member died without leaving, takes a few session timeouts.
 JOIN_TIMEOUT = 60
-
-
-@pytest.fixture
-def consumers(stack, tmp_path):
-    isolated = IsolatedConsumers(stack, tmp_path)
-    isolated.create_database()
-    yield isolated
-    isolated.stop_all()
-    isolated.drop_database()
 
 
 @pytest.fixture
@@ -251,6 +241,9 @@ def test_a_record_the_client_cannot_decode_is_stepped_over_and_noted_on_the_dlq(
             note = dlq.wait_for(lambda r: r.key is None, "the note of the unreadable record")[0]
         finally:
             dlq.close()
-    error = dict(note.headers)[HEADER_ERROR].decode()
-    assert error.startswith(f"unreadable record at new_orders[1] offset {unreadable.offset}:")
-    assert consumer.alive and consumer.logged("skipped unreadable records")
+    headers = dict(note.headers)
+    assert headers[HEADER_ERROR].decode().startswith(
+        f"unreadable record batch at new_orders[1] offset {unreadable.offset}: CorruptRecordError")
+    assert (headers["skipped_partition"], headers["skipped_first_offset"], headers["skipped_last_offset"]) == (
+        b"1", str(unreadable.offset).encode(), str(unreadable.offset).encode())
+    assert consumer.alive and consumer.logged("skipped an unreadable record batch", first_offset=unreadable.offset)

@@ -7,7 +7,8 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from services.contracts import order_created
 from services.contracts.envelope import HEADER_ERROR
-from services.delivery_ms.consumer.batch import sort_batch
+from services.delivery_ms.consumer.batch import skip_note, sort_batch
+from services.platform.consumer import SkippedOffsets
 
 TOPIC = order_created.TOPIC
 
@@ -72,3 +73,12 @@ def test_a_dead_letter_keeps_the_original_headers_and_adds_one_error_header():
     assert dead.headers[:2] == original[:2]
     assert [name for name, _ in dead.headers].count(HEADER_ERROR) == 1
     assert dict(dead.headers)[HEADER_ERROR].decode() == letter.error
+
+
+def test_the_skip_note_names_the_partition_the_offsets_and_the_reason():
+    note = skip_note(SkippedOffsets(TopicPartition("new_orders", 2), 40, 45, "CorruptRecordError: crc"))
+    assert note.topic == "new_orders.dlq" and note.key is None and note.value == b""
+    assert dict(note.headers) == {
+        "error": b"unreadable record batch at new_orders[2] offsets 40-44: CorruptRecordError: crc",
+        "skipped_topic": b"new_orders", "skipped_partition": b"2", "skipped_first_offset": b"40",
+        "skipped_last_offset": b"44"}

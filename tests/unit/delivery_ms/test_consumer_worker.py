@@ -148,3 +148,64 @@ def test_a_record_the_database_refuses_is_dead_lettered_and_the_rest_written(loo
         "the database refused it: Data too long for column 'user_id'"]
     assert letters[0].value == bad.value
     assert fake.commits == [{0: 4}]
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def advance_on_poll(fake, clock, seconds):
+    """Each poll of `fake` takes `seconds` of the clock."""
+    original_poll = fake.poll
+
+    def slow_poll(timeout_ms):
+        clock.now += seconds
+        return original_poll(timeout_ms)
+
+    fake.poll = slow_poll
+
+
+def test_health_turns_503_when_the_database_holds_the_batch_past_the_limit_and_back_once_committed(loop, monkeypatch):
+    consumer, script, _writes = loop
+    clock = Clock()
+    consumer._progress = worker.ProgressWatch(60, clock)
+    batch = {P0: [order_record(0, 5)]}
+    fake = script([batch, batch], [])
+    health_while_frozen = []
+
+    def insert(_pool, orders):
+        if not health_while_frozen:
+            clock.now += 61  # the insert hung for longer than the limit, then timed out
+            health_while_frozen.append(consumer.health())
+            raise DatabaseUnavailable("read timeout")
+        return len(orders), 0
+
+    monkeypatch.setattr(worker.store, "insert_deliveries", insert)
+    consumer.run()
+    assert not health_while_frozen[0][0] and "no progress for 61s" in health_while_frozen[0][1]
+    assert fake.commits == [{0: 6}] and consumer.health() == (True, "making progress")
+
+
+def test_an_idle_caught_up_consumer_stays_healthy_however_long_it_waits(loop):
+    consumer, script, _writes = loop
+    clock = Clock()
+    consumer._progress = worker.ProgressWatch(60, clock)
+    fake = script([{}, {}, {}], [])
+    advance_on_poll(fake, clock, 3600)
+    consumer.run()
+    assert consumer.health()[0]
+
+
+def test_a_consumer_behind_that_polls_nothing_is_not_caught_up(loop):
+    consumer, script, _writes = loop
+    clock = Clock()
+    consumer._progress = worker.ProgressWatch(60, clock)
+    fake = script([{}, {}], [])
+    fake.highwater = lambda partition: 10  # lag 10 on each partition, e.g. the fetches fail
+    advance_on_poll(fake, clock, 40)
+    consumer.run()
+    assert not consumer.health()[0]
