@@ -2,8 +2,8 @@
 
 Every client here is another local source address (uat/clients.py), never the runner's own: the pool's
 accounts and the other cases keep their sign-ups, and a second run meets clients the first did not throttle.
-The limits are the deployment's defaults, SIGNUP_MAX_PER_CLIENT (20) unless UAT_SIGNUP_MAX_PER_CLIENT says
-the deployment chose another."""
+The limits are the deployment's defaults, SIGNUP_MAX_PER_CLIENT (20) and LOGIN_MAX_FAILURES (5) unless
+UAT_SIGNUP_MAX_PER_CLIENT or UAT_LOGIN_MAX_FAILURES says the deployment chose another."""
 from __future__ import annotations
 
 import os
