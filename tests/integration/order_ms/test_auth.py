@@ -288,9 +288,10 @@ def test_a_parallel_burst_past_the_limit_gets_one_check_per_slow_down(order_url,
     client = fresh_client()
     fail(order_url, account, client, limit)
     # Three slow-downs later, and the last one over: the next failure slows this client down for 16 seconds.
+    pair = user_client_subject(account, client["X-Forwarded-For"])
     order_db.cursor().execute(
         "UPDATE login_throttle SET failures = failures + 3, locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND"
-        " WHERE scope = ? AND subject = ?", (SCOPE_USER_CLIENT, user_client_subject(account, client["X-Forwarded-For"])))
+        " WHERE scope = ? AND subject = ?", (SCOPE_USER_CLIENT, pair))
     statuses = sorted(response.status_code for response in burst(order_url, account, client, 30))
     assert statuses == [401] + [429] * 29
     # The one check was the fourth failure past the limit: 16 seconds, minus the time the burst took.
