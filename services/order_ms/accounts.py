@@ -52,17 +52,18 @@ def login():
     fields = read_body(LOGIN_FIELDS, EXAMPLE_CREDENTIALS)
     settings = current_app.config["SETTINGS"]
     pool, client = db_pool(), client_address()
-    # Checked before the password, so a throttled guesser does not even cost a hash verification.
-    login_throttle.refuse_if_throttled(pool, fields["user_id"], client)
+    # Counted before the password is checked: a throttled guesser does not even cost a hash verification, and
+    # parallel guesses cannot all pass the check before any of them is counted.
+    login_throttle.reserve_attempt(pool, settings, fields["user_id"], client)
     user = store.get_user(pool, fields["user_id"])
     if not verify_password(user["password_hash"] if user else None, fields["password"]):
         LOGIN_FAILURES.labels("invalid_credentials").inc()
-        login_throttle.record_failure(pool, settings, fields["user_id"], client)
+        login_throttle.remove_stale_counters(pool, settings)
         raise problems.Problem(
             status=401, slug="invalid-credentials", title="Invalid Credentials",
             detail="The user id or the password is wrong.",
             hint=f"Check both and try again; sign up with POST {url_for('accounts.sign_up')} if you have no account.")
-    login_throttle.record_success(pool, fields["user_id"], client)
+    login_throttle.release_attempt(pool, settings, fields["user_id"], client)
     token = issue_token(settings.jwt_secret, settings.jwt_ttl_seconds, user["user_id"], user["role"])
     return jsonify(access_token=token, token_type="Bearer", expires_in=settings.jwt_ttl_seconds,
                    user_id=user["user_id"], role=user["role"])

@@ -1,9 +1,10 @@
 """Throttling of logins and sign-ups, per client, so that nobody can lock a user out from elsewhere.
 
-- Failed logins count per (user id, client) and per client (any user ids). Past LOGIN_MAX_FAILURES, that
-  client's further attempts for that user id wait 1, 2, 4, ... seconds (at most LOGIN_LOCKOUT_SECONDS);
-  past LOGIN_MAX_FAILURES_PER_CLIENT, the client's attempts for any user id do. The same user id from
-  another client is not affected: guessing slows down, staff are never locked out by a stranger.
+- Failed logins count per (user id, client) and per client (any user ids); each login counts as a failure
+  before its password is checked and a right password takes it back, so parallel guesses are counted exactly.
+  Past LOGIN_MAX_FAILURES, that client's further attempts for that user id wait 1, 2, 4, ... seconds (at most
+  LOGIN_LOCKOUT_SECONDS); past LOGIN_MAX_FAILURES_PER_CLIENT, the client's attempts for any user id do.
+  The same user id from another client is not affected: guessing slows down, staff are never locked out by a stranger.
 - Sign-ups count per client: past SIGNUP_MAX_PER_CLIENT in SIGNUP_WINDOW_SECONDS, refused until the window ends.
 The counters live in the database (store.py), so every gunicorn worker and every replica sees the same ones."""
 from __future__ import annotations
@@ -28,10 +29,21 @@ def user_client_subject(user_id: str, client: str) -> str:
     return hashlib.sha256(f"{user_id.lower()}\n{client}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def refuse_if_throttled(pool: ConnectionPool, user_id: str, client: str) -> None:
-    """Raises the 429 answer while this client must wait before trying this user id again."""
-    seconds = store.seconds_locked(pool, [(SCOPE_USER_CLIENT, user_client_subject(user_id, client)),
-                                          (SCOPE_CLIENT, client)])
+def _counters(settings: OrderSettings, user_id: str, client: str) -> list[tuple[str, str, int]]:
+    return [(SCOPE_USER_CLIENT, user_client_subject(user_id, client), settings.login_max_failures),
+            (SCOPE_CLIENT, client, settings.login_max_failures_per_client)]
+
+
+def reserve_attempt(pool: ConnectionPool, settings: OrderSettings, user_id: str, client: str) -> None:
+    """Counts this login as a failure before its password is checked, or raises the 429 answer while this client
+    must wait before trying this user id again.
+
+    Counted up front, in one short transaction, so that a burst of parallel guesses gets no more password checks
+    than the limit; the row locks end before the (slow, argon2) check, so parallel logins never queue behind one.
+    A right password takes its count back (release_attempt). The price: more than LOGIN_MAX_FAILURES logins of
+    one user id from one client at the very same moment may get 429 even with the right password."""
+    seconds = store.count_failure_unless_locked(pool, _counters(settings, user_id, client),
+                                                settings.login_lockout_seconds)
     if seconds > 0:
         LOGIN_FAILURES.labels("throttled").inc()
         raise problems.too_many_requests(
@@ -42,18 +54,17 @@ def refuse_if_throttled(pool: ConnectionPool, user_id: str, client: str) -> None
         )
 
 
-def record_failure(pool: ConnectionPool, settings: OrderSettings, user_id: str, client: str) -> None:
-    """Counts a failed login against the (user id, client) pair and the client."""
-    store.count_failures(pool, [(SCOPE_USER_CLIENT, user_client_subject(user_id, client), settings.login_max_failures),
-                                (SCOPE_CLIENT, client, settings.login_max_failures_per_client)],
-                         settings.login_lockout_seconds)
+def remove_stale_counters(pool: ConnectionPool, settings: OrderSettings) -> None:
+    """Drops a batch of counters whose time is over; called on failed logins, which are what makes counters."""
     store.remove_stale_counters(pool, max(settings.login_lockout_seconds, settings.signup_window_seconds),
                                 CLEANUP_BATCH)
 
 
-def record_success(pool: ConnectionPool, user_id: str, client: str) -> None:
-    """A right password clears this pair's count; the client's stays, or one account would unlock guessing."""
-    store.clear_failures(pool, SCOPE_USER_CLIENT, user_client_subject(user_id, client))
+def release_attempt(pool: ConnectionPool, settings: OrderSettings, user_id: str, client: str) -> None:
+    """A right password clears this pair's count; the client's only loses this attempt, or one account would
+    unlock guessing."""
+    pair, per_client = _counters(settings, user_id, client)
+    store.take_back_failure(pool, pair[:2], per_client)
 
 
 def count_signup(pool: ConnectionPool, settings: OrderSettings, client: str) -> None:

@@ -160,24 +160,41 @@ _COUNT_SIGNUP = (
 )
 
 
-def seconds_locked(pool: ConnectionPool, subjects: list[tuple[str, str]]) -> int:
-    """Seconds until none of the (scope, subject) counters is locked any more; 0 when none is."""
-    condition = " OR ".join(["(scope = ? AND subject = ?)"] * len(subjects))
+# Holds a counter's row, inserting an empty one if need be: INSERT ... ON DUPLICATE KEY UPDATE locks the row
+# exclusively until the commit, so parallel attempts on the same counter wait here and take their turn.
+_HOLD_COUNTER = (
+    "INSERT INTO login_throttle (scope, subject, failures, window_started_at, locked_until)"
+    " VALUES (?, ?, 0, UTC_TIMESTAMP(6), NULL) ON DUPLICATE KEY UPDATE failures = failures"
+)
+# A right password takes its counted failure back; a lock lifts once the count is under the limit again
+# (one set past the limit stays: that client's count is already a guesser's).
+_UNCOUNT_FAILURE = (
+    "UPDATE login_throttle SET failures = GREATEST(failures, 1) - 1,"
+    " locked_until = IF(failures < ?, NULL, locked_until) WHERE scope = ? AND subject = ?"
+)
+
+
+def count_failure_unless_locked(pool: ConnectionPool, counters: list[tuple[str, str, int]], window_seconds: int) -> int:
+    """One more failure on each (scope, subject, limit) counter and 0, or, while one of them is locked, nothing
+    counted and the seconds until none is.
+
+    The rows are held first, then read and counted in the same transaction, so parallel attempts on a counter are
+    judged one at a time: no more of them get past it than its limit. A refused attempt counts nothing, or
+    waiting would lengthen the wait; that is why this reads before it counts, unlike count_signup."""
     with pool.transaction() as cursor:
+        for scope, subject, _limit in counters:
+            cursor.execute(_HOLD_COUNTER, (scope, subject))
+        condition = " OR ".join(["(scope = ? AND subject = ?)"] * len(counters))
         cursor.execute(
             "SELECT CEIL(MAX(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), locked_until)) / 1000000) AS seconds"
-            f" FROM login_throttle WHERE locked_until > UTC_TIMESTAMP(6) AND ({condition})",
-            tuple(value for subject in subjects for value in subject),
+            f" FROM login_throttle WHERE locked_until > UTC_TIMESTAMP(6) AND ({condition}) FOR UPDATE",
+            tuple(value for scope, subject, _limit in counters for value in (scope, subject)),
         )
-        row = cursor.fetchone()
-    return max(int(row["seconds"] or 0), 0)
-
-
-def count_failures(pool: ConnectionPool, counters: list[tuple[str, str, int]], window_seconds: int) -> None:
-    """One more failure on each (scope, subject, limit) counter; those at their limit are slowed down."""
-    with pool.transaction() as cursor:
-        for scope, subject, limit in counters:
-            cursor.execute(_COUNT_FAILURE, (scope, subject, limit, window_seconds, limit, window_seconds, limit))
+        seconds = max(int(cursor.fetchone()["seconds"] or 0), 0)
+        if seconds == 0:
+            for scope, subject, limit in counters:
+                cursor.execute(_COUNT_FAILURE, (scope, subject, limit, window_seconds, limit, window_seconds, limit))
+    return seconds
 
 
 def count_signup(pool: ConnectionPool, scope: str, subject: str, limit: int, window_seconds: int) -> int:
@@ -199,9 +216,15 @@ def count_signup(pool: ConnectionPool, scope: str, subject: str, limit: int, win
     return max(int(row["seconds"] or 0), 1)
 
 
-def clear_failures(pool: ConnectionPool, scope: str, subject: str) -> None:
+def take_back_failure(pool: ConnectionPool, cleared: tuple[str, str], uncounted: tuple[str, str, int]) -> None:
+    """Drops the `cleared` (scope, subject) counter and takes one failure back from the `uncounted` (scope, subject,
+    limit) one, locking them in the order count_failure_unless_locked does; a counter left at 0 goes too."""
+    scope, subject, limit = uncounted
     with pool.transaction() as cursor:
-        cursor.execute("DELETE FROM login_throttle WHERE scope = ? AND subject = ?", (scope, subject))
+        cursor.execute("DELETE FROM login_throttle WHERE scope = ? AND subject = ?", cleared)
+        cursor.execute(_UNCOUNT_FAILURE, (limit, scope, subject))
+        cursor.execute("DELETE FROM login_throttle WHERE scope = ? AND subject = ? AND failures = 0"
+                       " AND locked_until IS NULL", (scope, subject))
 
 
 def remove_stale_counters(pool: ConnectionPool, window_seconds: int, batch: int) -> None:

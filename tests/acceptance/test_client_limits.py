@@ -1,9 +1,9 @@
-"""Per-client limits: the sign-up throttle and the login back-off, each from clients of their own (CASE-0101..0104).
+"""Per-client limits: the sign-up throttle and the login back-off, each from clients of their own (CASE-0101..0105).
 
 Every client here is another local source address (uat/clients.py), never the runner's own: the pool's
 accounts and the other cases keep their sign-ups, and a second run meets clients the first did not throttle.
-The limits are the deployment's defaults, SIGNUP_MAX_PER_CLIENT (20) unless UAT_SIGNUP_MAX_PER_CLIENT says
-the deployment chose another."""
+The limits are the deployment's defaults, SIGNUP_MAX_PER_CLIENT (20) and LOGIN_MAX_FAILURES (5) unless
+UAT_SIGNUP_MAX_PER_CLIENT or UAT_LOGIN_MAX_FAILURES says the deployment chose another."""
 from __future__ import annotations
 
 import os
@@ -22,6 +22,8 @@ SIGNUP_LIMIT = int(os.environ.get("UAT_SIGNUP_MAX_PER_CLIENT", "20"))
 BURST = 2 * SIGNUP_LIMIT
 # Far above the default LOGIN_MAX_FAILURES (5), so a deployment with another limit still passes.
 MAX_LOCKOUT_ATTEMPTS = 20
+LOGIN_LIMIT = int(os.environ.get("UAT_LOGIN_MAX_FAILURES", "5"))
+LOGIN_BURST = 30
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +132,29 @@ def test_a_login_lockout_holds_only_for_the_client_that_failed(new_client, met_s
     login = owner.post(LOGIN, json={"user_id": user_id, "password": PASSWORD})
     assert login.status_code == 200, login.text
     assert login.json()["user_id"] == user_id and login.json()["access_token"]
+
+
+@pytest.mark.case("CASE-0105")
+def test_a_parallel_burst_of_wrong_logins_gets_no_more_checks_than_the_limit(base_url, addresses, new_client, case):
+    owner, address = new_client(), addresses.next()
+    user_id = new_user_id("limit")
+    assert sign_up_from(owner, user_id).status_code == 201
+
+    def one(_):
+        # A connection each, all from the one address: parallel guesses of one client.
+        guesser = Api(base_url, source_address=address)
+        try:
+            return guesser.post(LOGIN, json={"user_id": user_id, "password": "wrong-password"})
+        finally:
+            guesser.close()
+
+    with ThreadPoolExecutor(max_workers=LOGIN_BURST) as pool:
+        answers = list(pool.map(one, range(LOGIN_BURST)))
+    statuses = sorted(response.status_code for response in answers)
+    assert set(statuses) <= {401, 429}, statuses
+    assert 0 < statuses.count(401) <= LOGIN_LIMIT, f"{statuses.count(401)} of {LOGIN_BURST} wrong logins were checked"
+    for refused in (response for response in answers if response.status_code == 429):
+        assert_problem(refused, 429, case)
+        assert refused.headers.get("Retry-After", "").isdigit()
+    login = owner.post(LOGIN, json={"user_id": user_id, "password": PASSWORD})
+    assert login.status_code == 200, login.text

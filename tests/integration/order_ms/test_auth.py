@@ -8,11 +8,13 @@ import ipaddress
 import random
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
 import requests
 
+from services.order_ms.login_throttle import SCOPE_CLIENT, SCOPE_USER_CLIENT, user_client_subject
 from services.platform.auth import ALGORITHM, TOKEN_ISSUER
 from tests.integration.conftest import DEMO_CUSTOMER, DEMO_STAFF, auth
 from tests.support.accounts import sign_up as sign_up_from_new_client
@@ -244,6 +246,66 @@ def test_the_slow_down_is_shared_by_every_worker(order_url, stack, account):
             statuses.add(session.post(f"{order_url}/order-ms/login", json={"user_id": account, "password": PASSWORD},
                                       headers=client, timeout=10).status_code)
     assert statuses == {429}
+
+
+def burst(url, account, client, times):
+    """`times` wrong-password logins for `account` from `client`, all at once, each on a connection of its own."""
+    def one(_):
+        with requests.Session() as session:
+            return session.post(f"{url}/order-ms/login", json={"user_id": account, "password": "not-the-password"},
+                                headers=client, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        return list(pool.map(one, range(times)))
+
+
+def counted(order_db, scope, subject):
+    cursor = order_db.cursor()
+    cursor.execute("SELECT failures FROM login_throttle WHERE scope = ? AND subject = ?", (scope, subject))
+    row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def test_a_parallel_burst_of_wrong_logins_gets_no_more_checks_than_the_limit(order_url, stack, order_db, account):
+    limit = max_failures(stack, "LOGIN_MAX_FAILURES", 5)
+    client = fresh_client()
+    answers = burst(order_url, account, client, 30)
+    statuses = [response.status_code for response in answers]
+    assert set(statuses) <= {401, 429}, statuses
+    # Every password checked was counted first, and no more were checked than the limit allows.
+    checked = statuses.count(401)
+    assert 0 < checked <= limit, f"{checked} of 30 parallel wrong logins were checked"
+    assert counted(order_db, SCOPE_USER_CLIENT, user_client_subject(account, client["X-Forwarded-For"])) == checked
+    assert counted(order_db, SCOPE_CLIENT, client["X-Forwarded-For"]) == checked
+    for response in answers:
+        if response.status_code == 429:
+            assert int(assert_problem(response, 429)["retry_after"]) > 0
+    assert log_in(order_url, account, PASSWORD, fresh_client()).status_code == 200
+
+
+def test_a_parallel_burst_past_the_limit_gets_one_check_per_slow_down(order_url, stack, order_db, account):
+    limit = max_failures(stack, "LOGIN_MAX_FAILURES", 5)
+    client = fresh_client()
+    fail(order_url, account, client, limit)
+    # Three slow-downs later, and the last one over: the next failure slows this client down for 16 seconds.
+    pair = user_client_subject(account, client["X-Forwarded-For"])
+    order_db.cursor().execute(
+        "UPDATE login_throttle SET failures = failures + 3, locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND"
+        " WHERE scope = ? AND subject = ?", (SCOPE_USER_CLIENT, pair))
+    statuses = sorted(response.status_code for response in burst(order_url, account, client, 30))
+    assert statuses == [401] + [429] * 29
+    # The one check was the fourth failure past the limit: 16 seconds, minus the time the burst took.
+    assert 8 < int(log_in(order_url, account, PASSWORD, client).headers["Retry-After"]) <= 16
+
+
+def test_a_right_password_does_not_count_against_its_client(order_url, stack, order_db, account):
+    limit = max_failures(stack, "LOGIN_MAX_FAILURES", 5)
+    client = fresh_client()
+    fail(order_url, account, client, limit - 1)
+    assert log_in(order_url, account, PASSWORD, client).status_code == 200
+    # The pair's count is cleared; the client's keeps its failures, without the login that succeeded.
+    assert counted(order_db, SCOPE_USER_CLIENT, user_client_subject(account, client["X-Forwarded-For"])) == 0
+    assert counted(order_db, SCOPE_CLIENT, client["X-Forwarded-For"]) == limit - 1
 
 
 def test_too_many_signups_from_one_client_are_refused_other_clients_go_on(stack, tmp_path):

@@ -30,27 +30,33 @@ class FakePool:
         return {"seconds": self.seconds, "counted": self.counted}
 
 
+SETTINGS = replace(load_settings(), login_max_failures=5, login_max_failures_per_client=50, login_lockout_seconds=300)
+PAIR = login_throttle.user_client_subject("USER0002", "203.0.113.9")
+
+
+def written(pool, verb):
+    return [params for sql, params in pool.statements if sql.startswith(verb)]
+
+
 @pytest.mark.parametrize("seconds", [None, 0])
-def test_nothing_locked_lets_the_login_go_on(seconds):
-    login_throttle.refuse_if_throttled(FakePool(seconds), "USER0002", "203.0.113.9")
+def test_an_attempt_while_nothing_is_locked_is_counted_before_the_password_is_checked(seconds):
+    pool = FakePool(seconds)
+    login_throttle.reserve_attempt(pool, SETTINGS, "USER0002", "203.0.113.9")
+    # Both rows are held first, then read, then counted against the pair and the client, never the user id alone.
+    assert written(pool, "INSERT INTO login_throttle")[:2] == [("user_client", PAIR), ("client", "203.0.113.9")]
+    assert pool.statements[2][0].startswith("SELECT") and pool.statements[2][0].endswith("FOR UPDATE")
+    assert written(pool, "INSERT INTO login_throttle")[2:] == [
+        ("user_client", PAIR, 5, 300, 5, 300, 5), ("client", "203.0.113.9", 50, 300, 50, 300, 50)]
 
 
-def test_a_lock_is_a_429_with_retry_after_and_a_hint_naming_the_wait():
+def test_a_lock_is_a_429_with_retry_after_and_a_hint_naming_the_wait_and_counts_nothing():
+    pool = FakePool(17)
     with Flask(__name__).test_request_context("/order-ms/login"), pytest.raises(Problem) as caught:
-        login_throttle.refuse_if_throttled(FakePool(17), "USER0002", "203.0.113.9")
+        login_throttle.reserve_attempt(pool, SETTINGS, "USER0002", "203.0.113.9")
     problem = caught.value
     assert problem.status == 429 and problem.headers == {"Retry-After": "17"}
     assert "17 seconds" in problem.hint and problem.to_dict()["retry_after"] == 17
-
-
-def test_a_failure_counts_against_the_user_client_pair_and_the_client_never_the_user_id_alone():
-    settings = replace(load_settings(), login_max_failures=5, login_max_failures_per_client=50,
-                       login_lockout_seconds=300)
-    pool = FakePool()
-    login_throttle.record_failure(pool, settings, "USER0002", "203.0.113.9")
-    counted = [params for sql, params in pool.statements if sql.startswith("INSERT INTO login_throttle")]
-    pair = login_throttle.user_client_subject("USER0002", "203.0.113.9")
-    assert counted == [("user_client", pair, 5, 300, 5, 300, 5), ("client", "203.0.113.9", 50, 300, 50, 300, 50)]
+    assert len(written(pool, "INSERT INTO login_throttle")) == 2, "a refused attempt must not lengthen the wait"
 
 
 def test_the_pair_key_ignores_letter_case_and_differs_per_client():
@@ -61,11 +67,11 @@ def test_the_pair_key_ignores_letter_case_and_differs_per_client():
     assert len(login_throttle.user_client_subject("x" * 50, "2001:db8::/64")) == 64
 
 
-def test_a_success_clears_only_this_clients_count_for_the_user_id():
+def test_a_success_clears_the_pairs_count_and_takes_its_attempt_back_from_the_clients():
     pool = FakePool()
-    login_throttle.record_success(pool, "USER0002", "203.0.113.9")
-    assert [params for _sql, params in pool.statements] == [
-        ("user_client", login_throttle.user_client_subject("USER0002", "203.0.113.9"))]
+    login_throttle.release_attempt(pool, SETTINGS, "USER0002", "203.0.113.9")
+    assert written(pool, "DELETE")[0] == ("user_client", PAIR)
+    assert written(pool, "UPDATE") == [(50, "client", "203.0.113.9")]
 
 
 def test_too_many_signups_from_one_client_are_a_429_naming_the_wait():
