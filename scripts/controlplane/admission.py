@@ -8,7 +8,7 @@ import json
 
 from scripts.controlplane.kube import kubectl
 
-POD_TEMPLATE_PATHS = {
+POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Deployment": ("spec", "template"), "StatefulSet": ("spec", "template"), "DaemonSet": ("spec", "template"),
     "ReplicaSet": ("spec", "template"), "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
@@ -17,17 +17,24 @@ POD_TEMPLATE_PATHS = {
 
 def pod_of(document: dict) -> dict | None:
     kind = document.get("kind")
-    if kind == "Pod":
-        return document
-    path = POD_TEMPLATE_PATHS.get(kind)
+    path = () if kind == "Pod" else POD_TEMPLATE_PATHS.get(kind)
     if path is None:
         return None
     template = document
     for key in path:
         template = template[key]
     name = f"admission-check-{kind.lower()}-{document['metadata']['name']}"[:63].rstrip("-.")
+    spec = dict(template["spec"])
+    # A StatefulSet's pods mount the claims its volumeClaimTemplates make, as the controller names them.
+    claims = [{"name": claim["metadata"]["name"],
+               "persistentVolumeClaim": {"claimName": f"{claim['metadata']['name']}-{document['metadata']['name']}-0"}}
+              for claim in document.get("spec", {}).get("volumeClaimTemplates", [])]
+    spec["volumes"] = [*spec.get("volumes", []), *claims]
+    # The release's own ServiceAccount does not exist before the install; which account a pod uses is no
+    # matter to PodSecurity, and the install itself proves the account is there.
+    spec["serviceAccountName"] = "default"
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {**template.get("metadata", {}), "name": name},
-            "spec": template["spec"]}
+            "spec": spec}
 
 
 def refusals(documents: list[dict], namespace: str) -> list[str]:

