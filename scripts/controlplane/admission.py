@@ -47,5 +47,6 @@ def refusals(documents: list[dict], namespace: str) -> list[str]:
         result = kubectl("-n", namespace, "create", "--dry-run=server", "-o", "name", "-f", "-",
                          input=json.dumps(pod), check=False)
         if result.returncode != 0:
-            found.append(f"{document['kind']}/{document['metadata']['name']}: {result.stderr.strip()}")
+            message = " ".join(line for line in result.stderr.splitlines() if not line.startswith("Warning:"))
+            found.append(f"{document['kind']}/{document['metadata']['name']}: {message.strip()}")
     return found

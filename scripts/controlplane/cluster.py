@@ -53,7 +53,9 @@ def _programs() -> list[tuple[str, list[str]]]:
             kubeconfig, f"--authentication-kubeconfig={KUBECONFIG}", f"--authorization-kubeconfig={KUBECONFIG}",
             "--leader-elect=false", "--secure-port=0", f"--service-account-private-key-file={PKI / 'service-account.key'}",
             f"--root-ca-file={PKI / 'ca.crt'}", f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--use-service-account-credentials=false"]),
+            # The simulated nodes' heartbeats come from kwok, which gets little CPU on a busy machine: a
+            # late one must not mark them NotReady (and their pods not ready) within the default 50 s.
+            "--use-service-account-credentials=false", "--node-monitor-grace-period=180s"]),
         ("kube-scheduler", [kubeconfig, f"--authentication-kubeconfig={KUBECONFIG}",
                             f"--authorization-kubeconfig={KUBECONFIG}", "--leader-elect=false", "--secure-port=0"]),
         # kwok plays the kubelet of every node annotated kwok.x-k8s.io/node=fake, by the Stages in k8s/controlplane.

@@ -20,7 +20,7 @@ import yaml
 
 from scripts.controlplane import admission, crds
 from scripts.controlplane.kube import CommandFailed, helm, kubectl
-from scripts.controlplane.layout import ROOT
+from scripts.controlplane.layout import KUBECONFIG, ROOT
 
 CHART = ROOT / "charts" / "coffee-order"
 RELEASE = "coffee-order"
@@ -293,6 +293,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m scripts.controlplane verify")
     parser.add_argument("--chart", type=Path, default=CHART, help="the chart to verify (default %(default)s)")
     chart = parser.parse_args(argv).chart.resolve()
+    if kubectl("get", "--raw", "/readyz", check=False).returncode != 0:
+        raise SystemExit(f"no control plane answers at {KUBECONFIG}: run `make k8s-up` first")
     started = time.monotonic()
     helm("dependency", "build", str(chart))
     step("a clean start", fresh_start)
