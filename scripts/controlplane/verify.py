@@ -28,7 +28,7 @@ NAMESPACE = "coffee-order"
 PRODUCTION_NAMESPACE = "coffee-order-production"
 MONITORING_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}
 # Files under k8s/ that are not objects for the API server: kind's and kwok's own configuration.
-NOT_FOR_THE_SERVER = {"kind.x-k8s.io/v1alpha4", "kwok.x-k8s.io/v1alpha1", "kustomize.config.k8s.io/v1beta1"}
+NOT_FOR_THE_SERVER = {"kind.x-k8s.io/v1alpha4", "kwok.x-k8s.io/v1alpha1"}
 TIMEOUT = "5m"
 
 
@@ -65,8 +65,8 @@ def _kept_secrets(namespace: str) -> list[str]:
                   and d["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep")
 
 
-def _failed_creates(namespace: str) -> str:
-    """What the controllers were refused while helm waited: the events that name the object and the reason."""
+def _warning_events(namespace: str) -> str:
+    """What went wrong while helm waited (a refused pod, an unbound claim): each Warning event, naming its object."""
     events = json.loads(kubectl("-n", namespace, "get", "events", "-o", "json", check=False).stdout or '{"items": []}')
     lines = sorted({f"{e['involvedObject']['kind']}/{e['involvedObject']['name']}: {e['message']}"
                     for e in events["items"] if e.get("type") == "Warning"})
@@ -78,7 +78,7 @@ def _helm_wait(namespace: str, *args: str) -> None:
         jobs = ["--wait-for-jobs"] if args[0] in ("install", "upgrade") else []
         helm(*args, "-n", namespace, "--wait", *jobs, "--timeout", TIMEOUT)
     except CommandFailed as failure:
-        warnings = _failed_creates(namespace)
+        warnings = _warning_events(namespace)
         raise Failed(f"{failure}\n{'warnings the server recorded:' if warnings else ''}\n{warnings}".rstrip())
 
 
@@ -253,8 +253,10 @@ def production_lifecycle(chart: Path) -> None:
             raise Failed(f"with the CRDs {names} installed the server holds only {found}")
         return ", ".join(found)
     step("helm upgrade --wait once the CRDs exist renders the monitoring objects", upgrade_with_crds)
-    step("helm uninstall (production values)",
-         lambda: helm("uninstall", RELEASE, "-n", ns, "--wait", "--timeout", TIMEOUT) and "uninstalled")
+
+    def uninstall() -> None:
+        helm("uninstall", RELEASE, "-n", ns, "--wait", "--timeout", TIMEOUT)
+    step("helm uninstall (production values)", uninstall)
 
 
 def k8s_files() -> None:
