@@ -25,3 +25,21 @@ k8s-acceptance: ## in a cluster (kubectl context, skaffold, docker): install wit
 	$(SKAFFOLD) build -p ci --file-output=$(SKAFFOLD_BUILD_OUTPUT)
 	$(SKAFFOLD) deploy -p ci --build-artifacts=$(SKAFFOLD_BUILD_OUTPUT)
 	$(SKAFFOLD) verify -p ci --build-artifacts=$(SKAFFOLD_BUILD_OUTPUT)
+
+# A real control plane (kube-apiserver, controllers, scheduler, etcd, kwok's simulated nodes), built from
+# k8s/controlplane/go.mod into .cache/ (the first build is long: see the README), on loopback ports 23790,
+# 23800, 26443 and 26250 (K8S_PORT_OFFSET moves them). Not in `make test`.
+.PHONY: k8s-build k8s-up k8s-down k8s-verify
+
+k8s-build: setup ## build the control plane from Go modules into .cache/controlplane (once per pinned version)
+	@scripts/controlplane/build.sh
+
+k8s-up: k8s-build ## start the control plane; KUBECONFIG is .run/controlplane/kubeconfig
+	@$(PY) -m scripts.controlplane up
+
+k8s-down: ## stop it (safe to repeat)
+	@if [ -x $(PY) ]; then $(PY) -m scripts.controlplane down; else echo "nothing to stop"; fi
+
+k8s-verify: k8s-tools ## the chart and k8s/ against the control plane of `make k8s-up`: install, upgrade, rollback, test, uninstall
+	@$(PY) -m scripts.controlplane verify
+	@$(PY) -m pytest tests/controlplane -q
