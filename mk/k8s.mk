@@ -28,7 +28,8 @@ k8s-acceptance: ## in a cluster (kubectl context, skaffold, docker): install wit
 
 # A real control plane (kube-apiserver, controllers, scheduler, etcd, kwok's simulated nodes), built from
 # k8s/controlplane/go.mod into .cache/ (the first build is long: see the README), on loopback ports 23790,
-# 23800, 26443 and 26250 (K8S_PORT_OFFSET moves them). Not in `make test`.
+# 23800, 26443 and 26250 (K8S_PORT_OFFSET moves them). `make test` builds it in the background and runs
+# k8s-verify last.
 .PHONY: k8s-build k8s-up k8s-down k8s-verify
 
 k8s-build: setup ## build the control plane from Go modules into .cache/controlplane (once per pinned version)
