@@ -1,7 +1,8 @@
 """`make k8s-verify`: the chart and k8s/ against the local control plane. With the chart's defaults: the
 pods of every workload admitted under PodSecurity "restricted", `helm install --wait`, the post-install
 hook Job cleaned up by its policy, `helm upgrade` with changed values keeping every generated password,
-`helm rollback`, `helm test` with its pod cleaned up, `helm uninstall` leaving exactly the kept Secrets,
+`helm rollback`, an upgrade that changes a StatefulSet's volume claim refused by the server (and rolled
+back), `helm test` with its pod cleaned up, `helm uninstall` leaving exactly the kept Secrets,
 and a reinstall logging in with them. With the production values: install, the monitoring objects absent
 until their CRDs exist and present after an upgrade once they do. Every file under k8s/ that is a
 Kubernetes object: `kubectl apply --server-side --dry-run=server`. A failure names the object and
@@ -154,6 +155,28 @@ def defaults_lifecycle(chart: Path) -> None:
             raise Failed(f"helm rollback to 1: LOG_LEVEL is {log_level()!r}, not INFO")
         return same_passwords("helm rollback")
     step("helm rollback --wait to revision 1", rollback)
+
+    def claim_size_is_immutable() -> str:
+        # What users hit most on a real cluster: a StatefulSet's volume claims cannot change on upgrade. The
+        # server must refuse it, naming the StatefulSet, and a rollback must bring the release back.
+        bigger = "mariadb.persistence.size=16Gi"
+        try:
+            helm("upgrade", RELEASE, str(chart), "-n", ns, "--set", bigger, "--timeout", TIMEOUT)
+        except CommandFailed as failure:
+            message = str(failure)
+        else:
+            raise Failed(f"helm upgrade --set {bigger} was accepted: the server allowed a StatefulSet's volume "
+                         "claim to change")
+        refusal = next((line for line in message.splitlines()
+                        if "Forbidden: updates to statefulset spec" in line and f"{RELEASE}-mariadb" in line), "")
+        if not refusal:
+            raise Failed(f"helm upgrade --set {bigger} failed, but not with the server's refusal of the "
+                         f"StatefulSet {RELEASE}-mariadb:\n{message}")
+        _helm_wait(ns, "rollback", RELEASE, "3")
+        if log_level() != "INFO":
+            raise Failed(f"helm rollback after the refused upgrade: LOG_LEVEL is {log_level()!r}, not INFO")
+        return f"{refusal.strip()[:150]}…; rolled back to revision 3"
+    step("helm upgrade with a changed volume claim is refused by the server, then rolled back", claim_size_is_immutable)
 
     def test() -> str:
         try:

@@ -6,7 +6,9 @@ The limits are the deployment's defaults, SIGNUP_MAX_PER_CLIENT (20) and LOGIN_M
 UAT_SIGNUP_MAX_PER_CLIENT or UAT_LOGIN_MAX_FAILURES says the deployment chose another."""
 from __future__ import annotations
 
+import math
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -135,7 +137,8 @@ def test_a_login_lockout_holds_only_for_the_client_that_failed(new_client, met_s
 
 
 @pytest.mark.case("CASE-0105")
-def test_a_parallel_burst_of_wrong_logins_gets_no_more_checks_than_the_limit(base_url, addresses, new_client, case):
+def test_a_parallel_burst_of_wrong_logins_gets_no_more_checks_than_the_limit(base_url, addresses, new_client, case,
+                                                                            met_settings):
     owner, address = new_client(), addresses.next()
     user_id = new_user_id("limit")
     assert sign_up_from(owner, user_id).status_code == 201
@@ -148,11 +151,18 @@ def test_a_parallel_burst_of_wrong_logins_gets_no_more_checks_than_the_limit(bas
         finally:
             guesser.close()
 
+    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=LOGIN_BURST) as pool:
         answers = list(pool.map(one, range(LOGIN_BURST)))
+    seconds = time.monotonic() - started
     statuses = sorted(response.status_code for response in answers)
     assert set(statuses) <= {401, 429}, statuses
-    assert 0 < statuses.count(401) <= LOGIN_LIMIT, f"{statuses.count(401)} of {LOGIN_BURST} wrong logins were checked"
+    # Past the limit a client waits 1, 2, 4, ... seconds, so a burst that lasts longer than the first lock (on a
+    # loaded machine) may rightly get one more check per lock that ran out: 2**k - 1 seconds let k more in.
+    allowed = LOGIN_LIMIT + int(math.log2(seconds + 1))
+    met_settings["a burst of 30 wrong logins: its seconds, the checks it may get"] = f"{seconds:.1f}, {allowed}"
+    assert 0 < statuses.count(401) <= allowed, (
+        f"{statuses.count(401)} of {LOGIN_BURST} wrong logins were checked in {seconds:.1f} s, at most {allowed} may")
     for refused in (response for response in answers if response.status_code == 429):
         assert_problem(refused, 429, case)
         assert refused.headers.get("Retry-After", "").isdigit()
