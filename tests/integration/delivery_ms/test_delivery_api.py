@@ -1,4 +1,6 @@
-"""delivery-ms over HTTP through the ingress: orders become deliveries, who sees what, every status move and its event."""
+"""delivery-ms over HTTP through the ingress: orders become deliveries, who sees what, every status move and its
+event."""
+
 import json
 import uuid
 
@@ -7,8 +9,14 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.contracts import delivery_status_changed
-from tests.integration.delivery_ms.conftest import ORDER, list_deliveries, new_customer, place_order, put_status, \
-    wait_for_delivery
+from tests.integration.delivery_ms.conftest import (
+    ORDER,
+    list_deliveries,
+    new_customer,
+    place_order,
+    put_status,
+    wait_for_delivery,
+)
 from tests.support.topics import TopicReader
 
 STATUSES = ["CONFIRMED", "IN_DELIVERY", "COMPLETED", "CANCELED"]
@@ -52,7 +60,9 @@ def test_an_order_posted_through_the_ingress_becomes_a_confirmed_delivery(base_u
     assert delivery["next_statuses"] == ["IN_DELIVERY", "COMPLETED", "CANCELED"]
     assert delivery["created_at"] == delivery["updated_at"] and delivery["created_at"].endswith("Z")
     for headers in (customer[1], staff_headers):
-        detail = requests.get(f"{base_url}/delivery-ms/deliveries/{delivery['delivery_id']}", headers=headers, timeout=10)
+        detail = requests.get(
+            f"{base_url}/delivery-ms/deliveries/{delivery['delivery_id']}", headers=headers, timeout=10
+        )
         assert detail.status_code == 200 and detail.json() == delivery
 
 

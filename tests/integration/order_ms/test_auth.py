@@ -209,7 +209,9 @@ def test_the_slow_down_ends_when_its_time_is_up(order_url, stack, order_db, acco
     assert_problem(log_in(order_url, account, PASSWORD, client), 429)
     order_db.cursor().execute(
         "UPDATE login_throttle SET locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND,"
-        " window_started_at = UTC_TIMESTAMP(6) - INTERVAL 1 DAY WHERE scope = 'user_client' AND locked_until IS NOT NULL")
+        " window_started_at = UTC_TIMESTAMP(6) - INTERVAL 1 DAY"
+        " WHERE scope = 'user_client' AND locked_until IS NOT NULL"
+    )
     assert log_in(order_url, account, PASSWORD, client).status_code == 200
 
 

@@ -35,7 +35,9 @@ def test_order_event_carries_the_order_and_its_headers(base_url, customer, kafka
     assert uuid.UUID(record_headers["event_id"])
 
 
-def test_orders_are_accepted_while_the_broker_is_frozen_and_published_after(base_url, customer, kafka_servers, stack, order_db):
+def test_orders_are_accepted_while_the_broker_is_frozen_and_published_after(
+    base_url, customer, kafka_servers, stack, order_db
+):
     user_id, headers = customer
     broker_pid = current_pid("broker")
     os.kill(broker_pid, signal.SIGSTOP)

@@ -53,7 +53,9 @@ def test_create_then_list_and_detail_return_the_order(base_url, customer, order_
 
 def test_list_is_newest_first_and_pages_with_the_link_header(base_url, customer):
     user_id, headers = customer
-    ids = [post_order(base_url, user_id, headers, {**ORDER, "coffee_qty": qty}).json()["order_id"] for qty in range(1, 6)]
+    ids = [
+        post_order(base_url, user_id, headers, {**ORDER, "coffee_qty": qty}).json()["order_id"] for qty in range(1, 6)
+    ]
     seen, url = [], f"{base_url}/order-ms/{user_id}/orders?limit=2"
     while url:
         page = requests.get(url, headers=headers, timeout=10)
@@ -67,7 +69,9 @@ def test_list_is_newest_first_and_pages_with_the_link_header(base_url, customer)
 def test_detail_of_unknown_order_is_404_with_hint(base_url, customer):
     user_id, headers = customer
     for order_id in (str(uuid.uuid4()), "not-a-uuid"):
-        problem = assert_problem(requests.get(f"{base_url}/order-ms/{user_id}/orders/{order_id}", headers=headers, timeout=10), 404)
+        problem = assert_problem(
+            requests.get(f"{base_url}/order-ms/{user_id}/orders/{order_id}", headers=headers, timeout=10), 404
+        )
         assert f"/order-ms/{user_id}/orders" in problem["hint"]
 
 
@@ -95,8 +99,15 @@ def test_same_idempotency_key_with_another_body_is_409(base_url, customer):
 
 def test_list_limit_and_cursor_are_validated(base_url, customer):
     user_id, headers = customer
-    for query, field in (("limit=0", "limit"), ("limit=501", "limit"), ("limit=abc", "limit"), ("cursor=zzz", "cursor")):
-        assert_problem(requests.get(f"{base_url}/order-ms/{user_id}/orders?{query}", headers=headers, timeout=10), 422, field)
+    for query, field in (
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=abc", "limit"),
+        ("cursor=zzz", "cursor"),
+    ):
+        assert_problem(
+            requests.get(f"{base_url}/order-ms/{user_id}/orders?{query}", headers=headers, timeout=10), 422, field
+        )
 
 
 @pytest.mark.parametrize("body,field", [

@@ -144,5 +144,8 @@ def test_login_failures_are_counted_by_reason(order_url):
     assert status == 429
     after = failures()
     # An unknown user id and a wrong password are one reason: the metric must not tell which ids exist.
-    assert {reason: after[reason] - before[reason] for reason in after} == {"invalid_credentials": wrong + 1, "throttled": 1}
+    assert {reason: after[reason] - before[reason] for reason in after} == {
+        "invalid_credentials": wrong + 1,
+        "throttled": 1,
+    }
     assert "unknown_user" not in scrape(f"{order_url}/metrics")
