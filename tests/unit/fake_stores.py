@@ -1,11 +1,11 @@
 """In-memory stand-ins for the two services' stores, so the in-process route tests need no MariaDB.
 
-Each fake has the functions the routes call, with the real ones' signatures (tests/unit/test_fake_stores.py
-checks that) and their behaviour for what the routes rely on: ids that grow, newest first below a cursor, an
-Idempotency-Key that replays or conflicts, ids and keys compared without regard to case (the tables'
-collation is utf8mb4_unicode_ci), owners that see only their own deliveries, the status rules of statuses.py. They build
-their answers with the real stores' views and raise the real stores' errors. The SQL itself is proven against
-MariaDB by the integration tests."""
+Each fake has every store function its service calls, with the real one's parameters
+(tests/unit/test_fake_stores.py), and answers as the real one does for what the routes rely on: ids that grow,
+newest first below a cursor, an Idempotency-Key that replays or conflicts, ids and keys compared without regard
+to case (the tables' collation is utf8mb4_unicode_ci), owners that see only their own deliveries, the status
+rules of statuses.py. They build their answers with the real stores' views and raise the real stores' errors;
+tests/integration/test_fake_stores.py runs the same checks against both them and MariaDB."""
 from __future__ import annotations
 
 import json
@@ -30,9 +30,8 @@ def _newest_first(rows: list[dict], limit: int, before_id: int | None) -> list[d
 class FakeOrderStore:
     """order-ms's orders, accounts and throttle counters in memory."""
 
-    ROUTE_FUNCTIONS = ("create_order", "list_orders", "get_order", "create_user", "get_user", "upsert_user",
-                       "count_signup",
-                       "count_failure_unless_locked", "take_back_failure", "remove_stale_counters")
+    FUNCTIONS = ("create_order", "list_orders", "get_order", "create_user", "get_user", "upsert_user",
+                       "count_signup", "count_failure_unless_locked", "take_back_failure", "remove_stale_counters")
 
     def __init__(self):
         self.orders: list[dict] = []
@@ -40,7 +39,7 @@ class FakeOrderStore:
         self.counters: Counter[tuple[str, str]] = Counter()
 
     def install(self, monkeypatch) -> None:
-        for name in self.ROUTE_FUNCTIONS:
+        for name in self.FUNCTIONS:
             monkeypatch.setattr(order_store, name, getattr(self, name))
 
     def create_order(self, pool, user_id, fields, idempotency_key, request_hash):
@@ -103,13 +102,13 @@ class FakeOrderStore:
 class FakeDeliveryStore:
     """delivery-ms's deliveries in memory."""
 
-    ROUTE_FUNCTIONS = ("insert_deliveries", "list_deliveries", "get_delivery", "change_status", "count_by_status")
+    FUNCTIONS = ("insert_deliveries", "list_deliveries", "get_delivery", "change_status", "count_by_status")
 
     def __init__(self):
         self.rows: list[dict] = []
 
     def install(self, monkeypatch) -> None:
-        for name in self.ROUTE_FUNCTIONS:
+        for name in self.FUNCTIONS:
             monkeypatch.setattr(delivery_store, name, getattr(self, name))
 
     def add(self, user_id: str, status: str = "CONFIRMED") -> dict:

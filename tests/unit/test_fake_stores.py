@@ -31,12 +31,12 @@ def store_calls(package: str) -> set[str]:
 @pytest.mark.parametrize("real,fake,package", PAIRS, ids=[package for *_, package in PAIRS])
 def test_every_store_function_the_service_calls_is_faked(real, fake, package):
     functions = {name for name, value in vars(real).items() if inspect.isfunction(value)}
-    missing = (store_calls(package) & functions) - set(fake.ROUTE_FUNCTIONS)
+    missing = (store_calls(package) & functions) - set(fake.FUNCTIONS)
     assert not missing, f"tests/unit/fake_stores.py lacks {sorted(missing)}"
 
 
 @pytest.mark.parametrize("real,fake,package", PAIRS, ids=[package for *_, package in PAIRS])
 def test_each_fake_takes_the_real_functions_parameters(real, fake, package):
-    for name in fake.ROUTE_FUNCTIONS:
+    for name in fake.FUNCTIONS:
         expected = list(inspect.signature(getattr(real, name)).parameters)
         assert list(inspect.signature(getattr(fake(), name)).parameters) == expected, name
