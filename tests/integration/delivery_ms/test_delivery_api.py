@@ -11,11 +11,11 @@ from services.contracts import delivery_status_changed
 from tests.integration.delivery_ms.conftest import (
     ORDER,
     list_deliveries,
-    new_customer,
     place_order,
     put_status,
     wait_for_delivery,
 )
+from tests.support.accounts import new_customer
 from tests.support.topics import TopicReader
 
 STATUSES = ["CONFIRMED", "IN_DELIVERY", "COMPLETED", "CANCELED"]
@@ -47,14 +47,14 @@ def test_welcome(base_url, delivery_url):
 
 def test_an_order_posted_through_the_ingress_becomes_a_confirmed_delivery(base_url, customer, staff_headers):
     order = place_order(base_url, customer)
-    delivery = wait_for_delivery(base_url, customer[1], order["order_id"])
+    delivery = wait_for_delivery(base_url, customer.headers, order["order_id"])
     assert set(delivery) == DELIVERY_FIELDS
     assert uuid.UUID(delivery["delivery_id"]).version == 4
     assert delivery["order"] == order  # a JSON object, not an escaped string
     assert delivery["status"] == "CONFIRMED"
     assert delivery["next_statuses"] == ["IN_DELIVERY", "COMPLETED", "CANCELED"]
     assert delivery["created_at"] == delivery["updated_at"] and delivery["created_at"].endswith("Z")
-    for headers in (customer[1], staff_headers):
+    for headers in (customer.headers, staff_headers):
         detail = requests.get(
             f"{base_url}/delivery-ms/deliveries/{delivery['delivery_id']}", headers=headers, timeout=10
         )
@@ -63,12 +63,13 @@ def test_an_order_posted_through_the_ingress_becomes_a_confirmed_delivery(base_u
 
 def test_customers_see_only_their_own_deliveries(base_url, customer, staff_headers):
     other = new_customer(base_url)
-    mine = wait_for_delivery(base_url, customer[1], place_order(base_url, customer)["order_id"])
-    theirs = wait_for_delivery(base_url, other[1], place_order(base_url, other)["order_id"])
+    mine = wait_for_delivery(base_url, customer.headers, place_order(base_url, customer)["order_id"])
+    theirs = wait_for_delivery(base_url, other.headers, place_order(base_url, other)["order_id"])
 
-    assert [d["delivery_id"] for d in list_deliveries(base_url, customer[1])] == [mine["delivery_id"]]
+    assert [d["delivery_id"] for d in list_deliveries(base_url, customer.headers)] == [mine["delivery_id"]]
     # Someone else's delivery is "not found" for a customer: its existence is not revealed.
-    hidden = requests.get(f"{base_url}/delivery-ms/deliveries/{theirs['delivery_id']}", headers=customer[1], timeout=10)
+    hidden = requests.get(f"{base_url}/delivery-ms/deliveries/{theirs['delivery_id']}", headers=customer.headers,
+                          timeout=10)
     assert_problem(hidden, 404)
     staff_view = {d["delivery_id"] for d in list_deliveries(base_url, staff_headers, "?limit=500")}
     assert {mine["delivery_id"], theirs["delivery_id"]} <= staff_view
@@ -125,19 +126,19 @@ def test_the_alias_path_changes_the_status_too(base_url, staff_headers, delivery
 
 def test_status_filter_and_paging_newest_first(base_url, customer, staff_headers):
     orders = [place_order(base_url, customer, {**ORDER, "coffee_qty": qty}) for qty in (1, 2, 3)]
-    deliveries = [wait_for_delivery(base_url, customer[1], order["order_id"]) for order in orders]
+    deliveries = [wait_for_delivery(base_url, customer.headers, order["order_id"]) for order in orders]
     assert put_status(base_url, deliveries[1]["delivery_id"], "IN_DELIVERY", staff_headers).status_code == 200
 
-    everything = list_deliveries(base_url, customer[1])
+    everything = list_deliveries(base_url, customer.headers)
     assert len(everything) == 3
     ids = [d["delivery_id"] for d in everything]
-    assert [d["status"] for d in list_deliveries(base_url, customer[1], "?status=IN_DELIVERY")] == ["IN_DELIVERY"]
-    confirmed = list_deliveries(base_url, customer[1], "?status=CONFIRMED")
+    assert [d["status"] for d in list_deliveries(base_url, customer.headers, "?status=IN_DELIVERY")] == ["IN_DELIVERY"]
+    confirmed = list_deliveries(base_url, customer.headers, "?status=CONFIRMED")
     assert [d["delivery_id"] for d in confirmed] == [i for i in ids if i != deliveries[1]["delivery_id"]]
 
     seen, url = [], f"{base_url}/delivery-ms/deliveries?limit=2"
     while url:
-        page = requests.get(url, headers=customer[1], timeout=10)
+        page = requests.get(url, headers=customer.headers, timeout=10)
         assert page.status_code == 200 and len(page.json()) <= 2
         seen += [d["delivery_id"] for d in page.json()]
         url = f"{base_url}{page.links['next']['url']}" if "next" in page.links else None

@@ -17,7 +17,7 @@ import requests
 from services.order_ms.login_throttle import SCOPE_CLIENT, SCOPE_USER_CLIENT, user_client_subject
 from services.platform.auth import ALGORITHM, TOKEN_ISSUER
 from tests.integration.conftest import DEMO_CUSTOMER, DEMO_STAFF, auth
-from tests.support.accounts import sign_up as sign_up_from_new_client
+from tests.support.accounts import post_sign_up
 from tests.support.gunicorn import gunicorn
 from tests.support.stack import service_env
 
@@ -44,7 +44,7 @@ def fresh_client() -> dict:
 
 
 def sign_up(url, user_id, password=PASSWORD):
-    return sign_up_from_new_client(url, user_id, password)
+    return post_sign_up(url, user_id, password)
 
 
 def log_in(url, user_id, password, headers=None):

@@ -30,7 +30,7 @@ def test_welcome(base_url, order_url):
 
 
 def test_create_then_list_and_detail_return_the_order(base_url, customer, order_db):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     created = post_order(base_url, user_id, headers)
     assert created.status_code == 201, created.text
     order = created.json()
@@ -51,7 +51,7 @@ def test_create_then_list_and_detail_return_the_order(base_url, customer, order_
 
 
 def test_list_is_newest_first_and_pages_with_the_link_header(base_url, customer):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     ids = [
         post_order(base_url, user_id, headers, {**ORDER, "coffee_qty": qty}).json()["order_id"] for qty in range(1, 6)
     ]
@@ -66,13 +66,13 @@ def test_list_is_newest_first_and_pages_with_the_link_header(base_url, customer)
 
 
 def test_body_over_64_kib_is_413(base_url, customer):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     response = post_order(base_url, user_id, headers, {**ORDER, "coffee_name": "x" * 70_000})
     assert_problem(response, 413)
 
 
 def test_unknown_route_and_wrong_method(base_url, order_url, customer):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     assert_problem(requests.get(f"{order_url}/order-ms/{user_id}/nothing", headers=headers, timeout=10), 404)
     assert_problem(requests.get(f"{base_url}/elsewhere", timeout=10), 404)
     problem = assert_problem(requests.delete(f"{base_url}/order-ms/{user_id}/orders", headers=headers, timeout=10), 405)

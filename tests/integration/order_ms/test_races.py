@@ -9,7 +9,7 @@ CLIENTS = 16
 
 
 def test_parallel_posts_with_one_idempotency_key_make_one_order(base_url, customer, order_db):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     key = str(uuid.uuid4())
     start = threading.Barrier(CLIENTS)
     answers = [None] * CLIENTS
