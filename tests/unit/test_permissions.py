@@ -5,6 +5,7 @@ and staff. Expected: 401 (with a login hint) for the first three; customers act 
 deliveries (403 where the path names someone else, 404 where answering 403 would reveal that a delivery exists);
 only staff change statuses; staff read everything. The acceptance suite proves the same rules through the
 ingress (CASEs of tests/acceptance/test_permissions.py)."""
+import time
 from dataclasses import dataclass
 
 import jwt
@@ -126,3 +127,29 @@ def test_customers_filtering_by_status_still_see_only_their_own(world):
     response = world.clients["delivery-ms"].get("/delivery-ms/deliveries?status=CONFIRMED",
                                                 headers=world.headers["other customer"])
     assert response.status_code == 200 and response.json == []
+
+
+def forged(secret: str, **overrides) -> str:
+    now = int(time.time())
+    claims = {"sub": OWNER, "role": "customer", "iss": TOKEN_ISSUER, "iat": now, "exp": now + 60}
+    return jwt.encode({**claims, **overrides}, secret, algorithm=ALGORITHM)
+
+
+BAD_TOKENS = {
+    "wrong secret": lambda secret: forged("not-the-services-secret-" * 2),
+    "alg none": lambda secret: jwt.encode({"sub": STAFF, "role": "staff", "iss": TOKEN_ISSUER, "iat": 1,
+                                           "exp": int(time.time()) + 60}, None, algorithm="none"),
+    "wrong issuer": lambda secret: forged(secret, iss="someone-else"),
+    "unknown role": lambda secret: forged(secret, role="admin"),
+    "expired": lambda secret: forged(secret, iat=int(time.time()) - 120, exp=int(time.time()) - 60),
+    "garbage": lambda secret: "not.a.token",
+    "tampered signature": lambda secret: forged(secret)[:-4] + "AAAA",
+}
+
+
+@pytest.mark.parametrize("kind", BAD_TOKENS)
+def test_every_kind_of_bad_token_is_401_with_a_login_hint_in_both_services(world, order_settings, kind):
+    headers = {"Authorization": f"Bearer {BAD_TOKENS[kind](order_settings.jwt_secret)}"}
+    for service, path in (("order-ms", f"/order-ms/{OWNER}/orders"), ("delivery-ms", "/delivery-ms/deliveries")):
+        problem = assert_problem(world.clients[service].get(path, headers=headers), 401)
+        assert "POST /order-ms/login" in problem["hint"]
