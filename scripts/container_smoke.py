@@ -7,7 +7,8 @@
    rebuilds what changed.
 2. Dockerfile.order and Dockerfile.delivery built on it (`--build-arg BASE_IMAGE`).
 3. `helm template` of charts/coffee-order with the local MariaDB and an Apache Kafka node (SASL/SCRAM with the
-   chart's users and ACLs, scripts/stack/kafka_access.py) as the external database and Kafka (every secret from an existing Secret, as in GitOps); the two databases and their
+   chart's users and ACLs, scripts/stack/kafka_access.py) as the external database and Kafka (every secret from an
+   existing Secret, as in GitOps); the two databases and their
    owner and app users are made by `python -m services.platform.provision`, the topics by
    `python -m services.platform.kafka_topics`. Every Deployment of the output is run as its pod would
    be: init containers first, then the container with the rendered command, environment, user,
@@ -42,9 +43,9 @@ from pathlib import Path
 import yaml
 
 from scripts.stack.broker import KafkaNode, wait_for_node
-from scripts.stack.kafka_access import TOOLS_PRINCIPAL, Credentials, chart_definition, stack_definition
 from scripts.stack.debian import ensure_debian_package
 from scripts.stack.ingress import nginx_argv, render_config
+from scripts.stack.kafka_access import TOOLS_PRINCIPAL, Credentials, chart_definition, stack_definition
 from scripts.stack.layout import ROOT
 from scripts.stack.waiting import http_ok, port_open, wait_until
 
@@ -54,7 +55,10 @@ HELM = ROOT / ".tools" / "bin" / "helm"
 CHART = ROOT / "charts" / "coffee-order"
 # Bump when the recipe below changes, so cached base images from an older recipe are not reused.
 BASE_IMAGE = "localhost/coffee-base:bookworm-1"
-IMAGES = {"order": ("Dockerfile.order", "localhost/coffee-order"), "delivery": ("Dockerfile.delivery", "localhost/coffee-delivery")}
+IMAGES = {
+    "order": ("Dockerfile.order", "localhost/coffee-order"),
+    "delivery": ("Dockerfile.delivery", "localhost/coffee-delivery"),
+}
 IMAGE_TAG = "smoke"
 CODECS_CHECK = ("from kafka import codec; missing = [name for name in ('snappy', 'lz4', 'zstd')"
                 " if not getattr(codec, 'has_' + name)()]; assert not missing, missing")
@@ -324,7 +328,9 @@ class Smoke:
             started = time.monotonic()
             result = self._podman_run(f"{name}-{init['name']}", spec, init, config_maps, secrets_, detach=False)
             if result.returncode != 0:
-                raise SystemExit(f"{name}: init container {init['name']} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+                raise SystemExit(
+                    f"{name}: init container {init['name']} failed:\n{(result.stdout + result.stderr)[-3000:]}"
+                )
             log(f"{name}: init container {init['name']} done in {time.monotonic() - started:.1f}s")
         (container,) = spec["containers"]
         result = self._podman_run(name, spec, container, config_maps, secrets_, detach=True)
@@ -358,7 +364,7 @@ class Smoke:
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             url = probe_url(container, probe)
             if url:
-                wait_until(lambda: self._running(name) and http_ok(url), f"{name} {probe} {url}", 120)
+                wait_until(lambda url=url: self._running(name) and http_ok(url), f"{name} {probe} {url}", 120)
         log(f"{name}: probes pass")
 
     def _running(self, name: str) -> bool:
@@ -388,9 +394,11 @@ class Smoke:
             logs = self.podman.run("logs", container, check=False, capture=True)
             (RUN_DIR / "logs" / f"{container}.log").write_text(logs.stdout + logs.stderr)
             if state[:1] != ["0"]:
-                unclean.append(f"{container} (exit {' '.join(state) or 'unknown'}, log {RUN_DIR / 'logs' / container}.log)")
+                unclean.append(
+                    f"{container} (exit {' '.join(state) or 'unknown'}, log {RUN_DIR / 'logs' / container}.log)"
+                )
             self.podman.run("rm", "-f", container, check=False, capture=True)
-        for name, process in reversed(list(self.processes.items())):
+        for process in reversed(list(self.processes.values())):
             if process.poll() is None:
                 process.terminate()
                 try:
@@ -462,7 +470,9 @@ def main() -> int:
     for entry in spec:
         for role in ("owner", "app"):
             secret_values[(f"smoke-db-{entry['database']}", f"{role}-password")] = entry[role]["password"]
-    kafka_credentials = Credentials.load_or_create(RUN_DIR / "kafka" / "credentials.json", stack_definition(), fresh=True)
+    kafka_credentials = Credentials.load_or_create(
+        RUN_DIR / "kafka" / "credentials.json", stack_definition(), fresh=True
+    )
     for user in KAFKA_USERS:
         secret_values[(f"smoke-kafka-{user}", "password")] = kafka_credentials.passwords[user]
     deployments = [d for d in docs if d["kind"] == "Deployment"]
@@ -489,10 +499,27 @@ def main() -> int:
                 return 0
         results = os.environ.get("TEST_RESULTS", str(ROOT / "test-results"))
         suite = subprocess.run(
-            [sys.executable, "-m", "pytest", "tests/acceptance", "-m", "smoke", "-q", "-p", "no:cacheprovider",
-             f"--junitxml={results}/container-smoke.xml"],
-            cwd=ROOT, env={**os.environ, "BASE_URL": base_url, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{ports.broker}",
-                           **kafka_credentials.client_env(TOOLS_PRINCIPAL), "UAT_REPORT_DIR": f"{results}/container-smoke"})
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "tests/acceptance",
+                "-m",
+                "smoke",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"--junitxml={results}/container-smoke.xml",
+            ],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "BASE_URL": base_url,
+                "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{ports.broker}",
+                **kafka_credentials.client_env(TOOLS_PRINCIPAL),
+                "UAT_REPORT_DIR": f"{results}/container-smoke",
+            },
+        )
         suite_status = suite.returncode
     finally:
         unclean = smoke.stop()

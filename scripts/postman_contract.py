@@ -111,7 +111,9 @@ def request_drift(name: str, request: dict, documents: list[dict]) -> list[str]:
 
 def drift_of(collection: dict, documents: list[dict]) -> list[str]:
     """One line per way a request of the collection differs from the documents; empty when none does."""
-    return [line for name, request in requests_of(collection["item"]) for line in request_drift(name, request, documents)]
+    return [
+        line for name, request in requests_of(collection["item"]) for line in request_drift(name, request, documents)
+    ]
 
 
 def main(argv: list[str]) -> int:

@@ -44,6 +44,7 @@ step() {
   esac
 }
 
+step "lint (ruff, as make check)" $PY -m ruff check .
 step "unit and integration tests" $PY -m pytest tests/unit tests/integration -q --junitxml="$TEST_RESULTS/pytest.xml"
 # --- the other suites ---------------------------------------------------------------------
 # The stack's own suites first; the container smoke, the slowest, last.

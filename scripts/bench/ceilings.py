@@ -9,8 +9,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import mariadb
 
@@ -77,8 +78,8 @@ def floor_server(run_dir: Path, state: dict) -> Iterator[Echo]:
 
 def gunicorn_settings() -> str:
     """The worker model the services and the echo run with, as the config file reads it from this environment."""
-    read = ("import runpy; c = runpy.run_path(%r);"
-            " print(c['workers'], c['threads'], c.get('worker_class', 'sync'))" % GUNICORN_CONFIG)
+    read = (f"import runpy; c = runpy.run_path({GUNICORN_CONFIG!r});"
+            " print(c['workers'], c['threads'], c.get('worker_class', 'sync'))")
     workers, threads, worker_class = subprocess.run([sys.executable, "-c", read], cwd=ROOT, capture_output=True,
                                                     text=True, check=True).stdout.split()
     if worker_class == "sync" and int(threads) > 1:

@@ -7,15 +7,24 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from scripts.bench import machine
-from scripts.bench.ceilings import (THREADED_WORKERS, database_commits_per_second, echo_server, floor_server,
-                                    gunicorn_settings)
+from scripts.bench.ceilings import (
+    THREADED_WORKERS,
+    database_commits_per_second,
+    echo_server,
+    floor_server,
+    gunicorn_settings,
+)
 from scripts.bench.config import PORT_OFFSET, PROFILE, ROOT, BenchConfig, read_config
 from scripts.bench.load import GET_WITH_TOKEN, POST_ORDER, new_customer, paced_post, wrk
 from scripts.bench.pipeline import (
-    Databases, backlog_rates, delivery_latencies, keeping_up, post_one_at_a_time,
+    Databases,
+    backlog_rates,
+    delivery_latencies,
+    keeping_up,
+    post_one_at_a_time,
 )
 from scripts.bench.processes import CpuMeter, peak_memory_mib, stack_components
 from scripts.bench.report import render

@@ -7,10 +7,10 @@ import random
 import signal
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator
 
 import mariadb
 import requests
@@ -98,7 +98,9 @@ def delivery_latencies(db: Databases, after_id: int, upto_id: int) -> Latencies:
         if len(rows) == expected:
             return Latencies(sorted(row[0] / 1000 for row in rows))
         if time.monotonic() > deadline:
-            raise SystemExit(f"only {len(rows)} of {expected} orders became deliveries within {DELIVERY_TIMEOUT_SECONDS} s")
+            raise SystemExit(
+                f"only {len(rows)} of {expected} orders became deliveries within {DELIVERY_TIMEOUT_SECONDS} s"
+            )
         time.sleep(0.2)
 
 

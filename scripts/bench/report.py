@@ -21,7 +21,7 @@ def render(config: BenchConfig, m: Measurements, checks: list[Check], machine: s
     echo = " and ".join(f"{run.rate:,.0f}" for run in m.echo)
     return f"""# Benchmark results
 
-Measured by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {machine}. 1-minute load average
+Measured by `make bench` on {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}: {machine}. 1-minute load average
 {loads[0]:.2f} when the run began and {loads[1]:.2f} when it ended (other work on this shared machine shows up as
 noise; the ratios, measured within the run, count most). {stack_note}
 
@@ -47,9 +47,9 @@ noise; the ratios, measured within the run, count most). {stack_note}
 
 ## CPU and memory by process
 
-CPU per order during {config.seconds} s of POSTs paced at {config.cpu_rate}/s ({m.cpu_rate:,.0f}/s achieved), until every
-one of them was a delivery; idle CPU over {config.idle_seconds} s with no requests; peak resident set (VmHWM) of the
-largest process of each component over its whole life, start-up included.
+CPU per order during {config.seconds} s of POSTs paced at {config.cpu_rate}/s ({m.cpu_rate:,.0f}/s achieved),
+until every one of them was a delivery; idle CPU over {config.idle_seconds} s with no requests; peak resident set
+(VmHWM) of the largest process of each component over its whole life, start-up included.
 
 | process | CPU ms per order | idle, % of one core | peak MiB |
 | --- | --- | --- | --- |

@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             if tally is not None:
                 tally.close()
         if args.keep_stack:
-            log(f"the {settings.profile} stack keeps running: python -m scripts.stack down --profile {settings.profile}")
+            log(
+                f"the {settings.profile} stack keeps running: python -m scripts.stack down --profile {settings.profile}"
+            )
         else:
             stack.down()
     report = RunReport(settings, results, started_wall, time.monotonic() - started)

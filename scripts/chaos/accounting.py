@@ -55,7 +55,9 @@ def delivery_counts(stack: ChaosStack, user_id: str) -> dict[str, int]:
                               " WHERE user_id = ? GROUP BY order_id", (user_id,)))
 
 
-def wait_for_deliveries(stack: ChaosStack, user_id: str, order_ids: set[str], timeout: float) -> tuple[dict, float | None]:
+def wait_for_deliveries(
+    stack: ChaosStack, user_id: str, order_ids: set[str], timeout: float
+) -> tuple[dict, float | None]:
     """Polls until every order in `order_ids` has a delivery or `timeout` passes: (counts, seconds taken or None)."""
     started = time.monotonic()
     counts: dict[str, int] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from typing import Iterator
+from collections.abc import Iterator
 
 from scripts.chaos.stack import ChaosStack
 from scripts.stack.holds import hold_process, release_process

@@ -16,7 +16,7 @@ class Window:
     def holds(self, moment: float) -> bool:
         return self.start <= moment <= self.end
 
-    def overlaps(self, attempt: "Attempt") -> bool:
+    def overlaps(self, attempt: Attempt) -> bool:
         """The attempt was in flight at some moment of the window (e.g. it started just before a crash)."""
         return attempt.started <= self.end and attempt.started + attempt.seconds >= self.start
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import requests
 
@@ -53,7 +53,7 @@ class Customer:
     headers: dict
 
     @classmethod
-    def sign_up(cls, base_url: str, label: str) -> "Customer":
+    def sign_up(cls, base_url: str, label: str) -> Customer:
         user_id = f"chaos-{label}-{uuid.uuid4().hex[:8]}"[:50]
         body = {"user_id": user_id, "password": "chaos-password"}
         requests.post(f"{base_url}/order-ms/users", json=body, timeout=10).raise_for_status()
@@ -62,7 +62,9 @@ class Customer:
         return cls(user_id, {"Authorization": f"Bearer {login.json()['access_token']}"})
 
 
-def _timed(session: requests.Session, kind: str, method: str, url: str, **kwargs) -> tuple[Attempt, requests.Response | None]:
+def _timed(
+    session: requests.Session, kind: str, method: str, url: str, **kwargs
+) -> tuple[Attempt, requests.Response | None]:
     started = time.monotonic()
     try:
         response = session.request(method, url, timeout=REQUEST_TIMEOUT, **kwargs)
@@ -130,7 +132,7 @@ class PacedLoad:
         self._threads: list[threading.Thread] = []
         self._start = 0.0
 
-    def start(self) -> "PacedLoad":
+    def start(self) -> PacedLoad:
         self._start = time.monotonic()
         self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(self._workers)]
         for thread in self._threads:

@@ -53,7 +53,8 @@ class RunReport:
             "# Chaos run\n",
             f"`make chaos` (CHAOS_SCALE={env['scale']}) on {env['started']}, {env['host']} ({env['cores']} cores, "
             f"Python {env['python']}), commit {env['commit']}; {env['seconds']} s in all. One stack for every "
-            "scenario: private MariaDB, Apache Kafka (one KRaft node, SCRAM and ACLs), two instances of order-ms and of delivery-ms behind nginx, "
+            "scenario: private MariaDB, Apache Kafka (one KRaft node, SCRAM and ACLs), two instances of order-ms and "
+            "of delivery-ms behind nginx, "
             "two consumers, one relay per service. Orders go through the ingress with an Idempotency-Key; "
             "`failed requests` counts every HTTP attempt without a 2xx, retries included.\n",
             self.table(),

@@ -150,7 +150,9 @@ class Scenario:
         lag = self._wait_for_consumers()
         restarts = self.stack.restarts()
         self.log_lines = self.log_marks.lines_since()
-        unexpected = {name: restarts[name] - self.restarts_before.get(name, 0) - self.by_fault[name] for name in restarts}
+        unexpected = {
+            name: restarts[name] - self.restarts_before.get(name, 0) - self.by_fault[name] for name in restarts
+        }
         latency = latency_summary(posts, window)
 
         result = ScenarioResult(
@@ -210,14 +212,17 @@ class Scenario:
             where = "outside the fault's window" if fault_may_fail_requests else "where the promise is zero failures"
             self.failures.append(f"{len(failed_outside)} requests failed {where}: {failure_summary(failed_outside)}")
         if p99_limit_ms is not None and (result.post_p99_fault_ms or 0) > p99_limit_ms:
-            over = f"POST p99 during the fault was {result.post_p99_fault_ms:.0f} ms, over the {p99_limit_ms:.0f} ms promised"
+            over = (f"POST p99 during the fault was {result.post_p99_fault_ms:.0f} ms,"
+                    f" over the {p99_limit_ms:.0f} ms promised")
             if self.settings.latency_limits:
                 self.failures.append(over)
             else:
                 self.notes.append(f"{over} (not judged in this run: CHAOS_LATENCY_LIMITS=0)")
         dead_lettered = [order_id for order_id in accepted_ids if self.run.dead_letters.counts[order_id.encode()]]
         if dead_lettered:
-            self.failures.append(f"{len(dead_lettered)} real orders were dead-lettered, e.g. {dead_lettered[:EXAMPLES]}")
+            self.failures.append(
+                f"{len(dead_lettered)} real orders were dead-lettered, e.g. {dead_lettered[:EXAMPLES]}"
+            )
         if problems:
             self.failures.append(f"the stack was not whole {RECOVERY_TIMEOUT:.0f} s after the scenario (it would need "
                                  f"a manual restart): {'; '.join(problems)}")
@@ -231,8 +236,10 @@ class Scenario:
         if result.restarts_other:
             self.notes.append(f"restarts nobody asked for (the supervisor healed them): {result.restarts_other}")
         if account.delivered_after is not None:
-            self.notes.append(f"every accepted order was delivered "
-                              f"{waited_from - self.fault_window.end + account.delivered_after:.1f} s after the fault ended")
+            self.notes.append(
+                f"every accepted order was delivered "
+                f"{waited_from - self.fault_window.end + account.delivered_after:.1f} s after the fault ended"
+            )
         self.notes.append(f"POST p50/p99 {describe(latency)}; load average {self.load_average:.1f} at the start, "
                           f"{os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores)")
         republished = sum(1 for order_id in accepted_ids if self.run.new_orders.counts[order_id.encode()] > 1)

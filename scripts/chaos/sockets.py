@@ -16,8 +16,14 @@ def _rows() -> list[dict]:
         for line in Path(table).read_text().splitlines()[1:]:
             # sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
             fields = line.split()
-            rows.append({"local_port": int(fields[1].split(":")[1], 16), "remote_port": int(fields[2].split(":")[1], 16),
-                         "rx_queue": int(fields[4].split(":")[1], 16), "inode": fields[9]})
+            rows.append(
+                {
+                    "local_port": int(fields[1].split(":")[1], 16),
+                    "remote_port": int(fields[2].split(":")[1], 16),
+                    "rx_queue": int(fields[4].split(":")[1], 16),
+                    "inode": fields[9],
+                }
+            )
     return rows
 
 
@@ -37,5 +43,9 @@ def unread_bytes(server_port: int, client_pid: int) -> int:
     """Bytes waiting in the server's receive queues of every connection `client_pid` has to `server_port`."""
     rows = _rows()
     client_inodes = _socket_inodes(client_pid)
-    client_ports = {row["local_port"] for row in rows if row["inode"] in client_inodes and row["remote_port"] == server_port}
-    return sum(row["rx_queue"] for row in rows if row["local_port"] == server_port and row["remote_port"] in client_ports)
+    client_ports = {
+        row["local_port"] for row in rows if row["inode"] in client_inodes and row["remote_port"] == server_port
+    }
+    return sum(
+        row["rx_queue"] for row in rows if row["local_port"] == server_port and row["remote_port"] in client_ports
+    )

@@ -22,10 +22,16 @@ POLL_MS = 3 * FETCH_WAIT_MS
 class TopicTally:
     def __init__(self, kafka_servers: str, topic: str, login: dict[str, str]):
         self.topic = topic
-        self._consumer = KafkaConsumer(bootstrap_servers=kafka_servers.split(","), group_id=None, **login_options(login),
-                                       enable_auto_commit=False, auto_offset_reset="earliest",
-                                       max_partition_fetch_bytes=MAX_FETCH_BYTES, fetch_max_bytes=MAX_FETCH_BYTES * 4,
-                                       fetch_max_wait_ms=FETCH_WAIT_MS)
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=kafka_servers.split(","),
+            group_id=None,
+            **login_options(login),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=MAX_FETCH_BYTES,
+            fetch_max_bytes=MAX_FETCH_BYTES * 4,
+            fetch_max_wait_ms=FETCH_WAIT_MS,
+        )
         self._partitions = [TopicPartition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic))]
         self._consumer.assign(self._partitions)
         self._consumer.seek_to_beginning(*self._partitions)

@@ -1,1 +1,2 @@
-"""The local Kubernetes control plane (`make k8s-up`, `make k8s-down`) and the chart's checks against it (`make k8s-verify`)."""
+"""The local Kubernetes control plane (`make k8s-up`, `make k8s-down`) and the chart's checks against it
+(`make k8s-verify`)."""

@@ -80,7 +80,7 @@ def _helm_wait(namespace: str, *args: str) -> None:
         helm(*args, "-n", namespace, "--wait", *jobs, "--timeout", TIMEOUT)
     except CommandFailed as failure:
         warnings = _warning_events(namespace)
-        raise Failed(f"{failure}\n{'warnings the server recorded:' if warnings else ''}\n{warnings}".rstrip())
+        raise Failed(f"{failure}\n{'warnings the server recorded:' if warnings else ''}\n{warnings}".rstrip()) from None
 
 
 def _namespace(name: str) -> None:
@@ -182,7 +182,7 @@ def defaults_lifecycle(chart: Path) -> None:
         try:
             helm("test", RELEASE, "-n", ns, "--timeout", TIMEOUT)
         except CommandFailed as failure:
-            raise Failed(str(failure))
+            raise Failed(str(failure)) from None
         pods = [d["metadata"]["name"] for d in _hooks(ns)
                 if d["kind"] == "Pod" and "test" in d["metadata"].get("annotations", {}).get("helm.sh/hook", "")]
         left = [p for p in pods if not _absent(ns, "pod", p)]
@@ -294,7 +294,7 @@ def k8s_files() -> None:
             try:
                 kubectl("apply", "--server-side", "--dry-run=server", "-n", NAMESPACE, "-f", str(path))
             except CommandFailed as failure:
-                raise Failed(str(failure))
+                raise Failed(str(failure)) from None
             refused = admission.refusals(objects, NAMESPACE)
             if refused:
                 raise Failed("admission refused:\n" + "\n".join(refused))
@@ -309,7 +309,7 @@ def step(name: str, check) -> None:
     except (Failed, CommandFailed) as failure:
         print(f"FAIL  {name} ({time.monotonic() - started:.0f} s)")
         print("\n".join("      " + line for line in str(failure).splitlines()))
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     print(f"ok    {name} ({time.monotonic() - started:.0f} s){': ' + detail if isinstance(detail, str) else ''}")
     sys.stdout.flush()
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from scripts.stack.layout import ROOT, Layout
 from scripts.stack.supervisor import ProcessSpec, Supervisor
@@ -80,7 +80,9 @@ def run_once(name: str, module: str, env: dict[str, str], layout: Layout) -> str
 def migrate_and_seed(layout: Layout, shared_env: dict[str, str], databases: dict[str, ServiceDatabase]) -> None:
     for service, database in databases.items():
         run_once(f"{service}-migrate", f"services.{service}.migrate", {**shared_env, **database.owner_env()}, layout)
-    run_once("demo-accounts", "services.order_ms.demo_accounts", {**shared_env, **databases["order_ms"].app_env()}, layout)
+    run_once(
+        "demo-accounts", "services.order_ms.demo_accounts", {**shared_env, **databases["order_ms"].app_env()}, layout
+    )
 
 
 def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[str, str],
@@ -93,10 +95,17 @@ def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[s
         env = {**shared_env, **databases[http.service].app_env(), **relay_wakeups(layout, http.service),
                "HOST": "127.0.0.1", "PORT": str(http.port),
                "PROMETHEUS_MULTIPROC_DIR": str(layout.run_dir / f"prometheus-{http.name}")}
-        supervisor.start(ProcessSpec(
-            http.name, [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, f"services.{http.service}:create_app()"],
-            env, after_start=lambda process, url=http.url, name=http.name: wait_until(
-                lambda: http_ok(f"{url}/readyz"), name, 60, process)), wait=False)
+        supervisor.start(
+            ProcessSpec(
+                http.name,
+                [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, f"services.{http.service}:create_app()"],
+                env,
+                after_start=lambda process, url=http.url, name=http.name: wait_until(
+                    lambda: http_ok(f"{url}/readyz"), name, 60, process
+                ),
+            ),
+            wait=False,
+        )
         metrics[http.name] = f"{http.url}/metrics"
     for worker in worker_processes(layout, consumers):
         env = {**shared_env, **databases[worker.service].app_env(), **relay_wakeups(layout, worker.service),

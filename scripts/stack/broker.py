@@ -13,8 +13,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.stack.kafka_access import MECHANISM, PROCESS_PRINCIPALS, TOOLS_PRINCIPAL, Credentials, \
-    apply_users_and_acls, stack_definition
+from scripts.stack.kafka_access import (
+    MECHANISM,
+    PROCESS_PRINCIPALS,
+    TOOLS_PRINCIPAL,
+    Credentials,
+    apply_users_and_acls,
+    stack_definition,
+)
 from scripts.stack.kafka_dist import java_argv
 from scripts.stack.layout import ROOT, Layout
 from scripts.stack.supervisor import ProcessSpec, Supervisor
@@ -88,7 +94,8 @@ class KafkaNode:
         cannot check SCRAM before it has read the metadata)."""
         broker = self.credentials.definition.broker
         password = self.credentials.passwords[broker]
-        scram_login = f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{broker}" password="{password}";'
+        scram_login = (f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{broker}" '
+                       f'password="{password}";')
         plain_login = (f'org.apache.kafka.common.security.plain.PlainLoginModule required username="{broker}" '
                        f'password="{password}" user_{broker}="{password}";')
         return [
@@ -126,7 +133,9 @@ class KafkaNode:
                       str(self.config_file), *scram),
             cwd=ROOT, capture_output=True, text=True)
         if result.returncode != 0:
-            raise SystemExit(f"formatting Kafka's log directory {self.data_dir} failed:\n{result.stdout}{result.stderr}")
+            raise SystemExit(
+                f"formatting Kafka's log directory {self.data_dir} failed:\n{result.stdout}{result.stderr}"
+            )
 
     def argv(self) -> list[str]:
         return java_argv("kafka.Kafka", str(self.config_file), heap=HEAP_OPTIONS)
@@ -172,7 +181,9 @@ class Broker:
         """The login of a stack process (order-relay, delivery-relay, consumer-N), as the chart gives it."""
         if self.credentials is None:
             return {}
-        return self.credentials.client_env(PROCESS_PRINCIPALS["consumer" if process.startswith("consumer-") else process])
+        return self.credentials.client_env(
+            PROCESS_PRINCIPALS["consumer" if process.startswith("consumer-") else process]
+        )
 
     @property
     def tools_env(self) -> dict[str, str]:
@@ -210,7 +221,9 @@ def start_broker(layout: Layout, supervisor: Supervisor) -> Broker:
             raise SystemExit(f"port {port} is taken; stop what runs there or set KAFKA_BOOTSTRAP_SERVERS")
     node.prepare(fresh)
     started = time.monotonic()
-    supervisor.start(ProcessSpec("broker", node.argv(), after_start=lambda process: wait_for_node(node, layout.logs, process)))
+    supervisor.start(
+        ProcessSpec("broker", node.argv(), after_start=lambda process: wait_for_node(node, layout.logs, process))
+    )
     ready = time.monotonic() - started
     log(f"Kafka: Apache Kafka on {node.address} (KRaft, SASL/SCRAM and ACLs, data in {node.data_dir}"
         f"{', started empty' if fresh else ''}), ready in {ready:.1f}s")

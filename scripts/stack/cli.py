@@ -81,12 +81,14 @@ class Stack:
             metrics=metrics,
         )
         if os.environ.get("PROMETHEUS") == "1":
-            self.state["prometheus_url"] = start_prometheus(self.supervisor, metrics, self.layout.run_dir / "prometheus",
-                                                            self.layout.prometheus_port)
+            self.state["prometheus_url"] = start_prometheus(
+                self.supervisor, metrics, self.layout.run_dir / "prometheus", self.layout.prometheus_port
+            )
         self.state.update(ready=True, supervisor_pid=os.getpid())
 
     def save(self) -> None:
-        """Written once everything is up (`up` and the tests take its existence to mean ready), then on every restart."""
+        """Written once everything is up (`up` and the tests take its existence to mean ready), then on every
+        restart."""
         if self.state.get("ready"):
             write_state(self.layout.state_file, {**self.state, "processes": self.supervisor.snapshot()})
 
@@ -95,18 +97,20 @@ class Stack:
 
         base, env = self.state["base_url"], self.state["env"]
         databases = ", ".join(db["database"] for db in self.state["databases"].values())
+        instances = {name: " ".join(urls.values()) for name, urls in self.state["instances"].items()}
         print(f"""
 Coffee Order is up ({self.layout.profile} profile):
   ingress       {base}/order-ms   {base}/delivery-ms
   web UI        {base}/order-ms/ui/
-  order-ms      {' '.join(self.state['instances']['order-ms'].values())}   delivery-ms {' '.join(self.state['instances']['delivery-ms'].values())}
-  Kafka         {env['KAFKA_BOOTSTRAP_SERVERS']}   MariaDB {env['DB_HOST']}:{env['DB_PORT']} ({databases})
+  order-ms      {instances["order-ms"]}   delivery-ms {instances["delivery-ms"]}
+  Kafka         {env["KAFKA_BOOTSTRAP_SERVERS"]}   MariaDB {env["DB_HOST"]}:{env["DB_PORT"]} ({databases})
   logs          {self.layout.logs}/
 """, end="", flush=True)
         if "prometheus_url" in self.state:
             print(f"  Prometheus    {self.state['prometheus_url']}   (alerts: {self.state['prometheus_url']}/alerts)")
         if os.environ.get("DEMO_ACCOUNTS", "true").lower() in {"1", "true", "yes", "on"}:
-            print("  demo accounts " + ", ".join(f"{role} {user} / {password}" for user, password, role in DEMO_ACCOUNTS))
+            accounts = ", ".join(f"{role} {user} / {password}" for user, password, role in DEMO_ACCOUNTS)
+            print(f"  demo accounts {accounts}")
         print(flush=True)
 
 
@@ -227,7 +231,9 @@ def command_release(layout: Layout, name: str) -> int:
 
 def command_env(layout: Layout) -> int:
     if not layout.state_file.exists():
-        raise SystemExit(f"the {layout.profile} stack is not running: python -m scripts.stack up --profile {layout.profile}")
+        raise SystemExit(
+            f"the {layout.profile} stack is not running: python -m scripts.stack up --profile {layout.profile}"
+        )
     state = read_state(layout.state_file)
     exports = {"BASE_URL": state["base_url"], "KAFKA_BOOTSTRAP_SERVERS": state["env"]["KAFKA_BOOTSTRAP_SERVERS"],
                "STACK_STATE": str(layout.state_file), **state.get("kafka_tools_env", {}),

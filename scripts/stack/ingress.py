@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from scripts.stack.debian import ensure_debian_package
-from services.order_ms.edge_errors import EDGE_PROBLEMS, UNAVAILABLE_RETRY_AFTER, problem_body
 from scripts.stack.supervisor import ProcessSpec, Supervisor
 from scripts.stack.waiting import http_ok, wait_until
+from services.order_ms.edge_errors import EDGE_PROBLEMS, UNAVAILABLE_RETRY_AFTER, problem_body
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 
@@ -32,9 +32,14 @@ def render_config(run_dir: Path, listen_port: int, order_ports: list[int], deliv
     """nginx.conf for these ports, written to `run_dir` (which also holds nginx's pid file)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     config = TEMPLATE.read_text()
-    for key, value in {"RUN_DIR": str(run_dir), "INGRESS_PORT": str(listen_port),
-                       "ORDER_SERVERS": upstream_servers(order_ports), "DELIVERY_SERVERS": upstream_servers(delivery_ports),
-                       "MIME_TYPES": "/etc/nginx/mime.types", **edge_problem_values()}.items():
+    for key, value in {
+        "RUN_DIR": str(run_dir),
+        "INGRESS_PORT": str(listen_port),
+        "ORDER_SERVERS": upstream_servers(order_ports),
+        "DELIVERY_SERVERS": upstream_servers(delivery_ports),
+        "MIME_TYPES": "/etc/nginx/mime.types",
+        **edge_problem_values(),
+    }.items():
         config = config.replace("${" + key + "}", value)
     path = run_dir / "nginx.conf"
     path.write_text(config)

@@ -3,7 +3,6 @@ chart and the stack), their SCRAM passwords for one log directory, and the set-u
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -79,7 +78,7 @@ class Credentials:
 
     @classmethod
     def load_or_create(cls, path: Path, definition: Definition, fresh: bool,
-                       given: dict[str, str] | None = None) -> "Credentials":
+                       given: dict[str, str] | None = None) -> Credentials:
         """`given` passwords win over kept and new ones."""
         kept = {**({} if fresh or not path.exists() else json.loads(path.read_text())), **(given or {})}
         names = [definition.broker, definition.admin, *definition.users]
@@ -122,8 +121,15 @@ def apply_users_and_acls(bootstrap_servers: str, credentials: Credentials) -> No
     """As admin, sets every user's SCRAM credential and adds its ACLs (both idempotent), as the chart's topics Job
     does after every install; an ACL removed from the definition stays until deleted by hand, as there."""
     from kafka import KafkaAdminClient
-    from kafka.admin import (ACL, ACLOperation, ACLPermissionType, ResourcePattern, ResourceType,
-                             ScramMechanism, UserScramCredentialUpsertion)
+    from kafka.admin import (
+        ACL,
+        ACLOperation,
+        ACLPermissionType,
+        ResourcePattern,
+        ResourceType,
+        ScramMechanism,
+        UserScramCredentialUpsertion,
+    )
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","), **login_options(credentials.admin_env),
                              client_id="stack-set-up", request_timeout_ms=15000)

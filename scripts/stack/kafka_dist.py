@@ -45,7 +45,9 @@ def install() -> Path:
         return libs
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise SystemExit("Maven (mvn) is needed to fetch Apache Kafka: apt-get install -y maven (scripts/setup.sh does)")
+        raise SystemExit(
+            "Maven (mvn) is needed to fetch Apache Kafka: apt-get install -y maven (scripts/setup.sh does)"
+        )
     partial = libs.with_name("libs.partial")
     shutil.rmtree(partial, ignore_errors=True)
     log(f"Kafka: fetching Apache Kafka {kafka_version()} and its dependencies from Maven Central into {libs.parent}")

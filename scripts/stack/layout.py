@@ -80,9 +80,21 @@ class Layout:
 
 # What points a process at the servers or the state of a stack already running (`python -m scripts.stack env`
 # exports them): a tool that starts a stack of its own leaves them out, or that stack would use the other's.
-RUNNING_STACK_VARIABLES = frozenset({"KAFKA_BOOTSTRAP_SERVERS", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM",
-                                     "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "DB_HOST", "DB_PORT", "STACK_STATE", "BASE_URL",
-                                     "ORDER_MS_METRICS_URL", "DELIVERY_MS_METRICS_URL"})
+RUNNING_STACK_VARIABLES = frozenset(
+    {
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "KAFKA_SECURITY_PROTOCOL",
+        "KAFKA_SASL_MECHANISM",
+        "KAFKA_SASL_USERNAME",
+        "KAFKA_SASL_PASSWORD",
+        "DB_HOST",
+        "DB_PORT",
+        "STACK_STATE",
+        "BASE_URL",
+        "ORDER_MS_METRICS_URL",
+        "DELIVERY_MS_METRICS_URL",
+    }
+)
 
 
 def environment_for_own_stack(**settings: str) -> dict[str, str]:

@@ -42,7 +42,9 @@ def database_server(layout: Layout, supervisor: Supervisor) -> DatabaseServer:
             log(f"MariaDB: using the server at {host}:{port}")
             return DatabaseServer(host, port, *admin, private=False)
         if "DB_HOST" in os.environ and host not in {"127.0.0.1", "localhost"}:
-            raise SystemExit(f"MariaDB at {host}:{port} does not answer (DB_HOST is set, so no private server is started)")
+            raise SystemExit(
+                f"MariaDB at {host}:{port} does not answer (DB_HOST is set, so no private server is started)"
+            )
     return _start_private_server(layout, supervisor)
 
 
@@ -55,8 +57,18 @@ def _start_private_server(layout: Layout, supervisor: Supervisor) -> DatabaseSer
     if not (data_dir / "mysql").exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         log(f"MariaDB: initialising a private server in {data_dir}")
-        subprocess.run([install_db, "--no-defaults", f"--datadir={data_dir}", "--auth-root-authentication-method=normal",
-                        "--skip-test-db", *as_root], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                install_db,
+                "--no-defaults",
+                f"--datadir={data_dir}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                *as_root,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     argv = [mariadbd, "--no-defaults", f"--datadir={data_dir}", f"--socket={layout.run_dir / 'mysqld.sock'}",
             f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={layout.run_dir / 'mysqld.pid'}",
             "--innodb-buffer-pool-size=128M", "--skip-log-bin", *as_root]

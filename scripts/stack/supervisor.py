@@ -11,9 +11,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from scripts.stack.holds import Holds
 from scripts.stack.layout import ROOT

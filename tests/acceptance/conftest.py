@@ -4,8 +4,8 @@ Configuration (environment): BASE_URL (the ingress, default http://127.0.0.1:808
 KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092) and, where Kafka wants a login, KAFKA_SECURITY_PROTOCOL,
 KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD; ORDER_MS_METRICS_URL and
 DELIVERY_MS_METRICS_URL (each service's /metrics on its own port, which the ingress does not route; default
-the local dev stack's); UAT_STAFF_USER / UAT_STAFF_PASSWORD (default the local demo staff account), UAT_CLIENT_ADDRESSES (local
-source addresses the throttle cases use as other clients; see uat/clients.py),
+the local dev stack's); UAT_STAFF_USER / UAT_STAFF_PASSWORD (default the local demo staff account),
+UAT_CLIENT_ADDRESSES (local source addresses the throttle cases use as other clients; see uat/clients.py),
 UAT_WAIT_SECONDS (how long asynchronous effects may take), and UAT_REPORT_DIR (default
 $TEST_RESULTS/acceptance, with TEST_RESULTS defaulting to test-results/)."""
 from __future__ import annotations
@@ -117,7 +117,9 @@ def pytest_terminal_summary(terminalreporter, config):
         for problem in problems:
             terminalreporter.line(problem)
     if REPORT_DIR in config.stash:
-        terminalreporter.line(f"acceptance report: {config.stash[REPORT_DIR] / 'report.html'} (and report.md, junit.xml)")
+        terminalreporter.line(
+            f"acceptance report: {config.stash[REPORT_DIR] / 'report.html'} (and report.md, junit.xml)"
+        )
 
 
 def pytest_sessionfinish(session, exitstatus):

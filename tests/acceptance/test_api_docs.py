@@ -46,7 +46,7 @@ def test_the_docs_page_lists_every_operation(page, console_errors, service):
     blocks = page.locator(".opblock")
     expect(blocks).to_have_count(len(expected))
     listed = sorted(zip(page.locator(".opblock .opblock-summary-method").all_inner_texts(),
-                        page.locator(".opblock .opblock-summary-path").all_inner_texts()))
+                        page.locator(".opblock .opblock-summary-path").all_inner_texts(), strict=True))
     assert [(method, path.replace("\u200b", "")) for method, path in listed] == expected
     expect(page.locator(".information-container .title")).to_contain_text(service)
     assert console_errors == []
@@ -67,7 +67,9 @@ def test_try_it_out_works_with_a_pasted_token(page, console_errors):
     deliveries = served_answer(operation, "200")
     assert isinstance(deliveries, list)
     # What the page shows is what the stack serves to this token.
-    direct = requests.get(f"{BASE_URL}/delivery-ms/deliveries", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    direct = requests.get(
+        f"{BASE_URL}/delivery-ms/deliveries", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
     assert [d["delivery_id"] for d in deliveries][:5] == [d["delivery_id"] for d in direct.json()][:5]
     assert console_errors == []
 

@@ -10,6 +10,7 @@ from tests.acceptance.uat.checks import ISO_UTC_MICROSECONDS, assert_problem
 from tests.acceptance.uat.events import value_of
 from tests.acceptance.uat.flows import delivery_path, move, new_delivery
 
+
 def status_of(api, token, delivery_id) -> str:
     response = api.get(delivery_path(delivery_id), token=token)
     assert response.status_code == 200

@@ -7,7 +7,14 @@ from playwright.sync_api import expect
 # The helpers' own asserts should explain themselves too; this must come before their import.
 pytest.register_assert_rewrite("tests.acceptance.ui_support")
 from tests.acceptance.ui_support import (  # noqa: E402
-    UI_URL, WAIT_SECONDS, api_token, delivery_of, log_in, new_user_id, place_order_over_http, staff_account,
+    UI_URL,
+    WAIT_SECONDS,
+    api_token,
+    delivery_of,
+    log_in,
+    new_user_id,
+    place_order_over_http,
+    staff_account,
 )
 
 pytest_plugins = ["tests.acceptance.ui_support"]

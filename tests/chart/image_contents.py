@@ -50,7 +50,9 @@ class ImageCode:
     def module_file(self, module: str, runnable: bool = False) -> Path | None:
         """The file `python -m module` (runnable) or `import module` would load from the image."""
         base = ROOT.joinpath(*module.split("."))
-        candidates = [base / "__main__.py"] if runnable and base.is_dir() else [base.with_suffix(".py"), base / "__init__.py"]
+        candidates = (
+            [base / "__main__.py"] if runnable and base.is_dir() else [base.with_suffix(".py"), base / "__init__.py"]
+        )
         return next((c for c in candidates if self.contains(c)), None)
 
     def missing_imports(self, module_file: Path) -> list[str]:

@@ -175,7 +175,9 @@ def test_every_app_pod_migrates_first_and_no_hook_runs_before_the_database(rende
                 image = doc["spec"]["template"]["spec"]["containers"][0]["image"]
                 service = "order_ms" if "coffee-order:" in image or "/coffee-order:" in image else "delivery_ms"
                 init = doc["spec"]["template"]["spec"]["initContainers"]
-                assert init[0]["command"][:3] == ["python", "-m", f"services.{service}.migrate"], doc["metadata"]["name"]
+                assert init[0]["command"][:3] == ["python", "-m", f"services.{service}.migrate"], doc["metadata"][
+                    "name"
+                ]
                 assert "--wait" in init[0]["command"]
 
 

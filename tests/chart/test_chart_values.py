@@ -23,13 +23,20 @@ def test_values_schema_rejects_typos_and_wrong_types(render, setting, complaint)
         render("--set", setting, *THROWAWAY)
 
 
-@pytest.mark.parametrize("flag, setting, complaint", [
-    ("--set", "global.secrets=random", "must be one of 'generate', 'existing', 'throwaway'"),
-    ("--set-json", 'kafka.auth.users.order-relay.acls=[{"resource": "topic", "name": "new_orders", "operations": ["Publish"]}]',
-     "must be one of 'Read', 'Write'"),
-    ("--set", "mariadb.databases.coffee_order.ownerUser=bad-name", "does not match"),
-    ("--set", "externalKafka.securityProtocol=TLS", "must be one of"),
-])
+@pytest.mark.parametrize(
+    "flag, setting, complaint",
+    [
+        ("--set", "global.secrets=random", "must be one of 'generate', 'existing', 'throwaway'"),
+        (
+            "--set-json",
+            'kafka.auth.users.order-relay.acls=[{"resource": "topic", "name": "new_orders",'
+            ' "operations": ["Publish"]}]',
+            "must be one of 'Read', 'Write'",
+        ),
+        ("--set", "mariadb.databases.coffee_order.ownerUser=bad-name", "does not match"),
+        ("--set", "externalKafka.securityProtocol=TLS", "must be one of"),
+    ],
+)
 def test_values_schema_rejects_bad_secrets_acls_and_users(render, flag, setting, complaint):
     with pytest.raises(RenderError, match=re.escape(complaint)):
         render(*THROWAWAY, flag, setting)
@@ -94,7 +101,10 @@ def test_secrets_come_from_existing_secrets_when_named(rendered):
     assert env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "coffee-db-order", "key": "app-password"}
     (relay,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "coffee-order-order-relay"]
     env = {e["name"]: e for e in relay["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "coffee-kafka-order-relay", "key": "password"}
+    assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "coffee-kafka-order-relay",
+        "key": "password",
+    }
 
 
 def test_external_database_and_kafka_replace_the_bundled_ones(rendered, render):
@@ -112,11 +122,20 @@ def test_external_database_and_kafka_replace_the_bundled_ones(rendered, render):
     assert volumes["kafka-ca"]["secret"]["secretName"] == "coffee-kafka-cluster-ca-cert"
     assert {"name": "kafka-ca", "mountPath": "/etc/kafka-ca", "readOnly": True} in spec["containers"][0]["volumeMounts"]
     with pytest.raises(RenderError, match="externalDatabase.databases.coffee_order.existingSecret is required"):
-        render("-f", "charts/coffee-order/ci/external-values.yaml", "--set", "externalDatabase.databases.coffee_order.existingSecret=")
+        render(
+            "-f",
+            "charts/coffee-order/ci/external-values.yaml",
+            "--set",
+            "externalDatabase.databases.coffee_order.existingSecret=",
+        )
 
 
 def test_three_kafka_nodes_form_one_quorum_and_replicate_topics(rendered):
-    (kafka,) = [d for d in rendered["production"] if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "coffee-order-kafka"]
+    (kafka,) = [
+        d
+        for d in rendered["production"]
+        if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "coffee-order-kafka"
+    ]
     properties = next(d for d in rendered["production"] if d["kind"] == "ConfigMap"
                       and d["metadata"]["name"] == "coffee-order-kafka")["data"]["server.properties"]
     settings = dict(line.split("=", 1) for line in properties.splitlines() if "=" in line and not line.startswith("#"))
@@ -141,7 +160,9 @@ def test_default_topics_are_the_contracts_topics(rendered):
 
 def test_init_containers_have_room_for_what_they_do(rendered):
     """The demo accounts hash with argon2 at import (about 80 MiB): their limit leaves headroom."""
-    (order_ms,) = [d for d in rendered["ci"] if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-order-ms")]
+    (order_ms,) = [
+        d for d in rendered["ci"] if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-order-ms")
+    ]
     init = {c["name"]: c for c in order_ms["spec"]["template"]["spec"]["initContainers"]}
     limit = init["demo-accounts"]["resources"]["limits"]["memory"]
     assert limit.endswith("Mi") and int(limit[:-2]) >= 80 * 1.5

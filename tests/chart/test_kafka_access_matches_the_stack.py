@@ -7,9 +7,9 @@ import shlex
 
 import yaml
 
+from scripts.stack.kafka_access import PROCESS_PRINCIPALS, TOOLS_PRINCIPAL, Acl, chart_definition, stack_definition
 from scripts.stack.kafka_dist import kafka_version
 from scripts.stack.layout import ROOT
-from scripts.stack.kafka_access import PROCESS_PRINCIPALS, TOOLS_PRINCIPAL, Acl, chart_definition, stack_definition
 
 ACL_COMMAND = re.compile(r'^"\$bin/kafka-acls\.sh" .*$', re.MULTILINE)
 SCRAM_COMMAND = re.compile(r'^"\$bin/kafka-configs\.sh" .*--entity-name (\S+)', re.MULTILINE)

@@ -73,7 +73,9 @@ class Cluster:
                 labels, spec = doc["metadata"]["labels"], doc["spec"]
             else:
                 continue
-            ports = {p["name"]: p["containerPort"] for c in spec["containers"] for p in c.get("ports", []) if "name" in p}
+            ports = {
+                p["name"]: p["containerPort"] for c in spec["containers"] for p in c.get("ports", []) if "name" in p
+            }
             yield Pod(doc["metadata"]["name"], labels, ports=ports)
 
     def _selecting(self, pod: Pod, direction: str):
@@ -96,7 +98,9 @@ class Cluster:
 
 
 OUTSIDE = [
-    Pod("ingress-controller", {"app.kubernetes.io/name": "ingress-nginx"}, namespace="ingress-nginx", ports={"http": 80}),
+    Pod(
+        "ingress-controller", {"app.kubernetes.io/name": "ingress-nginx"}, namespace="ingress-nginx", ports={"http": 80}
+    ),
     Pod("prometheus", {"app.kubernetes.io/name": "prometheus"}, namespace="monitoring"),
     Pod("dns", {"k8s-app": "kube-dns"}, namespace="kube-system", ports={"dns": 53}),
     Pod("stranger", {"app": "something-else"}),
@@ -115,15 +119,17 @@ def cluster(rendered) -> Cluster:
 
 
 def test_every_flow_the_services_and_suites_use_is_allowed(cluster):
-    wanted = [("ingress-controller", app, port) for app, port in zip(APP, (5000, 6000))]
-    wanted += [("prometheus", app, port) for app, port in zip(APP, (5000, 6000))]
+    wanted = [("ingress-controller", app, port) for app, port in zip(APP, (5000, 6000), strict=True)]
+    wanted += [("prometheus", app, port) for app, port in zip(APP, (5000, 6000), strict=True)]
     wanted += [("prometheus", worker, 9100) for worker in WORKERS]
-    wanted += [(SMOKE, app, port) for app, port in zip(APP, (5000, 6000))]   # helm test
+    wanted += [(SMOKE, app, port) for app, port in zip(APP, (5000, 6000), strict=True)]   # helm test
     wanted += [(pod, MARIADB, 3306) for pod in APP + WORKERS]                # migrations and the processes
     wanted += [(pod, KAFKA, 9092) for pod in WORKERS + [TOPICS, "acceptance"]]
     wanted += [(KAFKA, KAFKA, port) for port in (9092, 9093, 9094)]          # quorum and replication
     wanted += [("acceptance", "ingress-controller", 80)]
-    wanted += [("acceptance", app, port) for app, port in zip(APP, (5000, 6000))]  # /metrics, as Prometheus
+    wanted += [
+        ("acceptance", app, port) for app, port in zip(APP, (5000, 6000), strict=True)
+    ]  # /metrics, as Prometheus
     for source, target, port in wanted:
         assert cluster.allowed(source, target, port), f"{source} -> {target}:{port} is blocked"
     for pod in APP + WORKERS + [KAFKA, TOPICS, SMOKE, "acceptance"]:
@@ -134,7 +140,7 @@ def test_nothing_else_is_allowed(cluster):
     unwanted = [(pod, KAFKA, 9092) for pod in APP + ["stranger", SMOKE, "ingress-controller"]]
     unwanted += [(pod, MARIADB, 3306) for pod in [KAFKA, TOPICS, SMOKE, "stranger", "acceptance", "ingress-controller"]]
     unwanted += [(pod, KAFKA, port) for pod in WORKERS + [TOPICS, "acceptance"] for port in (9093, 9094)]
-    unwanted += [("stranger", app, port) for app, port in zip(APP, (5000, 6000))]
+    unwanted += [("stranger", app, port) for app, port in zip(APP, (5000, 6000), strict=True)]
     unwanted += [("ingress-controller", worker, 9100) for worker in WORKERS]
     unwanted += [("acceptance", MARIADB, 3306)] + [("acceptance", worker, 9100) for worker in WORKERS]
     unwanted += [(MARIADB, "dns", 53), (MARIADB, KAFKA, 9092)]                # the database sends nothing

@@ -1,12 +1,11 @@
 """Fixtures for integration tests: the running test stack (real MariaDB, broker, gunicorn, nginx)."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import requests
 
-from tests.support.accounts import sign_up
+from tests.acceptance.uat.flows import Account
+from tests.support.accounts import new_customer
 from tests.support.stack import admin_connect, load_state
 
 DEMO_CUSTOMER = ("USER0001", "coffee-demo-1")
@@ -68,13 +67,9 @@ def auth(token: str) -> dict:
 
 
 @pytest.fixture
-def customer(base_url):
-    """A fresh customer account: (user_id, headers with its bearer token)."""
-    user_id = f"cust-{uuid.uuid4().hex[:12]}"
-    password = "a-long-password"
-    response = sign_up(base_url, user_id, password)
-    assert response.status_code == 201, response.text
-    return user_id, auth(login(base_url, user_id, password))
+def customer(base_url) -> Account:
+    """A fresh customer account with its token (`.user_id`, `.headers`)."""
+    return new_customer(base_url)
 
 
 @pytest.fixture(scope="session")

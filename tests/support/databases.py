@@ -22,7 +22,7 @@ class ThrowawayDatabase:
         self.spec = ServiceDatabase(self.name, Account(f"{self.name}_owner", secrets.token_urlsafe(12)),
                                     Account(f"{self.name}_app", secrets.token_urlsafe(12)))
 
-    def create(self, migrate: bool = True) -> "ThrowawayDatabase":
+    def create(self, migrate: bool = True) -> ThrowawayDatabase:
         with admin_connect(self.state) as conn:
             provision(conn, self.spec)
         if migrate:
@@ -30,7 +30,7 @@ class ThrowawayDatabase:
             assert result.returncode == 0, result.stdout + result.stderr
         return self
 
-    def create_users_only(self) -> "ThrowawayDatabase":
+    def create_users_only(self) -> ThrowawayDatabase:
         """The owner and app user, but no database yet: the first migration run makes it."""
         self.create(migrate=False)
         with self.connect() as conn:

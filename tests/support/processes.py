@@ -34,10 +34,16 @@ class ConsumerProcess:
         self._env = {**env, "METRICS_PORT": str(self.metrics_port)}
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "ConsumerProcess":
+    def start(self) -> ConsumerProcess:
         with open(self.log_path, "ab") as log_file:
-            self.process = subprocess.Popen([sys.executable, "-m", "services.delivery_ms.consumer"], cwd=ROOT, env=self._env,
-                                            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services.delivery_ms.consumer"],
+                cwd=ROOT,
+                env=self._env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         return self
 
     @property

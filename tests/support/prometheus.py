@@ -46,7 +46,7 @@ class PrometheusServer:
         self._config = write_config(metrics_urls, directory, scrape_interval)
         self._process: subprocess.Popen | None = None
 
-    def start(self) -> "PrometheusServer":
+    def start(self) -> PrometheusServer:
         binary = shutil.which("prometheus")
         assert binary, "prometheus is not installed: apt-get install -y prometheus (scripts/setup.sh --test does it)"
         with open(self.directory / "prometheus.log", "ab") as log_file:

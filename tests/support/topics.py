@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from services.contracts import order_created
 from services.contracts.envelope import Message
+
 # The login of the tests and tools, from the KAFKA_* variables `python -m scripts.stack env` exports.
 from tests.acceptance.uat.events import kafka_security
 

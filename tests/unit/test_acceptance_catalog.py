@@ -10,7 +10,6 @@ from tests.acceptance.uat.catalog import CatalogError, load_catalog
 from tests.acceptance.uat.checks import CaseTexts
 from tests.acceptance.uat.texts import match_text, text_pattern
 
-
 # --- the placeholder matcher ---------------------------------------------------------------------
 
 def test_a_text_without_placeholders_matches_only_itself():

@@ -97,11 +97,20 @@ def test_order_rules_come_from_the_field_rules():
     assert body["additionalProperties"] is False
     assert body["properties"]["coffee_qty"]["minimum"] == order_created.COFFEE_QTY.minimum
     assert schema_of(document, "/order-ms/{user_id}/orders", "post", "user_id") == order_created.USER_ID.json_schema()
-    assert schema_of(document, "/order-ms/{user_id}/orders", "post", "Idempotency-Key") == orders.IDEMPOTENCY_KEY.json_schema()
-    assert schema_of(document, "/order-ms/{user_id}/orders/{order_id}", "get", "order_id") == order_created.ORDER_ID.json_schema()
+    assert (
+        schema_of(document, "/order-ms/{user_id}/orders", "post", "Idempotency-Key")
+        == orders.IDEMPOTENCY_KEY.json_schema()
+    )
+    assert (
+        schema_of(document, "/order-ms/{user_id}/orders/{order_id}", "get", "order_id")
+        == order_created.ORDER_ID.json_schema()
+    )
     assert schema_of(document, "/order-ms/{user_id}/orders", "get", "limit")["maximum"] == MAX_LIMIT
     assert schema_of(document, "/order-ms/{user_id}/orders", "get", "cursor") == CURSOR.json_schema()
-    assert body_schema(document, "/order-ms/users", "post")["properties"]["password"]["minLength"] == accounts.MIN_PASSWORD_LENGTH
+    assert (
+        body_schema(document, "/order-ms/users", "post")["properties"]["password"]["minLength"]
+        == accounts.MIN_PASSWORD_LENGTH
+    )
     assert document["components"]["schemas"]["Order"]["required"] == list(order_created.FIELDS)
 
 
@@ -143,4 +152,6 @@ def test_docs_is_a_reserved_user_id():
     # /order-ms/docs/... is the docs pages' path, so a user "docs" could not reach /order-ms/docs/orders.
     client = APPS["/order-ms"]().test_client()
     response = client.post("/order-ms/users", json={"user_id": "docs", "password": "a-long-password"})
-    assert response.status_code == 422 and response.get_json()["errors"] == [{"field": "user_id", "message": "is reserved"}]
+    assert response.status_code == 422 and response.get_json()["errors"] == [
+        {"field": "user_id", "message": "is reserved"}
+    ]

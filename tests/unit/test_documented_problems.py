@@ -62,7 +62,8 @@ def _resolve(node: ast.expr, function: types.FunctionType):
     """The object a call's target names, through the function's globals and closure; None when unknown."""
     names = dict(function.__globals__)
     if function.__closure__:
-        names.update(zip(function.__code__.co_freevars, (cell.cell_contents for cell in function.__closure__)))
+        cells = (cell.cell_contents for cell in function.__closure__)
+        names.update(zip(function.__code__.co_freevars, cells, strict=True))
     if isinstance(node, ast.Name):
         return names.get(node.id)
     if isinstance(node, ast.Attribute):

@@ -28,7 +28,9 @@ def test_the_collection_matches_the_documents(collection, documents):
 
 def test_the_collection_exercises_every_api_tag(collection, documents):
     # The check means something only if the collection really covers the API.
-    operations = {(request["method"], tuple(request["url"]["path"][:2])) for _, request in requests_of(collection["item"])}
+    operations = {
+        (request["method"], tuple(request["url"]["path"][:2])) for _, request in requests_of(collection["item"])
+    }
     assert ("POST", ("order-ms", "login")) in operations and ("PUT", ("delivery-ms", "deliveries")) in operations
 
 
@@ -44,7 +46,9 @@ def test_a_raw_url_that_disagrees_with_its_path_is_drift(collection, documents):
     request = request_named(collection, "Orders/Create order")
     request["url"]["raw"] = request["url"]["raw"].replace("/orders", "/purchases")
     assert drift_of(collection, documents) == [
-        "Orders/Create order: its raw URL /order-ms/{{userId}}/purchases and its path /order-ms/{{userId}}/orders differ"]
+        "Orders/Create order: its raw URL /order-ms/{{userId}}/purchases"
+        " and its path /order-ms/{{userId}}/orders differ"
+    ]
 
 
 def test_a_wrong_method_is_drift(collection, documents):
@@ -58,7 +62,9 @@ def test_an_unknown_body_field_is_drift(collection, documents):
     request = request_named(collection, "Orders/Create order")
     request["body"]["raw"] = request["body"]["raw"].replace('"coffee_qty"', '"coffee_quantity"')
     assert drift_of(collection, documents) == [
-        "Orders/Create order: body field 'coffee_quantity' is not in the request body of POST /order-ms/{{userId}}/orders"]
+        "Orders/Create order: body field 'coffee_quantity'"
+        " is not in the request body of POST /order-ms/{{userId}}/orders"
+    ]
 
 
 def test_an_undocumented_query_parameter_is_drift(collection, documents):

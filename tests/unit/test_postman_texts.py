@@ -60,10 +60,15 @@ def test_every_error_request_checks_its_title_detail_and_hint():
     assert checked == {(name, member) for name in names for member in CATALOG_KEYS}
 
 
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
 @pytest.mark.parametrize("name, case_id, member, expected", EXPECTATIONS,
                          ids=[f"{name}-{member}" for name, _, member, _ in EXPECTATIONS])
-def test_postman_expects_what_the_catalog_says(name, case_id, member, expected):
-    case = load_catalog()[case_id]
+def test_postman_expects_what_the_catalog_says(catalog, name, case_id, member, expected):
+    case = catalog[case_id]
     assert case.kind == "abnormal"
     assert match_text(case.told(CATALOG_KEYS[member]), expected) is not None, (
         f"{name} expects {member} {expected!r}; {case_id} in the catalog says {case.told(CATALOG_KEYS[member])}")

@@ -2,8 +2,17 @@
 
 The record batches and the poison flood come last: if a batch or a poison record wedges a consumer, only its own
 scenario shows it."""
-from scripts.chaos.scenarios import (broker_freeze, broker_kill, consumer_kill, database_down, poison_flood,
-                                     rebalance, record_batches, relay_kill, rolling_restart)
+from scripts.chaos.scenarios import (
+                                     broker_freeze,
+                                     broker_kill,
+                                     consumer_kill,
+                                     database_down,
+                                     poison_flood,
+                                     rebalance,
+                                     record_batches,
+                                     relay_kill,
+                                     rolling_restart,
+)
 
 SCENARIOS = [consumer_kill, broker_freeze, broker_kill, database_down, relay_kill, rolling_restart, rebalance,
              record_batches,

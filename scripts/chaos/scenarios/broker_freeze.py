@@ -3,8 +3,8 @@ accepted at full speed, since order-ms only writes its outbox, and be delivered 
 from __future__ import annotations
 
 from scripts.chaos import faults
-from scripts.chaos.scenario import Scenario, ScenarioResult
 from scripts.chaos.outbox import pending_outbox_rows
+from scripts.chaos.scenario import Scenario, ScenarioResult
 
 NAME = "broker frozen"
 RATE = 60  # orders/s

@@ -43,7 +43,9 @@ def _kill_while_waiting_for_the_ack(scenario: Scenario) -> tuple[int, int]:
         relay_pid = stack.pid(RELAY)
         faults.send(stack, RELAY, signal.SIGCONT)
         # The broker is frozen, so there is no hurry: the batch waits in its socket until the relay dies.
-        _poll(lambda: unread_bytes(broker_port, relay_pid) > BATCH_BYTES, "the relay sending a batch to the broker", 0.05)
+        _poll(
+            lambda: unread_bytes(broker_port, relay_pid) > BATCH_BYTES, "the relay sending a batch to the broker", 0.05
+        )
         unread, pending = unread_bytes(broker_port, relay_pid), _pending(scenario)
         faults.send(stack, RELAY, signal.SIGKILL)
     return unread, pending

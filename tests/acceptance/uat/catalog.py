@@ -148,5 +148,7 @@ def check_tests(cases: dict[str, Case], items: list, whole_suite: bool) -> list[
         else:
             covered.add(case_id)
     if whole_suite:
-        problems.extend(f"{case_id} ({cases[case_id].title}) has no test" for case_id in cases if case_id not in covered)
+        problems.extend(
+            f"{case_id} ({cases[case_id].title}) has no test" for case_id in cases if case_id not in covered
+        )
     return problems

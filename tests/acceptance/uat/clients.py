@@ -62,6 +62,8 @@ class ClientAddresses:
 
     def _fresh_loopback(self) -> str:
         while True:
-            address = f"127.{self._random.randint(1, 254)}.{self._random.randint(0, 255)}.{self._random.randint(1, 254)}"
+            address = (
+                f"127.{self._random.randint(1, 254)}.{self._random.randint(0, 255)}.{self._random.randint(1, 254)}"
+            )
             if address not in self.used:
                 return address

@@ -62,7 +62,9 @@ class TopicWatch:
                 return matching
             if time.monotonic() >= deadline:
                 raise AssertionError(
-                    f"{count} event(s) with key {key} expected on {self.topic} within {timeout:g} s, saw {len(matching)}")
+                    f"{count} event(s) with key {key} expected on {self.topic} within {timeout:g} s,"
+                    f" saw {len(matching)}"
+                )
             for records in self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS).values():
                 self.seen.extend(records)
 

@@ -21,6 +21,11 @@ class Account:
     password: str
     token: str
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The Authorization header with its token, for a client other than `Api`."""
+        return {"Authorization": f"Bearer {self.token}"}
+
 
 def new_user_id(prefix: str = "uat") -> str:
     """Fresh on every call, so the suite runs again and again against the same deployment."""
@@ -28,6 +33,8 @@ def new_user_id(prefix: str = "uat") -> str:
 
 
 def sign_up(api: Api, user_id: str | None = None, password: str = PASSWORD) -> Account:
+    """A customer with a token: the one way every suite makes one (integration tests through
+    tests/support/accounts.new_customer)."""
     user_id = user_id or new_user_id()
     response = api.post("/order-ms/users", json={"user_id": user_id, "password": password})
     assert response.status_code == 201, f"sign-up failed: {response.status_code} {response.text[:300]}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.acceptance.uat.catalog import TOLD_KEYS, Case
@@ -167,4 +167,4 @@ tr.not-run td:nth-child(5), tr.skipped td:nth-child(5) {{ color: #9a6700; }}
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -32,7 +32,7 @@ def reader(kafka_servers):
 
 
 def place_order(base_url, customer) -> dict:
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     response = requests.post(f"{base_url}/order-ms/{user_id}/orders", json=ORDER, headers=headers, timeout=10)
     assert response.status_code == 201, response.text
     return response.json()

@@ -1,26 +1,16 @@
 """Fixtures and steps of delivery-ms's integration tests: customers, their orders and deliveries in a status."""
-import uuid
-
 import pytest
 import requests
 
-from tests.integration.conftest import auth, login
-from tests.support.accounts import sign_up
+from tests.support.accounts import new_customer
 from tests.support.polling import wait_for
 from tests.support.processes import IsolatedConsumers
 
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
 
 
-def new_customer(base_url):
-    user_id, password = f"dcust-{uuid.uuid4().hex[:12]}", "a-long-password"
-    response = sign_up(base_url, user_id, password)
-    assert response.status_code == 201, response.text
-    return user_id, auth(login(base_url, user_id, password))
-
-
 def place_order(base_url, customer, body=ORDER):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     response = requests.post(f"{base_url}/order-ms/{user_id}/orders", json=body, headers=headers, timeout=10)
     assert response.status_code == 201, response.text
     return response.json()
@@ -53,7 +43,7 @@ def delivery_in(base_url, shopper, staff_headers):
 
     def make(status):
         order = place_order(base_url, shopper)
-        delivery = wait_for_delivery(base_url, shopper[1], order["order_id"])
+        delivery = wait_for_delivery(base_url, shopper.headers, order["order_id"])
         if status != "CONFIRMED":
             response = put_status(base_url, delivery["delivery_id"], status, staff_headers)
             assert response.status_code == 200, response.text

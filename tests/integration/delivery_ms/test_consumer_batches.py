@@ -94,7 +94,9 @@ def test_every_codec_and_a_corrupt_batch_between_orders_never_stop_the_deliverie
         cpu_before, fetches_before = cpu_seconds(consumer.process.pid), proxy.requests[FETCH]
         wait_for(lambda: proxy.requests[FETCH] >= fetches_before + IDLE_FETCHES, f"{IDLE_FETCHES} idle fetches", 60)
         per_fetch = (cpu_seconds(consumer.process.pid) - cpu_before) / (proxy.requests[FETCH] - fetches_before)
-        assert per_fetch < load_settings().kafka_fetch_max_wait_ms / 1000 / 2, f"{per_fetch * 1000:.0f} ms CPU per fetch"
+        assert per_fetch < load_settings().kafka_fetch_max_wait_ms / 1000 / 2, (
+            f"{per_fetch * 1000:.0f} ms CPU per fetch"
+        )
         assert consumer.metric("consumer_stalled_seconds") < 5
         assert consumer.alive and not consumer.logged("retrying")
     finally:

@@ -88,7 +88,9 @@ def test_every_record_becomes_one_delivery_or_a_dead_letter_with_its_reason(cons
     worker, database = consumer
     good = [valid_order() for _ in range(2)]
     records = [consumer_record(0, b"good-1", json.dumps(good[0]).encode(), [])]
-    records += [consumer_record(i + 1, key, value, record_headers) for i, (key, value, record_headers) in enumerate(poison)]
+    records += [
+        consumer_record(i + 1, key, value, record_headers) for i, (key, value, record_headers) in enumerate(poison)
+    ]
     records.append(consumer_record(len(records), b"good-2", json.dumps(good[1]).encode(), [("event_type", None)]))
 
     sorted_batch = sort_batch({TopicPartition(TOPIC, 0): records})

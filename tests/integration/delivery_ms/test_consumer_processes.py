@@ -113,7 +113,8 @@ def test_two_consumers_share_the_partitions_without_loss_or_duplicates(consumers
         assert process.metric("consumer_messages_total", result="created") > 0
         # Lag is reported per assigned partition and drops to zero once everything is handled.
         for partition in process.assigned_partitions():
-            wait_for(lambda: process.metric("consumer_lag", topic="new_orders", partition=str(partition)) == 0,
+            wait_for(lambda process=process, partition=partition:
+                     process.metric("consumer_lag", topic="new_orders", partition=str(partition)) == 0,
                      f"{process.name} lag on partition {partition} to reach 0")
 
 
@@ -131,7 +132,7 @@ def test_sigterm_finishes_the_batch_commits_and_exits_0(consumers, producer, kaf
     assert any(committed.values())
     # Offsets are committed exactly up to what is in the database: nothing written is left uncommitted,
     # nothing committed is missing.
-    below_commit = {order["order_id"] for order, where in zip(orders, produced)
+    below_commit = {order["order_id"] for order, where in zip(orders, produced, strict=True)
                     if committed[where.partition] is not None and where.offset < committed[where.partition]}
     assert set(consumers.delivery_counts(ids)) == below_commit
 
@@ -205,7 +206,9 @@ def test_deep_nesting_and_a_trailing_line_break_are_dead_lettered_not_fatal(cons
     wait_for_deliveries(consumers, [good["order_id"]])
     dlq = TopicReader(kafka_servers, order_created.DEAD_LETTER_TOPIC)
     try:
-        deep, newline = (dlq.wait_for(lambda r, k=k: r.key == k, f"{k!r} on the DLQ")[0] for k in (deep_key, newline_key))
+        deep, newline = (
+            dlq.wait_for(lambda r, k=k: r.key == k, f"{k!r} on the DLQ")[0] for k in (deep_key, newline_key)
+        )
     finally:
         dlq.close()
     assert "nested too deeply" in dict(deep.headers)[HEADER_ERROR].decode()

@@ -1,4 +1,5 @@
-"""delivery-ms over HTTP through the ingress: orders become deliveries, who sees what, every status move and its event."""
+"""delivery-ms over HTTP through the ingress: orders become deliveries, who sees what, every status move and its
+event. Each bad input's problem answer is proven in process (tests/unit/delivery_ms/test_routes.py)."""
 import json
 import uuid
 
@@ -7,8 +8,14 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.contracts import delivery_status_changed
-from tests.integration.delivery_ms.conftest import ORDER, list_deliveries, new_customer, place_order, put_status, \
-    wait_for_delivery
+from tests.integration.delivery_ms.conftest import (
+    ORDER,
+    list_deliveries,
+    place_order,
+    put_status,
+    wait_for_delivery,
+)
+from tests.support.accounts import new_customer
 from tests.support.topics import TopicReader
 
 STATUSES = ["CONFIRMED", "IN_DELIVERY", "COMPLETED", "CANCELED"]
@@ -17,16 +24,12 @@ NEXT = {"CONFIRMED": ["IN_DELIVERY", "COMPLETED", "CANCELED"], "IN_DELIVERY": ["
 DELIVERY_FIELDS = {"delivery_id", "order_id", "order", "status", "next_statuses", "created_at", "updated_at"}
 
 
-def assert_problem(response, status, field=None):
+def assert_problem(response, status):
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"].startswith("application/problem+json")
     problem = response.json()
     assert problem["status"] == status and problem["title"] and problem["detail"] and problem["hint"]
-    if field:
-        assert field in {e["field"] for e in problem["errors"]}, problem
     return problem
-
-
 
 
 @pytest.fixture(scope="module")
@@ -44,48 +47,32 @@ def test_welcome(base_url, delivery_url):
 
 def test_an_order_posted_through_the_ingress_becomes_a_confirmed_delivery(base_url, customer, staff_headers):
     order = place_order(base_url, customer)
-    delivery = wait_for_delivery(base_url, customer[1], order["order_id"])
+    delivery = wait_for_delivery(base_url, customer.headers, order["order_id"])
     assert set(delivery) == DELIVERY_FIELDS
     assert uuid.UUID(delivery["delivery_id"]).version == 4
     assert delivery["order"] == order  # a JSON object, not an escaped string
     assert delivery["status"] == "CONFIRMED"
     assert delivery["next_statuses"] == ["IN_DELIVERY", "COMPLETED", "CANCELED"]
     assert delivery["created_at"] == delivery["updated_at"] and delivery["created_at"].endswith("Z")
-    for headers in (customer[1], staff_headers):
-        detail = requests.get(f"{base_url}/delivery-ms/deliveries/{delivery['delivery_id']}", headers=headers, timeout=10)
+    for headers in (customer.headers, staff_headers):
+        detail = requests.get(
+            f"{base_url}/delivery-ms/deliveries/{delivery['delivery_id']}", headers=headers, timeout=10
+        )
         assert detail.status_code == 200 and detail.json() == delivery
 
 
 def test_customers_see_only_their_own_deliveries(base_url, customer, staff_headers):
     other = new_customer(base_url)
-    mine = wait_for_delivery(base_url, customer[1], place_order(base_url, customer)["order_id"])
-    theirs = wait_for_delivery(base_url, other[1], place_order(base_url, other)["order_id"])
+    mine = wait_for_delivery(base_url, customer.headers, place_order(base_url, customer)["order_id"])
+    theirs = wait_for_delivery(base_url, other.headers, place_order(base_url, other)["order_id"])
 
-    assert [d["delivery_id"] for d in list_deliveries(base_url, customer[1])] == [mine["delivery_id"]]
+    assert [d["delivery_id"] for d in list_deliveries(base_url, customer.headers)] == [mine["delivery_id"]]
     # Someone else's delivery is "not found" for a customer: its existence is not revealed.
-    hidden = requests.get(f"{base_url}/delivery-ms/deliveries/{theirs['delivery_id']}", headers=customer[1], timeout=10)
+    hidden = requests.get(f"{base_url}/delivery-ms/deliveries/{theirs['delivery_id']}", headers=customer.headers,
+                          timeout=10)
     assert_problem(hidden, 404)
     staff_view = {d["delivery_id"] for d in list_deliveries(base_url, staff_headers, "?limit=500")}
     assert {mine["delivery_id"], theirs["delivery_id"]} <= staff_view
-
-
-def test_every_delivery_endpoint_needs_a_token(base_url):
-    some_id = str(uuid.uuid4())
-    calls = [("GET", "/delivery-ms/deliveries"), ("GET", f"/delivery-ms/deliveries/{some_id}"),
-             ("PUT", f"/delivery-ms/deliveries/{some_id}/status"), ("PUT", f"/delivery-ms/deliveries/{some_id}")]
-    for method, path in calls:
-        for headers in ({}, {"Authorization": "Bearer not-a-token"}):
-            response = requests.request(method, f"{base_url}{path}", json={"status": "COMPLETED"}, headers=headers,
-                                        timeout=10)
-            assert "/order-ms/login" in assert_problem(response, 401)["hint"]
-
-
-def test_customers_cannot_change_a_status(base_url, customer):
-    delivery = wait_for_delivery(base_url, customer[1], place_order(base_url, customer)["order_id"])
-    for alias in (False, True):
-        problem = assert_problem(put_status(base_url, delivery["delivery_id"], "CANCELED", customer[1], alias), 403)
-        assert "staff" in problem["hint"]
-    assert list_deliveries(base_url, customer[1])[0]["status"] == "CONFIRMED"
 
 
 @pytest.mark.parametrize("wanted", STATUSES)
@@ -137,61 +124,27 @@ def test_the_alias_path_changes_the_status_too(base_url, staff_headers, delivery
     assert response.status_code == 200 and response.json()["status"] == "IN_DELIVERY"
 
 
-def test_unknown_status_in_the_body_is_422_listing_the_valid_ones(base_url, staff_headers, delivery_in):
-    delivery = delivery_in("CONFIRMED")
-    url = f"{base_url}/delivery-ms/deliveries/{delivery['delivery_id']}/status"
-    for body in ({"status": "SHIPPED"}, {"status": "completed"}, {"status": 3}, {}, {"status": "COMPLETED", "x": 1}):
-        problem = assert_problem(requests.put(url, json=body, headers=staff_headers, timeout=10), 422)
-        assert "COMPLETED" in problem["hint"] or "COMPLETED" in problem["detail"]
-    problem = assert_problem(requests.put(url, json={"status": "SHIPPED"}, headers=staff_headers, timeout=10), 422,
-                             "status")
-    assert all(status in problem["detail"] for status in STATUSES)
-    assert_problem(requests.put(url, data="{nope", headers={**staff_headers, "Content-Type": "application/json"},
-                                timeout=10), 400)
-    assert_problem(requests.put(url, data="status=COMPLETED", headers={**staff_headers,
-                   "Content-Type": "application/x-www-form-urlencoded"}, timeout=10), 415)
-
-
-def test_unknown_delivery_is_404(base_url, staff_headers):
-    for delivery_id in (str(uuid.uuid4()), "not-a-delivery"):
-        for response in (
-            put_status(base_url, delivery_id, "COMPLETED", staff_headers),
-            put_status(base_url, delivery_id, "COMPLETED", staff_headers, alias=True),
-            requests.get(f"{base_url}/delivery-ms/deliveries/{delivery_id}", headers=staff_headers, timeout=10),
-        ):
-            assert "/delivery-ms/deliveries" in assert_problem(response, 404)["hint"]
-
-
 def test_status_filter_and_paging_newest_first(base_url, customer, staff_headers):
     orders = [place_order(base_url, customer, {**ORDER, "coffee_qty": qty}) for qty in (1, 2, 3)]
-    deliveries = [wait_for_delivery(base_url, customer[1], order["order_id"]) for order in orders]
+    deliveries = [wait_for_delivery(base_url, customer.headers, order["order_id"]) for order in orders]
     assert put_status(base_url, deliveries[1]["delivery_id"], "IN_DELIVERY", staff_headers).status_code == 200
 
-    everything = list_deliveries(base_url, customer[1])
+    everything = list_deliveries(base_url, customer.headers)
     assert len(everything) == 3
     ids = [d["delivery_id"] for d in everything]
-    assert [d["status"] for d in list_deliveries(base_url, customer[1], "?status=IN_DELIVERY")] == ["IN_DELIVERY"]
-    confirmed = list_deliveries(base_url, customer[1], "?status=CONFIRMED")
+    assert [d["status"] for d in list_deliveries(base_url, customer.headers, "?status=IN_DELIVERY")] == ["IN_DELIVERY"]
+    confirmed = list_deliveries(base_url, customer.headers, "?status=CONFIRMED")
     assert [d["delivery_id"] for d in confirmed] == [i for i in ids if i != deliveries[1]["delivery_id"]]
 
     seen, url = [], f"{base_url}/delivery-ms/deliveries?limit=2"
     while url:
-        page = requests.get(url, headers=customer[1], timeout=10)
+        page = requests.get(url, headers=customer.headers, timeout=10)
         assert page.status_code == 200 and len(page.json()) <= 2
         seen += [d["delivery_id"] for d in page.json()]
         url = f"{base_url}{page.links['next']['url']}" if "next" in page.links else None
     assert seen == ids
     created = [d["created_at"] for d in everything]
     assert created == sorted(created, reverse=True)
-
-
-def test_list_query_parameters_are_validated(base_url, staff_headers):
-    problem = assert_problem(requests.get(f"{base_url}/delivery-ms/deliveries?status=SHIPPED", headers=staff_headers,
-                                          timeout=10), 422, "status")
-    assert all(status in problem["hint"] for status in STATUSES)
-    for query, field in (("limit=0", "limit"), ("limit=501", "limit"), ("limit=x", "limit"), ("cursor=zzz", "cursor")):
-        assert_problem(requests.get(f"{base_url}/delivery-ms/deliveries?{query}", headers=staff_headers, timeout=10),
-                       422, field)
 
 
 def test_health_readiness_and_status_change_metric(base_url, delivery_url, staff_headers, delivery_in):

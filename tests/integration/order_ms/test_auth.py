@@ -1,5 +1,5 @@
-"""Accounts and tokens over HTTP: sign-up, login, throttling per (user id, client) and per client, and
-every bad token.
+"""Accounts and tokens over HTTP and MariaDB: sign-up, login, throttling per (user id, client) and per client, and
+the stack's token secret. The answers to bad sign-ups, logins and tokens are proven in process (tests/unit).
 
 Throttling tests use fresh user ids and talk to order-ms directly with a made-up client address in
 X-Forwarded-For (order-ms trusts it from 127.0.0.1), so they never slow down the demo accounts or the
@@ -17,7 +17,7 @@ import requests
 from services.order_ms.login_throttle import SCOPE_CLIENT, SCOPE_USER_CLIENT, user_client_subject
 from services.platform.auth import ALGORITHM, TOKEN_ISSUER
 from tests.integration.conftest import DEMO_CUSTOMER, DEMO_STAFF, auth
-from tests.support.accounts import sign_up as sign_up_from_new_client
+from tests.support.accounts import post_sign_up
 from tests.support.gunicorn import gunicorn
 from tests.support.stack import service_env
 
@@ -44,7 +44,7 @@ def fresh_client() -> dict:
 
 
 def sign_up(url, user_id, password=PASSWORD):
-    return sign_up_from_new_client(url, user_id, password)
+    return post_sign_up(url, user_id, password)
 
 
 def log_in(url, user_id, password, headers=None):
@@ -81,28 +81,9 @@ def test_password_is_stored_as_an_argon2id_hash(base_url, order_db, account):
     assert password_hash.startswith("$argon2id$") and PASSWORD not in password_hash and role == "customer"
 
 
-def test_short_password_is_422_with_a_hint(base_url):
-    problem = assert_problem(sign_up(base_url, fresh_user_id(), "short"), 422)
-    assert {e["field"] for e in problem["errors"]} == {"password"}
-    assert "8" in problem["errors"][0]["message"]
-
-
 def test_taken_user_id_is_409_with_a_hint(base_url, account):
     problem = assert_problem(sign_up(base_url, account, "another-long-password"), 409)
     assert "POST /order-ms/login" in problem["hint"]
-
-
-@pytest.mark.parametrize("user_id", ["ui", "login", "has space", "x" * 51, ""])
-def test_reserved_or_malformed_user_ids_are_422(base_url, user_id):
-    problem = assert_problem(sign_up(base_url, user_id), 422)
-    assert "user_id" in {e["field"] for e in problem["errors"]}
-
-
-def test_sign_up_cannot_choose_the_staff_role(base_url):
-    response = requests.post(f"{base_url}/order-ms/users", timeout=10,
-                             json={"user_id": fresh_user_id(), "password": PASSWORD, "role": "staff"})
-    problem = assert_problem(response, 422)
-    assert "role" in {e["field"] for e in problem["errors"]}
 
 
 # --- login ----------------------------------------------------------------------------------------
@@ -118,21 +99,6 @@ def test_login_answers_a_bearer_token_for_the_user_and_role(base_url, stack):
                             issuer=TOKEN_ISSUER)
         assert (claims["sub"], claims["role"]) == (user_id, role)
         assert claims["exp"] - claims["iat"] == body["expires_in"] > 0
-
-
-def test_wrong_password_and_unknown_user_get_the_same_401(order_url, account):
-    client = fresh_client()
-    wrong_password = assert_problem(log_in(order_url, account, "not-the-password", client), 401)
-    unknown_user = assert_problem(log_in(order_url, fresh_user_id(), "not-the-password", client), 401)
-    for field in ("type", "title", "detail", "hint"):
-        assert wrong_password[field] == unknown_user[field]
-    assert "POST /order-ms/users" in wrong_password["hint"]
-
-
-@pytest.mark.parametrize("body", [{"user_id": "USER0001"}, {"password": "x"}, {"user_id": "", "password": ""}])
-def test_login_without_both_fields_is_422(base_url, body):
-    problem = assert_problem(requests.post(f"{base_url}/order-ms/login", json=body, timeout=10), 422)
-    assert problem["errors"]
 
 
 # --- throttling ---------------------------------------------------------------------------------
@@ -209,7 +175,9 @@ def test_the_slow_down_ends_when_its_time_is_up(order_url, stack, order_db, acco
     assert_problem(log_in(order_url, account, PASSWORD, client), 429)
     order_db.cursor().execute(
         "UPDATE login_throttle SET locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND,"
-        " window_started_at = UTC_TIMESTAMP(6) - INTERVAL 1 DAY WHERE scope = 'user_client' AND locked_until IS NOT NULL")
+        " window_started_at = UTC_TIMESTAMP(6) - INTERVAL 1 DAY"
+        " WHERE scope = 'user_client' AND locked_until IS NOT NULL"
+    )
     assert log_in(order_url, account, PASSWORD, client).status_code == 200
 
 
@@ -325,54 +293,12 @@ def test_too_many_signups_from_one_client_are_refused_other_clients_go_on(stack,
 
 # --- tokens ---------------------------------------------------------------------------------------
 
-def forged(stack, **overrides):
-    now = int(time.time())
-    claims = {"sub": DEMO_CUSTOMER[0], "role": "customer", "iss": TOKEN_ISSUER, "iat": now, "exp": now + 60}
-    secret = overrides.pop("secret", stack["env"]["JWT_SECRET"])
-    return jwt.encode({**claims, **overrides}, secret, algorithm=ALGORITHM)
-
-
-def assert_login_needed(response, detail_part):
-    problem = assert_problem(response, 401)
-    assert detail_part in problem["detail"]
-    assert "POST /order-ms/login" in problem["hint"]
-    assert response.headers["WWW-Authenticate"].startswith("Bearer")
-
+# What a bad token is told is proven in process (tests/unit/test_permissions.py, tests/unit/platform/); here only
+# that the stack's services share the secret its JWT_SECRET names.
 
 def test_a_token_signed_with_the_stack_secret_is_accepted(base_url, stack):
-    response = requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders", headers=auth(forged(stack)), timeout=10)
-    assert response.status_code == 200, response.text
-
-
-def test_an_expired_token_is_401_with_a_login_hint(base_url, stack):
-    token = forged(stack, iat=int(time.time()) - 120, exp=int(time.time()) - 60)
+    now = int(time.time())
+    claims = {"sub": DEMO_CUSTOMER[0], "role": "customer", "iss": TOKEN_ISSUER, "iat": now, "exp": now + 60}
+    token = jwt.encode(claims, stack["env"]["JWT_SECRET"], algorithm=ALGORITHM)
     response = requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders", headers=auth(token), timeout=10)
-    assert_login_needed(response, "expired")
-
-
-@pytest.mark.parametrize("make_token", [
-    lambda stack: forged(stack, secret="not-the-stack-secret-" * 2),
-    lambda stack: jwt.encode({"sub": DEMO_STAFF[0], "role": "staff", "iss": TOKEN_ISSUER, "iat": 1,
-                              "exp": int(time.time()) + 60}, None, algorithm="none"),
-    lambda stack: forged(stack, iss="someone-else"),
-    lambda stack: "not.a.token",
-    lambda stack: forged(stack)[:-4] + "AAAA",
-], ids=["wrong-secret", "alg-none", "wrong-issuer", "garbage", "tampered-signature"])
-def test_malformed_or_wrongly_signed_tokens_are_401_with_a_login_hint(base_url, stack, make_token):
-    headers = auth(make_token(stack))
-    for response in (requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders", headers=headers, timeout=10),
-                     requests.get(f"{base_url}/delivery-ms/deliveries", headers=headers, timeout=10)):
-        assert_login_needed(response, "")
-
-
-def test_a_token_with_an_unknown_role_is_401(base_url, stack):
-    response = requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders",
-                            headers=auth(forged(stack, role="admin")), timeout=10)
-    assert_login_needed(response, "role")
-
-
-@pytest.mark.parametrize("header", ["", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc"])
-def test_a_missing_or_non_bearer_authorization_is_401(base_url, header):
-    headers = {"Authorization": header} if header else {}
-    response = requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders", headers=headers, timeout=10)
-    assert_login_needed(response, "")
+    assert response.status_code == 200, response.text

@@ -25,7 +25,7 @@ def find_event(kafka_servers: str, order_id: str, timeout: float = 60):
 
 
 def test_order_event_carries_the_order_and_its_headers(base_url, customer, kafka_servers):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     order = requests.post(f"{base_url}/order-ms/{user_id}/orders", json=ORDER, headers=headers, timeout=10).json()
     record = find_event(kafka_servers, order["order_id"])
     assert json.loads(record.value) == order
@@ -35,8 +35,10 @@ def test_order_event_carries_the_order_and_its_headers(base_url, customer, kafka
     assert uuid.UUID(record_headers["event_id"])
 
 
-def test_orders_are_accepted_while_the_broker_is_frozen_and_published_after(base_url, customer, kafka_servers, stack, order_db):
-    user_id, headers = customer
+def test_orders_are_accepted_while_the_broker_is_frozen_and_published_after(
+    base_url, customer, kafka_servers, stack, order_db
+):
+    user_id, headers = customer.user_id, customer.headers
     broker_pid = current_pid("broker")
     os.kill(broker_pid, signal.SIGSTOP)
     try:
@@ -59,7 +61,7 @@ def test_orders_are_accepted_while_the_broker_is_frozen_and_published_after(base
 
 
 def test_database_down_answers_503_with_retry_after(stack, customer, tmp_path):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     env = {**service_env(stack, "order_ms"), "DB_PORT": "1", "DB_CONNECT_TIMEOUT": "1"}  # nothing listens on port 1
     with gunicorn("services.order_ms:create_app()", env, tmp_path) as url:
         ready = requests.get(f"{url}/readyz", timeout=10)

@@ -9,7 +9,7 @@ CLIENTS = 16
 
 
 def test_parallel_posts_with_one_idempotency_key_make_one_order(base_url, customer, order_db):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     key = str(uuid.uuid4())
     start = threading.Barrier(CLIENTS)
     answers = [None] * CLIENTS
@@ -26,7 +26,9 @@ def test_parallel_posts_with_one_idempotency_key_make_one_order(base_url, custom
     for thread in threads:
         thread.join()
 
-    assert [answer.status_code for answer in answers] == [201] * CLIENTS, [a.text for a in answers if a.status_code != 201]
+    assert [answer.status_code for answer in answers] == [201] * CLIENTS, [
+        a.text for a in answers if a.status_code != 201
+    ]
     assert len({answer.json()["order_id"] for answer in answers}) == 1
     assert sum(answer.headers.get("Idempotent-Replayed") == "true" for answer in answers) == CLIENTS - 1
     cursor = order_db.cursor()

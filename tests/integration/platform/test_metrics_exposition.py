@@ -9,6 +9,7 @@ from pathlib import Path
 
 import requests
 
+from tests.support.accounts import new_customer
 from tests.support.polling import wait_for
 from tests.support.prometheus import sample_sum, samples, scrape
 from tests.support.stack import current_pid
@@ -39,7 +40,7 @@ def post_order(order_url, user_id, headers, key=None):
 
 
 def test_orders_created_counts_new_orders_over_all_workers_but_not_replays(order_url, customer):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     metrics_url = f"{order_url}/metrics"
     before = scrape(metrics_url)
     key = str(uuid.uuid4())
@@ -57,7 +58,7 @@ def test_orders_created_counts_new_orders_over_all_workers_but_not_replays(order
 
 
 def test_request_metrics_use_the_route_template_not_the_path(order_url, customer):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     post_order(order_url, user_id, headers)
     text = scrape(f"{order_url}/metrics")
     routes = {labels["route"] for labels in samples(text, "http_requests_total")}
@@ -103,7 +104,7 @@ def gunicorn_workers(master_pid: int) -> set[int]:
 
 def test_a_killed_worker_takes_none_of_its_counts_with_it(stack, order_url, customer):
     """Counters of a dead worker stay in the sum (its files are kept); gunicorn replaces the worker."""
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     master = current_pid("order-ms")
     workers = gunicorn_workers(master)
     assert len(workers) >= 2, "order-ms should run several gunicorn workers"
@@ -119,12 +120,10 @@ def test_a_killed_worker_takes_none_of_its_counts_with_it(stack, order_url, cust
         assert sample_sum(scrape(f"{order_url}/metrics"), "orders_created_total") == before
 
 
-def test_login_failures_are_counted_by_reason(order_url):
+def test_login_failures_are_counted_by_reason(base_url, order_url):
     """Straight to order-ms with an address of its own in X-Forwarded-For, so no other test's client is locked."""
     client = {"X-Forwarded-For": f"100.127.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"}
-    user_id = f"metr-{uuid.uuid4().hex[:12]}"
-    assert requests.post(f"{order_url}/order-ms/users", json={"user_id": user_id, "password": "a-long-password"},
-                         timeout=10).status_code == 201
+    user_id = new_customer(base_url, "metr").user_id
 
     def log_in(who, password):
         return requests.post(f"{order_url}/order-ms/login", json={"user_id": who, "password": password},
@@ -144,5 +143,8 @@ def test_login_failures_are_counted_by_reason(order_url):
     assert status == 429
     after = failures()
     # An unknown user id and a wrong password are one reason: the metric must not tell which ids exist.
-    assert {reason: after[reason] - before[reason] for reason in after} == {"invalid_credentials": wrong + 1, "throttled": 1}
+    assert {reason: after[reason] - before[reason] for reason in after} == {
+        "invalid_credentials": wrong + 1,
+        "throttled": 1,
+    }
     assert "unknown_user" not in scrape(f"{order_url}/metrics")

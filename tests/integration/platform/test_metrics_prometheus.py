@@ -11,8 +11,7 @@ import pytest
 import requests
 
 from monitoring.local_prometheus import ALERT_RULES, job_name
-from tests.integration.conftest import auth
-from tests.support.accounts import sign_up
+from tests.support.accounts import new_customer
 from tests.support.polling import wait_for
 from tests.support.prometheus import PrometheusServer, sample_names, scrape
 from tests.support.stack import ROOT
@@ -66,11 +65,8 @@ def workload(stack, prometheus, base_url, staff_headers):
     t0 = time.time()
     baseline = {query: prometheus.value(query, at=t0) for query in EXPECTED_CHANGES}
 
-    user_id, password = f"prom-{uuid.uuid4().hex[:12]}", "a-long-password"
-    assert sign_up(base_url, user_id, password).status_code == 201
-    token = requests.post(f"{base_url}/order-ms/login", json={"user_id": user_id, "password": password},
-                          timeout=10).json()["access_token"]
-    headers = auth(token)
+    customer = new_customer(base_url, "prom")
+    user_id, headers = customer.user_id, customer.headers
     order_ids = []
     for number in range(ORDERS_POSTED):
         key = {"Idempotency-Key": str(uuid.uuid4())}

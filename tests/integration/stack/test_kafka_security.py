@@ -7,10 +7,16 @@ from pathlib import Path
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import (ACLFilter, ACLOperation, ACLPermissionType, ACLResourcePatternType, NewTopic,
-                         ResourcePatternFilter, ResourceType)
-from kafka.errors import (GroupAuthorizationFailedError, KafkaTimeoutError,
-                          TopicAuthorizationFailedError)
+from kafka.admin import (
+    ACLFilter,
+    ACLOperation,
+    ACLPermissionType,
+    ACLResourcePatternType,
+    NewTopic,
+    ResourcePatternFilter,
+    ResourceType,
+)
+from kafka.errors import GroupAuthorizationFailedError, KafkaTimeoutError, TopicAuthorizationFailedError
 
 from scripts.stack.kafka_access import PROCESS_PRINCIPALS, TOOLS_PRINCIPAL, Acl, login_options, stack_definition
 from services.contracts import delivery_status_changed, order_created

@@ -1,7 +1,7 @@
 """Unit tests for the delivery status rules: which moves staff may make."""
 import pytest
 
-from services.delivery_ms.statuses import DeliveryStatus, STATUS_NAMES, move_allowed, next_statuses
+from services.delivery_ms.statuses import STATUS_NAMES, DeliveryStatus, move_allowed, next_statuses
 
 C, D, OK, X = (DeliveryStatus.CONFIRMED, DeliveryStatus.IN_DELIVERY, DeliveryStatus.COMPLETED,
                DeliveryStatus.CANCELED)

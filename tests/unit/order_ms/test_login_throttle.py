@@ -6,9 +6,9 @@ from dataclasses import replace
 import pytest
 from flask import Flask
 
+from services.order_ms import login_throttle
 from services.order_ms.settings import load_settings
 from services.platform.problems import Problem
-from services.order_ms import login_throttle
 
 
 class FakePool:

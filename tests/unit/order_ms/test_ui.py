@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from services.order_ms.settings import load_settings
 from services.order_ms import create_app
+from services.order_ms.settings import load_settings
 from services.order_ms.ui import STATIC_DIR
 
 PAGES = sorted(STATIC_DIR.glob("*.html"))

@@ -186,7 +186,9 @@ def test_two_broken_batches_in_a_row_are_stepped_over_together_and_the_end_of_th
 
 
 def test_a_readable_batch_between_broken_ones_is_not_skipped():
-    log = PartitionLog(bad_crc(batch(0, values(3, "bad"))), batch(3, values(1, "good")), bad_crc(batch(4, values(1, "x"))))
+    log = PartitionLog(
+        bad_crc(batch(0, values(3, "bad"))), batch(3, values(1, "good")), bad_crc(batch(4, values(1, "x")))
+    )
     consumer = LogConsumer(log, 0)
     skipped = step_over_undecodable(consumer, first_error(consumer), probe_timeout_ms=10)
     assert (skipped.first, skipped.end) == (0, 3)

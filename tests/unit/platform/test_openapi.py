@@ -5,7 +5,7 @@ from flask import Flask
 from openapi_spec_validator import validate
 
 from services.platform.fields import Field
-from services.platform.openapi import DocumentError, Operation, Param, Reply, ApiInfo, build_document, openapi_path
+from services.platform.openapi import ApiInfo, DocumentError, Operation, Param, Reply, build_document, openapi_path
 
 INFO = ApiInfo(title="demo", version="1", description="A demo service.", login="Log in first.")
 NAME = Field(str, min_length=1, max_length=5, rule="1-5 characters")

@@ -3,7 +3,6 @@ import time
 
 import jwt
 import pytest
-
 from flask import Flask
 
 from services.delivery_ms.settings import load_settings as load_delivery_settings

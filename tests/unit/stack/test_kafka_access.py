@@ -6,8 +6,8 @@ import stat
 import uuid
 
 from scripts.stack.broker import Broker, KafkaNode, needs_fresh_start
-from scripts.stack.layout import Layout
 from scripts.stack.kafka_access import TOOLS_PRINCIPAL, Credentials, confluent_login, login_options, stack_definition
+from scripts.stack.layout import Layout
 
 
 def test_passwords_are_kept_for_a_log_directory_and_renewed_with_a_fresh_one(tmp_path):
@@ -16,9 +16,13 @@ def test_passwords_are_kept_for_a_log_directory_and_renewed_with_a_fresh_one(tmp
     again = Credentials.load_or_create(path, stack_definition(), fresh=False)
     fresh = Credentials.load_or_create(path, stack_definition(), fresh=True)
     assert again.passwords == first.passwords
-    assert set(fresh.passwords) == set(first.passwords) and not set(fresh.passwords.values()) & set(first.passwords.values())
+    assert set(fresh.passwords) == set(first.passwords) and not set(fresh.passwords.values()) & set(
+        first.passwords.values()
+    )
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert {"kafka", "admin", "order-relay", "delivery-relay", "delivery-consumer", TOOLS_PRINCIPAL} == set(first.passwords)
+    assert {"kafka", "admin", "order-relay", "delivery-relay", "delivery-consumer", TOOLS_PRINCIPAL} == set(
+        first.passwords
+    )
 
 
 def test_each_stack_process_logs_in_as_its_components_principal(tmp_path):

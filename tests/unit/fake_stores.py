@@ -1,0 +1,161 @@
+"""In-memory stand-ins for the two services' stores, so the in-process route tests need no MariaDB.
+
+Each fake has every store function its service calls, with the real one's parameters
+(tests/unit/test_fake_stores.py), and answers as the real one does for what the routes rely on: ids that grow,
+newest first below a cursor, an Idempotency-Key that replays or conflicts, ids and keys compared without regard
+to case (the tables' collation is utf8mb4_unicode_ci), owners that see only their own deliveries, the status
+rules of statuses.py. They build their answers with the real stores' views and raise the real stores' errors;
+tests/integration/test_fake_stores.py runs the same checks against both them and MariaDB."""
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+
+from services.delivery_ms import store as delivery_store
+from services.delivery_ms.statuses import DeliveryStatus, move_allowed
+from services.order_ms import store as order_store
+from services.platform.timefmt import iso_utc, utc_now
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    """Equal as MariaDB compares the tables' text columns (utf8mb4_unicode_ci: without regard to case)."""
+    return a is not None and b is not None and a.casefold() == b.casefold()
+
+
+def _newest_first(rows: list[dict], limit: int, before_id: int | None) -> list[dict]:
+    return [row for row in reversed(rows) if before_id is None or row["id"] < before_id][:limit]
+
+
+class FakeOrderStore:
+    """order-ms's orders, accounts and throttle counters in memory."""
+
+    FUNCTIONS = ("create_order", "list_orders", "get_order", "create_user", "get_user", "upsert_user",
+                       "count_signup", "count_failure_unless_locked", "take_back_failure", "remove_stale_counters")
+
+    def __init__(self):
+        self.orders: list[dict] = []
+        self.users: list[dict] = []
+        self.counters: Counter[tuple[str, str]] = Counter()
+
+    def install(self, monkeypatch) -> None:
+        for name in self.FUNCTIONS:
+            monkeypatch.setattr(order_store, name, getattr(self, name))
+
+    def create_order(self, pool, user_id, fields, idempotency_key, request_hash):
+        if idempotency_key:
+            existing = next((row for row in self.orders if _same(row["user_id"], user_id)
+                             and _same(row["idempotency_key"], idempotency_key)), None)
+            if existing:
+                if existing["request_hash"] != request_hash:
+                    raise order_store.IdempotencyConflict(order_store.order_view(existing))
+                return order_store.order_view(existing), False
+        row = {"id": len(self.orders) + 1, "order_id": str(uuid.uuid4()), "user_id": user_id, **fields,
+               "ordered_at": utc_now(), "idempotency_key": idempotency_key, "request_hash": request_hash}
+        self.orders.append(row)
+        return order_store.order_view(row), True
+
+    def list_orders(self, pool, user_id, limit, before_id):
+        return _newest_first([row for row in self.orders if _same(row["user_id"], user_id)], limit, before_id)
+
+    def get_order(self, pool, user_id, order_id):
+        row = next((row for row in self.orders if _same(row["user_id"], user_id)
+                    and _same(row["order_id"], order_id)), None)
+        return order_store.order_view(row) if row else None
+
+    def create_user(self, pool, user_id, password_hash, role):
+        if self.get_user(pool, user_id):
+            return None
+        created_at = utc_now()
+        self.users.append({"user_id": user_id, "password_hash": password_hash, "role": role})
+        return {"user_id": user_id, "role": role, "created_at": iso_utc(created_at)}
+
+    def get_user(self, pool, user_id):
+        return next((dict(user) for user in self.users if _same(user["user_id"], user_id)), None)
+
+    def upsert_user(self, pool, user_id, password_hash, role):
+        self.users = [user for user in self.users if not _same(user["user_id"], user_id)]
+        self.users.append({"user_id": user_id, "password_hash": password_hash, "role": role})
+
+    # The throttle's counters without their clock: a window never ends within a test. Their timing (slow-downs
+    # that double, windows that end) is proven against MariaDB in tests/integration/order_ms/test_auth.py.
+    def count_signup(self, pool, scope, subject, limit, window_seconds):
+        self.counters[scope, subject] += 1
+        return 0 if self.counters[scope, subject] <= limit else window_seconds
+
+    def count_failure_unless_locked(self, pool, counters, window_seconds):
+        if any(self.counters[scope, subject] >= limit for scope, subject, limit in counters):
+            return 1
+        for scope, subject, _limit in counters:
+            self.counters[scope, subject] += 1
+        return 0
+
+    def take_back_failure(self, pool, cleared, uncounted):
+        self.counters.pop(cleared, None)
+        scope, subject, _limit = uncounted
+        self.counters[scope, subject] = max(self.counters[scope, subject] - 1, 0)
+
+    def remove_stale_counters(self, pool, window_seconds, batch):
+        """Nothing is stale without a clock."""
+
+
+class FakeDeliveryStore:
+    """delivery-ms's deliveries in memory."""
+
+    FUNCTIONS = ("insert_deliveries", "list_deliveries", "get_delivery", "change_status", "count_by_status")
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def install(self, monkeypatch) -> None:
+        for name in self.FUNCTIONS:
+            monkeypatch.setattr(delivery_store, name, getattr(self, name))
+
+    def add(self, user_id: str, status: str = "CONFIRMED") -> dict:
+        """A delivery of a new order of `user_id`, as the consumer makes it, put in `status`; its API view."""
+        order = {"user_id": user_id, "order_id": str(uuid.uuid4()), "coffee_name": "jslee", "coffee_price": 2000,
+                 "coffee_qty": 1, "ordered_at": iso_utc(utc_now())}
+        self.insert_deliveries(None, [order])
+        self.rows[-1]["status"] = status
+        return delivery_store.delivery_view(self.rows[-1])
+
+    def insert_deliveries(self, pool, orders):
+        created = 0
+        for order in orders:
+            if any(_same(row["order_id"], order["order_id"]) for row in self.rows):
+                continue
+            now = utc_now()
+            self.rows.append({"id": len(self.rows) + 1, "delivery_id": str(uuid.uuid4()), "order_id": order["order_id"],
+                              "user_id": order["user_id"], "order_json": json.dumps(order),
+                              "status": DeliveryStatus.CONFIRMED.value, "created_at": now, "updated_at": now})
+            created += 1
+        return created, len(orders) - created
+
+    def list_deliveries(self, pool, owner, status, limit, before_id):
+        rows = [row for row in self.rows if (owner is None or _same(row["user_id"], owner))
+                and (status is None or row["status"] == status)]
+        return _newest_first(rows, limit, before_id)
+
+    def get_delivery(self, pool, delivery_id, owner):
+        row = self._row(delivery_id)
+        if row is None or (owner is not None and not _same(row["user_id"], owner)):
+            return None
+        return delivery_store.delivery_view(row)
+
+    def change_status(self, pool, delivery_id, wanted):
+        row = self._row(delivery_id)
+        if row is None:
+            raise delivery_store.DeliveryNotFound(delivery_id)
+        current = row["status"]
+        if not move_allowed(current, wanted):
+            raise delivery_store.MoveNotAllowed(current, wanted)
+        if wanted != current:
+            row.update(status=wanted, updated_at=utc_now())
+        return {"delivery_id": delivery_id, "status": wanted, "updated_at": iso_utc(row["updated_at"])}, current
+
+    def count_by_status(self, pool):
+        counts = Counter(row["status"] for row in self.rows)
+        return {status.value: counts[status.value] for status in DeliveryStatus}
+
+    def _row(self, delivery_id: str) -> dict | None:
+        return next((row for row in self.rows if _same(row["delivery_id"], delivery_id)), None)

@@ -1,0 +1,42 @@
+"""The in-memory stores of the route tests stay honest: every store function the service's code calls is faked, with the
+real one's parameters, so a change to a store's interface turns these red before a route test can pass on a fake
+that no longer matches."""
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+
+from services.delivery_ms import store as delivery_store
+from services.order_ms import store as order_store
+from tests.unit.fake_stores import FakeDeliveryStore, FakeOrderStore
+
+SERVICES = Path(__file__).resolve().parents[2] / "services"
+PAIRS = [(order_store, FakeOrderStore, "order_ms"), (delivery_store, FakeDeliveryStore, "delivery_ms")]
+
+
+def store_calls(package: str) -> set[str]:
+    """Names of `store.<function>(...)` calls in the service's modules other than the store itself."""
+    called = set()
+    for path in (SERVICES / package).rglob("*.py"):
+        if path.name == "store.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "store"):
+                called.add(node.func.attr)
+    return called
+
+
+@pytest.mark.parametrize("real,fake,package", PAIRS, ids=[package for *_, package in PAIRS])
+def test_every_store_function_the_service_calls_is_faked(real, fake, package):
+    functions = {name for name, value in vars(real).items() if inspect.isfunction(value)}
+    missing = (store_calls(package) & functions) - set(fake.FUNCTIONS)
+    assert not missing, f"tests/unit/fake_stores.py lacks {sorted(missing)}"
+
+
+@pytest.mark.parametrize("real,fake,package", PAIRS, ids=[package for *_, package in PAIRS])
+def test_each_fake_takes_the_real_functions_parameters(real, fake, package):
+    for name in fake.FUNCTIONS:
+        expected = list(inspect.signature(getattr(real, name)).parameters)
+        assert list(inspect.signature(getattr(fake(), name)).parameters) == expected, name
