@@ -10,13 +10,13 @@ k8s-tools: setup ## helm (into .tools/bin), kubernetes-validate, hadolint, jsons
 	@bash scripts/setup.d/k8s-tools.sh
 
 k8s-check: k8s-tools ## helm lint/template, kubernetes-validate 1.30 + newest, hadolint, skaffold.yaml schema
-	@scripts/check-k8s.sh
+	@scripts/k8s/check.sh
 
 chart-test: k8s-tools ## the rendered chart against the code: commands, probes, Ingress paths, secrets, NetworkPolicies
 	@$(PY) -m pytest tests/chart -q
 
 container-smoke: k8s-tools ## build both images with podman and pass the acceptance smoke cases through them
-	@$(PY) -m scripts.container_smoke
+	@$(PY) -m scripts.smoke
 
 # skaffold runs `verify` stages only under `skaffold verify`, never under `skaffold run`: build once,
 # deploy those images, then verify them; each step stops the target when it fails.
