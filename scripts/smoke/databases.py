@@ -8,16 +8,14 @@ import sys
 from pathlib import Path
 
 from scripts.stack.layout import ROOT
+from scripts.stack.state import StackState
 
 
 def database_settings() -> dict[str, str]:
-    """The MariaDB server to use and its administrator: the running test stack's, else DB_* from the environment."""
+    """The MariaDB server to use and its administrator: the running stack's that STACK_STATE names (`make test`
+    exports the test stack's), else DB_* from the environment."""
     state_file = os.environ.get("STACK_STATE")
-    if state_file and Path(state_file).exists():
-        state = json.loads(Path(state_file).read_text())
-        env = {**state["env"], **state.get("admin", {})}
-    else:
-        env = os.environ
+    env = StackState.read(Path(state_file)).admin_env() if state_file and Path(state_file).exists() else os.environ
     return {"DB_HOST": env.get("DB_HOST", "127.0.0.1"), "DB_PORT": str(env.get("DB_PORT", "3306")),
             "DB_USER": env.get("DB_USER", "root"), "DB_PASSWORD": env.get("DB_PASSWORD", "")}
 

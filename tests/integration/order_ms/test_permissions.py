@@ -62,7 +62,7 @@ def world(base_url, stack, staff_headers) -> World:
     delivery = wait_for(lambda: find_delivery(base_url, owner_headers, order_id), f"the delivery of {order_id}")
     now = int(time.time())
     claims = {"sub": owner, "role": "customer", "iss": TOKEN_ISSUER, "iat": now, "exp": now + 600}
-    secret = stack["env"]["JWT_SECRET"]
+    secret = stack.env["JWT_SECRET"]
     headers = {
         "no token": {},
         "bad token": auth(jwt.encode(claims, "not-the-stack-secret-" * 2, algorithm=ALGORITHM)),
