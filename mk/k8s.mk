@@ -27,7 +27,7 @@ k8s-acceptance: ## in a cluster (kubectl context, skaffold, docker): install wit
 	$(SKAFFOLD) verify -p ci --build-artifacts=$(SKAFFOLD_BUILD_OUTPUT)
 
 # A real control plane (kube-apiserver, controllers, scheduler, etcd, kwok's simulated nodes), built from
-# k8s/controlplane/go.mod into .cache/ (the first build is long: see the README), on loopback ports 23790,
+# k8s/controlplane/go.mod into .cache/ (the first build is long: see docs/kubernetes.md), on loopback ports 23790,
 # 23800, 26443 and 26250 (K8S_PORT_OFFSET moves them). Not in `make test`.
 .PHONY: k8s-build k8s-up k8s-down k8s-verify
 
