@@ -64,8 +64,8 @@ def floor_server(run_dir: Path, state: StackState) -> Iterator[Echo]:
     for table in ("orders", "order_outbox"):
         cursor.execute(f"CREATE TABLE `{database}`.{table} LIKE `{source}`.{table}")
     try:
-        with echo_server(run_dir, {"DB_HOST": state.env["DB_HOST"], "DB_PORT": state.env["DB_PORT"], "DB_NAME": database,
-                                   **state.admin},
+        server = {"DB_HOST": state.env["DB_HOST"], "DB_PORT": state.env["DB_PORT"], "DB_NAME": database, **state.admin}
+        with echo_server(run_dir, server,
                          app="floor_app", path="/floor") as floor:
             yield floor
     finally:

@@ -10,7 +10,7 @@ PODMAN_DIR = ROOT / ".run" / "podman"
 RUN_DIR = ROOT / ".run" / "container-smoke"
 HELM = ROOT / ".tools" / "bin" / "helm"
 CHART = ROOT / "charts" / "coffee-order"
-# Bump when the base image's recipe (podman.build_base_image) changes, so cached base images from an older recipe are not reused.
+# Bump when podman.build_base_image changes, so cached base images from an older recipe are not reused.
 BASE_IMAGE = "localhost/coffee-base:bookworm-1"
 IMAGES = {"order": ("Dockerfile.order", "localhost/coffee-order"), "delivery": ("Dockerfile.delivery", "localhost/coffee-delivery")}
 IMAGE_TAG = "smoke"
