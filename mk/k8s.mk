@@ -10,13 +10,13 @@ k8s-tools: setup ## helm (into .tools/bin), kubernetes-validate, hadolint, jsons
 	@bash scripts/setup.d/k8s-tools.sh
 
 k8s-check: k8s-tools ## helm lint/template, kubernetes-validate 1.30 + newest, hadolint, skaffold.yaml schema
-	@scripts/check-k8s.sh
+	@scripts/k8s/check.sh
 
 chart-test: k8s-tools ## the rendered chart against the code: commands, probes, Ingress paths, secrets, NetworkPolicies
 	@$(PY) -m pytest tests/chart -q
 
 container-smoke: k8s-tools ## build both images with podman and pass the acceptance smoke cases through them
-	@$(PY) -m scripts.container_smoke
+	@$(PY) -m scripts.smoke
 
 # skaffold runs `verify` stages only under `skaffold verify`, never under `skaffold run`: build once,
 # deploy those images, then verify them; each step stops the target when it fails.
@@ -27,8 +27,8 @@ k8s-acceptance: ## in a cluster (kubectl context, skaffold, docker): install wit
 	$(SKAFFOLD) verify -p ci --build-artifacts=$(SKAFFOLD_BUILD_OUTPUT)
 
 # A real control plane (kube-apiserver, controllers, scheduler, etcd, kwok's simulated nodes), built from
-# k8s/controlplane/go.mod into .cache/ (the first build is long: see the README), on loopback ports 23790,
-# 23800, 26443 and 26250 (K8S_PORT_OFFSET moves them). `make test` builds it in the background and runs
+# k8s/controlplane/go.mod into .cache/ (the first build is long: see docs/kubernetes.md), on loopback ports
+# 23790, 23800, 26443 and 26250 (K8S_PORT_OFFSET moves them). `make test` builds it in the background and runs
 # k8s-verify last.
 .PHONY: k8s-build k8s-up k8s-down k8s-verify
 

@@ -22,6 +22,6 @@ args=(
 [ -n "${UAT_STAFF_PASSWORD:-}" ] && args+=(--env-var "staffPassword=$UAT_STAFF_PASSWORD")
 
 # The collection must match the OpenAPI documents first: a drifted request fails here, before any call.
-.venv/bin/python -m scripts.postman_contract
+.venv/bin/python -m scripts.api.postman_contract
 
 exec "$NEWMAN" run postman/coffee-order.postman_collection.json -e postman/local.postman_environment.json "${args[@]}"

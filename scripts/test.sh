@@ -50,14 +50,14 @@ step "unit and integration tests" $PY -m pytest tests/unit tests/integration -q 
 # The stack's own suites first; the container smoke, the slowest, last.
 step "acceptance suite (UAT, report in test-results/acceptance/)" $PY -m pytest tests/acceptance -q
 step "Postman collection with newman" postman/run.sh
-step "schemathesis: both OpenAPI documents through the ingress, customer and staff" $PY -m scripts.api_fuzz
+step "schemathesis: both OpenAPI documents through the ingress, customer and staff" $PY -m scripts.api.fuzz
 step "monitoring: alert rules, rule unit tests, dashboard" $PY -m pytest tests/monitoring -q --junitxml="$TEST_RESULTS/monitoring.xml"
 # Its own stack (profile chaos, ports +15000; CHAOS_PROFILE/CHAOS_PORT_OFFSET move it), a tenth of `make chaos`.
 # Correctness only: a latency promise is judged by `make chaos` on a quiet machine, not here.
 step "chaos: every fault, nothing lost or duplicated (table in test-results/chaos/)" env CHAOS_SCALE=0.1 CHAOS_LATENCY_LIMITS=0 $PY -m scripts.chaos
-step "k8s: helm lint/template, kubernetes-validate, hadolint, skaffold schema" scripts/check-k8s.sh
+step "k8s: helm lint/template, kubernetes-validate, hadolint, skaffold schema" scripts/k8s/check.sh
 step "k8s: rendered chart against the code" $PY -m pytest tests/chart -q --junitxml="$TEST_RESULTS/chart.xml"
-step "k8s: container smoke (podman images, acceptance smoke cases)" $PY -m scripts.container_smoke
+step "k8s: container smoke (podman images, acceptance smoke cases)" $PY -m scripts.smoke
 
 # A real API server (kube-apiserver, controllers, scheduler, etcd, kwok's nodes) on loopback ports 23790, 23800,
 # 26443 and 26250 (K8S_PORT_OFFSET moves them): the chart installed, upgraded, rolled back, tested and

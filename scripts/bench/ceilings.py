@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-import mariadb
-
 from scripts.bench.config import ECHO_PORT, ROOT
+from scripts.stack.state import StackState
 from scripts.stack.waiting import port_open
 
 GUNICORN_CONFIG = "services/platform/gunicorn_conf.py"
@@ -54,21 +53,20 @@ def echo_server(run_dir: Path, overrides: dict[str, str] | None = None, app: str
 
 
 @contextlib.contextmanager
-def floor_server(run_dir: Path, state: dict) -> Iterator[Echo]:
+def floor_server(run_dir: Path, state: StackState) -> Iterator[Echo]:
     """The same-stack floor under the services' gunicorn settings, writing to a scratch copy of order-ms's
     `orders` and `order_outbox` tables (so no relay publishes its rows), dropped afterwards."""
-    source = state["databases"]["order_ms"]["database"]
+    source = state.databases["order_ms"].database
     database = f"{source}_floor"
-    admin = _admin(state)
+    admin = state.admin_connect()
     cursor = admin.cursor()
     cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
     cursor.execute(f"CREATE DATABASE `{database}`")
     for table in ("orders", "order_outbox"):
         cursor.execute(f"CREATE TABLE `{database}`.{table} LIKE `{source}`.{table}")
-    env = state["env"]
     try:
-        with echo_server(run_dir, {"DB_HOST": env["DB_HOST"], "DB_PORT": env["DB_PORT"], "DB_NAME": database,
-                                   "DB_USER": state["admin"]["DB_USER"], "DB_PASSWORD": state["admin"]["DB_PASSWORD"]},
+        server = {"DB_HOST": state.env["DB_HOST"], "DB_PORT": state.env["DB_PORT"], "DB_NAME": database, **state.admin}
+        with echo_server(run_dir, server,
                          app="floor_app", path="/floor") as floor:
             yield floor
     finally:
@@ -87,16 +85,9 @@ def gunicorn_settings() -> str:
     return f"gunicorn {workers} {worker_class} workers × {threads} threads"
 
 
-def _admin(state: dict, database: str | None = None) -> mariadb.Connection:
-    env = state["env"]
-    return mariadb.connect(host=env["DB_HOST"], port=int(env["DB_PORT"]), user=state["admin"]["DB_USER"],
-                           password=state["admin"]["DB_PASSWORD"], autocommit=True,
-                           **({"database": database} if database else {}))
-
-
-def _commit_loop(state: dict, database: str, seconds: float) -> float:
+def _commit_loop(state: StackState, database: str, seconds: float) -> float:
     """One connection inserting one row per transaction for `seconds`; returns its commits per second."""
-    conn = _admin(state, database)
+    conn = state.admin_connect(database)
     conn.autocommit = False
     cursor = conn.cursor()
     committed = 0
@@ -110,10 +101,10 @@ def _commit_loop(state: dict, database: str, seconds: float) -> float:
     return committed / elapsed
 
 
-def database_commits_per_second(state: dict, database: str, connections: int, seconds: float) -> float:
+def database_commits_per_second(state: StackState, database: str, connections: int, seconds: float) -> float:
     """Single-row INSERT + COMMIT per second over `connections` connections (one process each, so the client
     is never the limit), in a scratch database dropped afterwards."""
-    admin = _admin(state)
+    admin = state.admin_connect()
     cursor = admin.cursor()
     cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
     cursor.execute(f"CREATE DATABASE `{database}`")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import subprocess
 import sys
@@ -31,14 +30,15 @@ from scripts.bench.report import render
 from scripts.bench.targets import Measurements, check
 from scripts.stack.kafka_dist import kafka_version
 from scripts.stack.layout import environment_for_own_stack
+from scripts.stack.state import StackState
 from scripts.stack.waiting import log
 
 
 @contextlib.contextmanager
-def bench_stack(config: BenchConfig) -> Iterator[dict]:
+def bench_stack(config: BenchConfig) -> Iterator[StackState]:
     """The state of the stack to measure: BENCH_STATE's, or a `bench` stack started here and stopped afterwards."""
     if config.state_file:
-        yield json.loads(config.state_file.read_text())
+        yield StackState.read(config.state_file)
         return
     env = environment_for_own_stack(STACK_PORT_OFFSET=str(PORT_OFFSET))
     if config.private_database:
@@ -50,18 +50,18 @@ def bench_stack(config: BenchConfig) -> Iterator[dict]:
     command = [sys.executable, "-m", "scripts.stack"]
     subprocess.run([*command, "up", "--profile", PROFILE], cwd=ROOT, env=env, check=True)
     try:
-        yield json.loads((config.run_dir / "state.json").read_text())
+        yield StackState.read(config.run_dir / "state.json")
     finally:
         subprocess.run([*command, "down", "--profile", PROFILE], cwd=ROOT, env=env)
 
 
-def restarts(state_file) -> int:
-    return sum(process["restarts"] for process in json.loads(state_file.read_text())["processes"].values())
+def restarts(state: StackState) -> int:
+    return sum(state.again().restarts().values())
 
 
-def measure(config: BenchConfig, state: dict) -> Measurements:
+def measure(config: BenchConfig, state: StackState) -> Measurements:
     m = Measurements()
-    order_url, delivery_url = state["services"]["order-ms"], state["services"]["delivery-ms"]
+    order_url, delivery_url = state.services["order-ms"], state.services["delivery-ms"]
     components = stack_components(state)
     db = Databases(state)
     customer = new_customer(order_url)
@@ -69,7 +69,7 @@ def measure(config: BenchConfig, state: dict) -> Measurements:
     seconds, connections = config.seconds, config.connections
 
     log("bench: MariaDB INSERT + COMMIT ceiling")
-    scratch = f"{state['databases']['order_ms']['database']}_ceiling"
+    scratch = f"{state.databases['order_ms'].database}_ceiling"
     m.database_commits_1 = database_commits_per_second(state, scratch, 1, seconds / 2)
     m.database_commits_8 = database_commits_per_second(state, scratch, 8, seconds / 2)
 
@@ -128,7 +128,7 @@ def measure(config: BenchConfig, state: dict) -> Measurements:
     m.backlog = backlog_rates(db, state, f"{customer.user_id}-backlog", config.backlog_events)
 
     m.peak_mib = peak_memory_mib(components)
-    m.broker_ready_seconds = state.get("kafka_ready_seconds")
+    m.broker_ready_seconds = state.kafka_ready_seconds
     db.close()
     return m
 
@@ -137,11 +137,10 @@ def main() -> int:
     config = read_config()
     load_before = machine.wait_for_quiet_machine(config.settle_load, 0 if config.state_file else config.settle_seconds)
     with bench_stack(config) as state:
-        state_file = config.state_file or config.run_dir / "state.json"
-        restarts_before = restarts(state_file)
+        restarts_before = restarts(state)
         m = measure(config, state)
-        m.restarts = restarts(state_file) - restarts_before
-        database = "a private MariaDB of its own" if state["processes"].get("mariadb") else "the system's MariaDB"
+        m.restarts = restarts(state) - restarts_before
+        database = "a private MariaDB of its own" if "mariadb" in state.processes else "the system's MariaDB"
     stack_note = (f"The stack ran with {database}, Apache Kafka {kafka_version()} (one KRaft node, SASL/SCRAM and"
                   f" ACLs) and {gunicorn_settings()} per service;"
                   " wrk ran on the same machine.")

@@ -1,4 +1,4 @@
-"""What one `make bench` run does, read once from BENCH_* variables (documented in the README's Performance section)."""
+"""What one `make bench` run does, read once from BENCH_* variables (documented in docs/performance.md)."""
 from __future__ import annotations
 
 import os

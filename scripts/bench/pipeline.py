@@ -12,10 +12,10 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-import mariadb
 import requests
 
 from scripts.bench.load import Customer
+from scripts.stack.state import StackState
 from services.contracts import order_created
 from services.order_ms.store import ORDER_OUTBOX
 from services.platform.timefmt import iso_utc, utc_now
@@ -27,12 +27,10 @@ INSERT_CHUNK = 1000
 class Databases:
     """Both services' databases through one admin connection."""
 
-    def __init__(self, state: dict):
-        env, admin = state["env"], state["admin"]
-        self.orders = state["databases"]["order_ms"]["database"]
-        self.deliveries = state["databases"]["delivery_ms"]["database"]
-        self.conn = mariadb.connect(host=env["DB_HOST"], port=int(env["DB_PORT"]), user=admin["DB_USER"],
-                                    password=admin["DB_PASSWORD"], autocommit=True)
+    def __init__(self, state: StackState):
+        self.orders = state.databases["order_ms"].database
+        self.deliveries = state.databases["delivery_ms"].database
+        self.conn = state.admin_connect()
 
     def one(self, sql: str, params: tuple = ()) -> tuple:
         cursor = self.conn.cursor()
@@ -185,11 +183,11 @@ def _add_backlog(db: Databases, user_id: str, count: int) -> tuple[int, int]:
     return first, last
 
 
-def backlog_rates(db: Databases, state: dict, user_id: str, count: int) -> BacklogRates:
+def backlog_rates(db: Databases, state: StackState, user_id: str, count: int) -> BacklogRates:
     """`count` events written while the relay and the consumer are paused; then the relay publishes them all
     while the consumer still waits, and then the consumer turns them into deliveries."""
-    relay_pid = state["processes"]["order-relay"]["pid"]
-    consumer_pids = [p["pid"] for name, p in state["processes"].items() if name.startswith("consumer")]
+    relay_pid = state.pid("order-relay")
+    consumer_pids = [p.pid for name, p in state.processes.items() if name.startswith("consumer")]
     with ExitStack() as consumers_waiting:
         for pid in consumer_pids:
             consumers_waiting.enter_context(paused(pid))

@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.stack.state import StackState
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -62,14 +64,14 @@ def listening_pid(port: int) -> int | None:
     return None
 
 
-def stack_components(state: dict) -> dict[str, int]:
+def stack_components(state: StackState) -> dict[str, int]:
     """Each component of the stack and the pid at its root: the supervisor itself (it pumps every process's
     log), its processes (gunicorn's workers below their master), and the database server when it is not one
     of them (the system's MariaDB, found by the port the stack uses)."""
-    components = {"supervisor": state["supervisor_pid"]}
-    components.update({name: process["pid"] for name, process in state["processes"].items()})
+    components = {"supervisor": state.supervisor_pid}
+    components.update({name: process.pid for name, process in state.processes.items()})
     if "mariadb" not in components:
-        pid = listening_pid(int(state["env"]["DB_PORT"]))
+        pid = listening_pid(int(state.env["DB_PORT"]))
         if pid is not None:
             components["mariadb"] = pid
     return components

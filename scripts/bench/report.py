@@ -78,6 +78,6 @@ processes.
   written as order-ms writes them; the relay is resumed and publishes them all while the consumer waits, then
   the consumer is resumed. Each rate counts from its first batch to its last (`sent_at`, `created_at`).
 
-Reproduce with `make bench` (the README's Performance section lists the `BENCH_*` settings; `BENCH_STATE`
+Reproduce with `make bench` (docs/performance.md lists the `BENCH_*` settings; `BENCH_STATE`
 measures a running stack instead of starting one).
 """

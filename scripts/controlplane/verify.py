@@ -198,7 +198,7 @@ def defaults_lifecycle(chart: Path) -> None:
         secrets_left = json.loads(kubectl("-n", ns, "get", "secrets", "-o", "json").stdout)["items"]
         left = sorted(s["metadata"]["name"] for s in secrets_left)
         if left != kept:
-            raise Failed(f"helm uninstall left the Secrets {left}; the README keeps exactly {kept}")
+            raise Failed(f"helm uninstall left the Secrets {left}; docs/security.md (Secrets) keeps exactly {kept}")
         others = kubectl("-n", ns, "get", "deploy,sts,job,svc,configmap,ingress,networkpolicy,pdb,hpa,role,rolebinding",
                          "-l", f"app.kubernetes.io/instance={RELEASE}", "-o", "name").stdout.split()
         if others:

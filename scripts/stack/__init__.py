@@ -3,4 +3,4 @@ as the ingress and optionally Prometheus, each as a supervised process (`python 
 
 One module per component: `layout` (ports and folders of a profile), `supervisor` (starts, restarts and
 stops processes), `holds` (keeping a process down on purpose), `mariadb`, `broker`, `application`, `ingress`,
-`prometheus`, `state` and `cli`."""
+`prometheus`, `state` (the state file and its one typed reader, `StackState`) and `cli`."""

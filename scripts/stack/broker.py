@@ -27,7 +27,7 @@ from scripts.stack.supervisor import ProcessSpec, Supervisor
 from scripts.stack.waiting import log, port_open, wait_until
 from services.contracts.topics import TOPIC_PARTITIONS
 
-# Sized for a small shared machine: the broker idles at about a fifth of this (README "Local stack").
+# Sized for a small shared machine: the broker idles at about a fifth of this (docs/local-stack.md).
 HEAP_OPTIONS = ("-Xms64m", "-Xmx384m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExplicitGCInvokesConcurrent")
 # How long a broker may take from its start until it creates topics (a JVM starting on a busy machine).
 READY_SECONDS = 120

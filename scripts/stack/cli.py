@@ -30,7 +30,7 @@ from scripts.stack.ingress import start_ingress
 from scripts.stack.layout import ROOT, Layout, layout_for
 from scripts.stack.mariadb import database_server, provision_services, state_entry
 from scripts.stack.prometheus import start_prometheus
-from scripts.stack.state import read_state, write_state
+from scripts.stack.state import StackState, write_state
 from scripts.stack.supervisor import Supervisor
 from scripts.stack.waiting import log
 
@@ -202,13 +202,13 @@ def command_status(layout: Layout) -> int:
     if running_pid(layout) is None or not layout.state_file.exists():
         log(f"the {layout.profile} stack is not running")
         return 1
-    state = read_state(layout.state_file)
-    print(f"{layout.profile} stack at {state['base_url']} (supervisor pid {state['supervisor_pid']})")
+    state = StackState.read(layout.state_file)
+    print(f"{layout.profile} stack at {state.base_url} (supervisor pid {state.supervisor_pid})")
     print(f"  {'process':<16} {'pid':>8} {'state':<8} {'restarts':>8}  up since")
-    for name, process in state["processes"].items():
-        since = time.strftime("%H:%M:%S", time.localtime(process["started_at"]))
-        condition = "running" if process["running"] else "held" if process.get("held") else "waiting"
-        print(f"  {name:<16} {process['pid']:>8} {condition:<8} {process['restarts']:>8}  {since}")
+    for name, process in state.processes.items():
+        since = time.strftime("%H:%M:%S", time.localtime(process.started_at))
+        condition = "running" if process.running else "held" if process.held else "waiting"
+        print(f"  {name:<16} {process.pid:>8} {condition:<8} {process.restarts:>8}  {since}")
     return 0
 
 
@@ -216,7 +216,7 @@ def command_hold(layout: Layout, name: str, signal_name: str) -> int:
     if running_pid(layout) is None:
         raise SystemExit(f"the {layout.profile} stack is not running")
     process = hold_process(layout, name, signal.Signals[f"SIG{signal_name}"])
-    log(f"{name} is held down (exit code {process['last_exit_code']}); "
+    log(f"{name} is held down (exit code {process.last_exit_code}); "
         f"`python -m scripts.stack release {name} --profile {layout.profile}` brings it back")
     return 0
 
@@ -225,7 +225,7 @@ def command_release(layout: Layout, name: str) -> int:
     if running_pid(layout) is None:
         raise SystemExit(f"the {layout.profile} stack is not running")
     process = release_process(layout, name)
-    log(f"{name} is back (pid {process['pid']}, restart {process['restarts']})")
+    log(f"{name} is back (pid {process.pid}, restart {process.restarts})")
     return 0
 
 
@@ -234,12 +234,12 @@ def command_env(layout: Layout) -> int:
         raise SystemExit(
             f"the {layout.profile} stack is not running: python -m scripts.stack up --profile {layout.profile}"
         )
-    state = read_state(layout.state_file)
-    exports = {"BASE_URL": state["base_url"], "KAFKA_BOOTSTRAP_SERVERS": state["env"]["KAFKA_BOOTSTRAP_SERVERS"],
-               "STACK_STATE": str(layout.state_file), **state.get("kafka_tools_env", {}),
+    state = StackState.read(layout.state_file)
+    exports = {"BASE_URL": state.base_url, "KAFKA_BOOTSTRAP_SERVERS": state.kafka_servers,
+               "STACK_STATE": str(layout.state_file), **state.kafka_tools_env,
                # The acceptance suite reads metrics where Prometheus would: each service's own port.
-               "ORDER_MS_METRICS_URL": state["metrics"]["order-ms"],
-               "DELIVERY_MS_METRICS_URL": state["metrics"]["delivery-ms"]}
+               "ORDER_MS_METRICS_URL": state.metrics["order-ms"],
+               "DELIVERY_MS_METRICS_URL": state.metrics["delivery-ms"]}
     for name, value in exports.items():
         print(f"export {name}={shlex.quote(value)}")
     return 0

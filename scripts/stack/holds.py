@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from scripts.stack.layout import Layout
-from scripts.stack.state import read_state
+from scripts.stack.state import ProcessState, StackState
 
 # A held process stops within its own shutdown time; a released one comes back within its start-up time
 # (MariaDB's crash recovery, gunicorn's workers booting) plus one supervision round.
@@ -48,14 +48,14 @@ def holds_for(layout: Layout) -> Holds:
     return Holds(layout.run_dir / "holds")
 
 
-def _process_state(layout: Layout, name: str) -> dict:
-    processes = read_state(layout.state_file)["processes"]
+def _process_state(layout: Layout, name: str) -> ProcessState:
+    processes = StackState.read(layout.state_file).processes
     if name not in processes:
         raise SystemExit(f"the {layout.profile} stack has no process {name!r}; it has {', '.join(processes)}")
     return processes[name]
 
 
-def _wait_for_state(layout: Layout, name: str, wanted, what: str, timeout: float) -> dict:
+def _wait_for_state(layout: Layout, name: str, wanted, what: str, timeout: float) -> ProcessState:
     deadline = time.monotonic() + timeout
     while True:
         process = _process_state(layout, name)
@@ -66,21 +66,21 @@ def _wait_for_state(layout: Layout, name: str, wanted, what: str, timeout: float
         time.sleep(0.05)
 
 
-def hold_process(layout: Layout, name: str, signum: int = signal.SIGTERM) -> dict:
+def hold_process(layout: Layout, name: str, signum: int = signal.SIGTERM) -> ProcessState:
     """Stop `name` with `signum` and keep it down; returns its state once the supervisor saw it exit."""
     holds_for(layout).hold(name)
     # The hold file exists before the signal, so the supervisor can never restart the process in between.
-    pid = _process_state(layout, name)["pid"]
+    pid = _process_state(layout, name).pid
     try:
         os.kill(pid, signum)
     except ProcessLookupError:
         pass  # it exited on its own just now: held all the same
-    return _wait_for_state(layout, name, lambda p: p.get("held") and not p["running"], "stop", STOP_TIMEOUT)
+    return _wait_for_state(layout, name, lambda p: p.held and not p.running, "stop", STOP_TIMEOUT)
 
 
-def release_process(layout: Layout, name: str) -> dict:
+def release_process(layout: Layout, name: str) -> ProcessState:
     """Let the supervisor start `name` again; returns its state once it runs and answers."""
     before = _process_state(layout, name)
     holds_for(layout).release(name)
-    return _wait_for_state(layout, name, lambda p: p["running"] and not p.get("held") and p["pid"] != before["pid"],
+    return _wait_for_state(layout, name, lambda p: p.running and not p.held and p.pid != before.pid,
                            "come back", START_TIMEOUT)

@@ -4,46 +4,47 @@ from __future__ import annotations
 import pytest
 import requests
 
+from scripts.stack.state import StackState
 from tests.acceptance.uat.flows import Account
 from tests.support.accounts import new_customer
-from tests.support.stack import admin_connect, load_state
+from tests.support.stack import load_state
 
 DEMO_CUSTOMER = ("USER0001", "coffee-demo-1")
 DEMO_STAFF = ("barista", "coffee-demo-staff")
 
 
 @pytest.fixture(scope="session")
-def stack() -> dict:
+def stack() -> StackState:
     return load_state()
 
 
 @pytest.fixture(scope="session")
 def base_url(stack) -> str:
     """The local ingress (nginx)."""
-    return stack["base_url"]
+    return stack.base_url
 
 
 @pytest.fixture(scope="session")
 def order_url(stack) -> str:
     """order-ms directly on its gunicorn port."""
-    return stack["services"]["order-ms"]
+    return stack.services["order-ms"]
 
 
 @pytest.fixture(scope="session")
 def delivery_url(stack) -> str:
     """delivery-ms directly on its gunicorn port."""
-    return stack["services"]["delivery-ms"]
+    return stack.services["delivery-ms"]
 
 
 @pytest.fixture(scope="session")
 def kafka_servers(stack) -> str:
-    return stack["env"]["KAFKA_BOOTSTRAP_SERVERS"]
+    return stack.env["KAFKA_BOOTSTRAP_SERVERS"]
 
 
 @pytest.fixture
 def order_db(stack):
     """order-ms's database (as the server's admin), for checking what order-ms wrote."""
-    conn = admin_connect(stack, stack["databases"]["order_ms"]["database"])
+    conn = stack.admin_connect(stack.databases["order_ms"].database)
     yield conn
     conn.close()
 
@@ -51,7 +52,7 @@ def order_db(stack):
 @pytest.fixture
 def delivery_db(stack):
     """delivery-ms's database (as the server's admin), for checking what delivery-ms and its consumer wrote."""
-    conn = admin_connect(stack, stack["databases"]["delivery_ms"]["database"])
+    conn = stack.admin_connect(stack.databases["delivery_ms"].database)
     yield conn
     conn.close()
 

@@ -10,7 +10,6 @@ from services.delivery_ms.settings import load_settings as load_delivery_setting
 from services.order_ms import store as order_store
 from services.order_ms.settings import load_settings as load_order_settings
 from services.platform.web import db_pool
-from tests.support.stack import service_env
 from tests.unit.fake_stores import FakeDeliveryStore, FakeOrderStore
 
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 1}
@@ -30,7 +29,7 @@ def store_and_pool(kind, monkeypatch, stack, service):
     if kind == "fake":
         yield fake(), None
         return
-    for name, value in service_env(stack, service).items():
+    for name, value in stack.app_env(service).items():
         monkeypatch.setenv(name, value)
     with create_app(load_settings()).app_context():
         pool = db_pool()

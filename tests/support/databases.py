@@ -10,12 +10,13 @@ import uuid
 
 import mariadb
 
+from scripts.stack.state import StackState
 from services.platform.provision import Account, ServiceDatabase, provision
-from tests.support.stack import ROOT, admin_connect
+from tests.support.stack import ROOT
 
 
 class ThrowawayDatabase:
-    def __init__(self, state: dict, service: str):
+    def __init__(self, state: StackState, service: str):
         self.state = state
         self.service = service
         self.name = f"coffee_t_{uuid.uuid4().hex[:12]}"
@@ -23,7 +24,7 @@ class ThrowawayDatabase:
                                     Account(f"{self.name}_app", secrets.token_urlsafe(12)))
 
     def create(self, migrate: bool = True) -> ThrowawayDatabase:
-        with admin_connect(self.state) as conn:
+        with self.state.admin_connect() as conn:
             provision(conn, self.spec)
         if migrate:
             result = self.migrate()
@@ -49,22 +50,22 @@ class ThrowawayDatabase:
                                 text=True)
 
     def app_env(self) -> dict[str, str]:
-        return {**self.state["env"], **self.spec.app_env()}
+        return {**self.state.env, **self.spec.app_env()}
 
     def owner_env(self) -> dict[str, str]:
-        return {**self.state["env"], **self.spec.owner_env()}
+        return {**self.state.env, **self.spec.owner_env()}
 
     def connect(self) -> mariadb.Connection:
         """The server's admin on this database."""
-        return admin_connect(self.state, self.name)
+        return self.state.admin_connect(self.name)
 
     def drop(self) -> None:
         drop_service_database(self.state, self.spec)
 
 
-def drop_service_database(state: dict, spec: ServiceDatabase) -> None:
+def drop_service_database(state: StackState, spec: ServiceDatabase) -> None:
     """The database and both its users gone, as if never provisioned."""
-    with admin_connect(state) as conn:
+    with state.admin_connect() as conn:
         cursor = conn.cursor()
         cursor.execute(f"DROP DATABASE IF EXISTS `{spec.database}`")
         for account in (spec.owner, spec.app):

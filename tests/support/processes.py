@@ -14,6 +14,7 @@ import mariadb
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from scripts.stack.state import StackState
 from tests.support.databases import ThrowawayDatabase
 from tests.support.stack import ROOT
 
@@ -104,7 +105,7 @@ class IsolatedConsumers:
     """Consumer processes with their own group and their own throwaway database, so that the stack's
     consumer (which reads the same topic) cannot make a test pass."""
 
-    def __init__(self, stack_state: dict, log_dir: Path):
+    def __init__(self, stack_state: StackState, log_dir: Path):
         self.group = f"ctest-{uuid.uuid4().hex[:10]}"
         self.database = ThrowawayDatabase(stack_state, "delivery_ms")
         self.log_dir = log_dir

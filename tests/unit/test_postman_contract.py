@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from scripts.postman_contract import COLLECTION, drift_of, openapi_documents, requests_of
+from scripts.api.postman_contract import COLLECTION, drift_of, openapi_documents, requests_of
 
 
 @pytest.fixture(scope="module")

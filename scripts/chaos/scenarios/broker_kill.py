@@ -34,7 +34,7 @@ def run(scenario: Scenario) -> ScenarioResult:
     scenario.fault_begins()
     deadline = time.monotonic() + RESTART_TIMEOUT
     # The supervisor reports the broker running once it answers again with its users, ACLs and topics set up.
-    while not (stack.pid("broker") != killed and stack.processes()["broker"]["running"]):
+    while not (stack.pid("broker") != killed and stack.processes()["broker"].running):
         if time.monotonic() > deadline:
             scenario.failures.append(f"the broker was not back {RESTART_TIMEOUT:.0f} s after its SIGKILL")
             break

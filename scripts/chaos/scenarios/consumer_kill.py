@@ -23,7 +23,7 @@ def run(scenario: Scenario) -> ScenarioResult:
     while not orders.finished:
         victim = consumers[kills % len(consumers)]
         # Only a running consumer is killed: one in the supervisor's restart back-off is down already.
-        while not orders.finished and not stack.processes()[victim]["running"]:
+        while not orders.finished and not stack.processes()[victim].running:
             orders.wait(0.1)
         if orders.wait(scenario.rng.uniform(*KILL_EVERY)):
             break

@@ -20,7 +20,6 @@ from services.platform.auth import ALGORITHM, TOKEN_ISSUER
 from tests.integration.conftest import DEMO_CUSTOMER, DEMO_STAFF, auth
 from tests.support.accounts import post_sign_up
 from tests.support.gunicorn import gunicorn
-from tests.support.stack import service_env
 
 PASSWORD = "a-long-password"
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 1}
@@ -96,7 +95,7 @@ def test_login_answers_a_bearer_token_for_the_user_and_role(base_url, stack):
         body = response.json()
         assert set(body) == {"access_token", "token_type", "expires_in", "user_id", "role"}
         assert (body["token_type"], body["user_id"], body["role"]) == ("Bearer", user_id, role)
-        claims = jwt.decode(body["access_token"], stack["env"]["JWT_SECRET"], algorithms=[ALGORITHM],
+        claims = jwt.decode(body["access_token"], stack.env["JWT_SECRET"], algorithms=[ALGORITHM],
                             issuer=TOKEN_ISSUER)
         assert (claims["sub"], claims["role"]) == (user_id, role)
         assert claims["exp"] - claims["iat"] == body["expires_in"] > 0
@@ -105,7 +104,7 @@ def test_login_answers_a_bearer_token_for_the_user_and_role(base_url, stack):
 # --- throttling ---------------------------------------------------------------------------------
 
 def max_failures(stack, name, default):
-    return int(stack["env"].get(name, default))
+    return int(stack.env.get(name, default))
 
 
 def fail(url, account, client, times):
@@ -212,7 +211,7 @@ def test_too_many_failures_from_one_client_slow_it_down_for_every_user_id_on_eve
                                                                                             account, tmp_path):
     client = fresh_client()
     # A second order-ms on the same database stands in for another replica, with a per-client limit of 3.
-    env = {**service_env(stack, "order_ms"), "LOGIN_MAX_FAILURES_PER_CLIENT": "3"}
+    env = {**stack.app_env("order_ms"), "LOGIN_MAX_FAILURES_PER_CLIENT": "3"}
     with gunicorn("services.order_ms:create_app()", env, tmp_path) as replica:
         # A different user id each time: only the per-client limit can be reached.
         for _ in range(3):
@@ -311,7 +310,7 @@ def test_a_right_password_does_not_count_against_its_client(order_url, stack, or
 
 
 def test_too_many_signups_from_one_client_are_refused_other_clients_go_on(stack, tmp_path):
-    env = {**service_env(stack, "order_ms"), "SIGNUP_MAX_PER_CLIENT": "2", "SIGNUP_WINDOW_SECONDS": "600"}
+    env = {**stack.app_env("order_ms"), "SIGNUP_MAX_PER_CLIENT": "2", "SIGNUP_WINDOW_SECONDS": "600"}
     client = fresh_client()
     with gunicorn("services.order_ms:create_app()", env, tmp_path) as replica:
         for _ in range(2):
@@ -333,6 +332,6 @@ def test_too_many_signups_from_one_client_are_refused_other_clients_go_on(stack,
 def test_a_token_signed_with_the_stack_secret_is_accepted(base_url, stack):
     now = int(time.time())
     claims = {"sub": DEMO_CUSTOMER[0], "role": "customer", "iss": TOKEN_ISSUER, "iat": now, "exp": now + 60}
-    token = jwt.encode(claims, stack["env"]["JWT_SECRET"], algorithm=ALGORITHM)
+    token = jwt.encode(claims, stack.env["JWT_SECRET"], algorithm=ALGORITHM)
     response = requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders", headers=auth(token), timeout=10)
     assert response.status_code == 200, response.text

@@ -20,7 +20,7 @@ ORDERS_ROUTE = "/order-ms/<user_id>/orders"
 
 def all_metrics_urls(stack) -> list[str]:
     """Each process's own /metrics (the only place they are served)."""
-    return sorted(stack["metrics"].values())
+    return sorted(stack.metrics.values())
 
 
 def test_every_metrics_endpoint_passes_promtool(stack):
@@ -87,7 +87,7 @@ def test_deliveries_gauge_is_the_count_in_the_database(stack, delivery_db):
         # The stack's consumer may still be draining orders produced by earlier tests: compare
         # only while the table does not change around the scrape.
         before = counts_in_database()
-        text = scrape(stack["metrics"]["delivery-ms"])
+        text = scrape(stack.metrics["delivery-ms"])
         after = counts_in_database()
         exposed = {labels["status"]: sample_sum(text, "deliveries", **labels) for labels in samples(text, "deliveries")}
         return (exposed, after) if before == after else None

@@ -42,7 +42,7 @@ PROMQL_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right
 
 @pytest.fixture(scope="module")
 def prometheus(stack, tmp_path_factory):
-    server = PrometheusServer(stack["metrics"], tmp_path_factory.mktemp("prometheus"), scrape_interval="1s").start()
+    server = PrometheusServer(stack.metrics, tmp_path_factory.mktemp("prometheus"), scrape_interval="1s").start()
     yield server
     server.stop()
 
@@ -57,7 +57,7 @@ def settled(prometheus: PrometheusServer, since: float) -> bool:
 def workload(stack, prometheus, base_url, staff_headers):
     """Waits for a quiet, fully scraped stack (time t0), then: a fresh customer posts orders (one twice with
     the same Idempotency-Key) through the ingress, and staff move some of their deliveries to IN_DELIVERY."""
-    targets = len(stack["metrics"])
+    targets = len(stack.metrics)
     wait_for(lambda: prometheus.value("count(up == 1)") == targets, f"all {targets} targets up in Prometheus",
              timeout=30)
     since = time.time()
@@ -94,8 +94,8 @@ def workload(stack, prometheus, base_url, staff_headers):
 
 
 def test_every_process_of_the_stack_is_a_healthy_target(stack, prometheus):
-    expected = {job_name(process) for process in stack["metrics"]}
-    wait_for(lambda: prometheus.value("count(up == 1)") == len(stack["metrics"]), "every target up", timeout=30)
+    expected = {job_name(process) for process in stack.metrics}
+    wait_for(lambda: prometheus.value("count(up == 1)") == len(stack.metrics), "every target up", timeout=30)
     active = prometheus.api("targets", state="active")["activeTargets"]
     assert {target["labels"]["job"] for target in active} == expected
     assert all(target["health"] == "up" for target in active), [(t["scrapeUrl"], t["lastError"]) for t in active]
@@ -154,7 +154,7 @@ def metric_names(expr: str) -> set[str]:
 
 
 def test_dashboard_names_only_metrics_the_stack_exposes(stack):
-    exposed = set().union(*(sample_names(scrape(url)) for url in stack["metrics"].values()))
+    exposed = set().union(*(sample_names(scrape(url)) for url in stack.metrics.values()))
     used = {name: title for title, expr in dashboard_queries() for name in metric_names(expr)}
     assert used, "no metric names found in the dashboard queries"
     assert {name: title for name, title in used.items() if name not in exposed} == {}

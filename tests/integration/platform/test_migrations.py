@@ -1,4 +1,5 @@
 """Each service's migrations apply once and in order to its own database, as its schema owner."""
+import dataclasses
 import json
 
 import pytest
@@ -32,7 +33,7 @@ def test_migrations_create_the_database_and_apply_each_file_once(stack, service,
 
 def test_migrate_fails_cleanly_when_the_database_is_unreachable(stack):
     database = ThrowawayDatabase(stack, "order_ms")
-    database.state = {**stack, "env": {**stack["env"], "DB_PORT": "1", "DB_CONNECT_TIMEOUT": "1"}}
+    database.state = dataclasses.replace(stack, env={**stack.env, "DB_PORT": "1", "DB_CONNECT_TIMEOUT": "1"})
     result = database.migrate()
     assert result.returncode == 1
     assert "migration failed" in result.stdout and "Traceback" not in result.stdout + result.stderr

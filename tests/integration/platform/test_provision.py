@@ -10,7 +10,7 @@ OWN_TABLE = {"order_ms": "orders", "delivery_ms": "delivery_status"}
 
 
 def connect_as(stack, user: str, password: str, database: str) -> mariadb.Connection:
-    env = stack["env"]
+    env = stack.env
     return mariadb.connect(host=env["DB_HOST"], port=int(env["DB_PORT"]), user=user, password=password,
                            database=database, autocommit=True)
 
@@ -27,8 +27,8 @@ def service(request):
 
 
 def app_cursor(stack, service):
-    accounts = stack["databases"][service]
-    return connect_as(stack, accounts["app_user"], accounts["app_password"], accounts["database"]).cursor()
+    accounts = stack.databases[service]
+    return connect_as(stack, accounts.app_user, accounts.app_password, accounts.database).cursor()
 
 
 def test_the_app_user_reads_and_writes_its_own_tables(stack, service):
@@ -47,20 +47,20 @@ def test_the_app_user_cannot_change_the_schema(stack, service):
 
 def test_the_app_user_cannot_touch_the_other_services_database(stack, service):
     other = OTHER[service]
-    other_db = stack["databases"][other]["database"]
+    other_db = stack.databases[other].database
     cursor = app_cursor(stack, service)
     assert refused(cursor, f"SELECT COUNT(*) FROM `{other_db}`.{OWN_TABLE[other]}") in REFUSED
     assert refused(cursor, f"DELETE FROM `{other_db}`.{OWN_TABLE[other]}") in REFUSED
-    accounts = stack["databases"][service]
+    accounts = stack.databases[service]
     with pytest.raises(mariadb.Error) as caught:
-        connect_as(stack, accounts["app_user"], accounts["app_password"], other_db)
+        connect_as(stack, accounts.app_user, accounts.app_password, other_db)
     assert caught.value.errno == 1044
 
 
 def test_the_owner_changes_its_own_schema_but_not_the_other_database(stack, service):
-    accounts = stack["databases"][service]
-    cursor = connect_as(stack, accounts["owner_user"], accounts["owner_password"], accounts["database"]).cursor()
+    accounts = stack.databases[service]
+    cursor = connect_as(stack, accounts.owner_user, accounts.owner_password, accounts.database).cursor()
     cursor.execute("CREATE TABLE IF NOT EXISTS owner_probe (id INT)")
     cursor.execute("DROP TABLE owner_probe")
-    other_db = stack["databases"][OTHER[service]]["database"]
+    other_db = stack.databases[OTHER[service]].database
     assert refused(cursor, f"CREATE TABLE `{other_db}`.intruder (id INT)") in REFUSED

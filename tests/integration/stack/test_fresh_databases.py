@@ -7,15 +7,14 @@ import pytest
 from scripts.stack.layout import Layout
 from scripts.stack.mariadb import DatabaseServer, provision_services
 from tests.support.databases import drop_service_database
-from tests.support.stack import admin_connect
 
 
 @pytest.fixture
 def provision(stack):
     """provision_services for a profile of this test's own; its databases and users are dropped afterwards."""
-    env = stack["env"]
-    server = DatabaseServer(env["DB_HOST"], int(env["DB_PORT"]), stack["admin"]["DB_USER"],
-                            stack["admin"]["DB_PASSWORD"], private=False)
+    env = stack.env
+    server = DatabaseServer(env["DB_HOST"], int(env["DB_PORT"]), stack.admin["DB_USER"],
+                            stack.admin["DB_PASSWORD"], private=False)
     layout = Layout(profile="freshdb", offset=0, db_prefix=f"coffee_fresh{uuid.uuid4().hex[:8]}")
     made = {}
 
@@ -30,7 +29,7 @@ def provision(stack):
 
 def leftover_rows(stack, database: str) -> int | None:
     """Rows of the `leftover` table, or None when the table is gone."""
-    with admin_connect(stack) as conn:
+    with stack.admin_connect() as conn:
         cursor = conn.cursor()
         cursor.execute("SELECT COUNT(*) FROM information_schema.tables"
                        " WHERE table_schema = ? AND table_name = 'leftover'", (database,))
@@ -43,7 +42,7 @@ def leftover_rows(stack, database: str) -> int | None:
 @pytest.mark.parametrize("fresh,left", [("1", None), ("", 1)])
 def test_a_fresh_stack_drops_what_an_earlier_run_left(stack, provision, monkeypatch, fresh, left):
     database = provision()["order_ms"].database
-    with admin_connect(stack, database) as conn:
+    with stack.admin_connect(database) as conn:
         conn.cursor().execute("CREATE TABLE leftover (id INT PRIMARY KEY)")
         conn.cursor().execute("INSERT INTO leftover VALUES (1)")
 

@@ -20,7 +20,7 @@ def test_a_record_outlives_a_sigkilled_broker(stack, kafka_servers):
         written = producer.send_raw(marker, b"{}", [], topic=order_created.DEAD_LETTER_TOPIC)
     finally:
         producer.close()
-    layout = layout_for(stack["profile"], starting=False)
+    layout = layout_for(stack.profile, starting=False)
     hold_process(layout, "broker", signal.SIGKILL)
     release_process(layout, "broker")
     reader = TopicReader(kafka_servers, order_created.DEAD_LETTER_TOPIC)

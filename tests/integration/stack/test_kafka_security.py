@@ -29,11 +29,11 @@ INVALID_CREDENTIALS = "invalid credentials with SASL mechanism SCRAM-SHA-512"
 
 @pytest.fixture(scope="module")
 def passwords(stack) -> dict[str, str]:
-    return json.loads(Path(stack["kafka_credentials"]).read_text())
+    return json.loads(Path(stack.kafka_credentials).read_text())
 
 
 def login(stack, passwords, principal: str, password: str | None = None) -> dict:
-    return {"bootstrap_servers": stack["env"]["KAFKA_BOOTSTRAP_SERVERS"].split(","),
+    return {"bootstrap_servers": stack.env["KAFKA_BOOTSTRAP_SERVERS"].split(","),
             **login_options({"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_USERNAME": principal,
                              "KAFKA_SASL_PASSWORD": password or passwords[principal]})}
 
@@ -68,7 +68,7 @@ def test_the_broker_holds_exactly_the_definitions_acls(stack, passwords):
 
 
 def test_a_wrong_password_is_refused(stack, passwords):
-    broker_log = Path(stack["processes"]["broker"]["log"])
+    broker_log = Path(stack.processes["broker"].log)
     refusals_before = broker_log.read_text(errors="replace").count(INVALID_CREDENTIALS)
     with pytest.raises(KafkaTimeoutError):
         KafkaProducer(**login(stack, passwords, "order-relay", password="not-the-password"),

@@ -2,7 +2,7 @@
 request's method and path must be an operation of the document, its query parameters documented ones, and the
 fields of its JSON body properties of the operation's request body. Runs before newman (postman/run.sh).
 
-    python -m scripts.postman_contract [collection.json]      # exit 1 and one line per drifted request
+    python -m scripts.api.postman_contract [collection.json]      # exit 1 and one line per drifted request
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = ROOT / "postman" / "coffee-order.postman_collection.json"
 VARIABLE = re.compile(r"^\{\{[^{}]+\}\}$")
 PARAMETER = re.compile(r"^\{[^{}]+\}$")

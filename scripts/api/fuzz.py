@@ -5,7 +5,7 @@ Every check is on: no server errors; status codes, content types, bodies and hea
 documented-valid data accepted and invalid data refused; without a valid token, refused. Exits non-zero
 when any run finds a failure. JUnit reports land in $TEST_RESULTS/schemathesis/.
 
-    python -m scripts.api_fuzz [--max-examples N] [--seed S]    # BASE_URL, UAT_STAFF_USER/UAT_STAFF_PASSWORD
+    python -m scripts.api.fuzz [--max-examples N] [--seed S]    # BASE_URL, UAT_STAFF_USER/UAT_STAFF_PASSWORD
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "tests" / "api" / "schemathesis.toml"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 SERVICES = ("order-ms", "delivery-ms")

@@ -9,7 +9,7 @@
 # global.secrets=throwaway; the external and production values take every secret from existing Secrets.
 # Rendered manifests are left in .run/k8s-check/ to read. Exits non-zero if any check failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 HELM=.tools/bin/helm
 PY=.venv/bin/python

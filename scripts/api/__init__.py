@@ -1,0 +1,2 @@
+"""API contract tooling: schemathesis against the OpenAPI documents (`fuzz`) and the Postman collection
+checked against them (`postman_contract`)."""
