@@ -9,9 +9,10 @@
 3. `helm template` of charts/coffee-order with the local MariaDB and an Apache Kafka node (SASL/SCRAM with the
    chart's users and ACLs, scripts/stack/kafka_access.py) as the external database and Kafka (every secret
    from an existing Secret, as in GitOps); the two databases and their owner and app users are made by
-   `python -m services.platform.provision`, the topics by `python -m services.platform.kafka_topics`. Every Deployment of the output is run as its pod would
-   be: init containers first, then the container with the rendered command, environment, user,
-   read-only root filesystem, dropped capabilities and emptyDir mounts (host networking, one replica each).
+   `python -m services.platform.provision`, the topics by `python -m services.platform.kafka_topics`. Every
+   Deployment of the output is run as its pod would be: init containers first, then the container with the
+   rendered command, environment, user, read-only root filesystem, dropped capabilities and emptyDir mounts
+   (host networking, one replica each).
 4. Each container's startup and readiness probes are polled as the kubelet would, the chart's
    `helm test` pod runs, then nginx (the local stack's ingress, scripts/stack/ingress.py) fronts order-ms and
    delivery-ms, and the acceptance suite's smoke cases run through it.
