@@ -80,6 +80,19 @@ def test_every_pod_runs_locked_down(rendered, values_set):
             assert context["readOnlyRootFilesystem"] is True, name
 
 
+def test_every_pod_of_our_images_can_pull_them_from_the_private_registry(rendered):
+    """image.pullSecrets reach every pod running one of the project's images, the helm test pod included."""
+    pods = 0
+    for doc in rendered["production"]:
+        if doc["kind"] not in {"Deployment", "Job", "Pod"}:
+            continue
+        spec = doc["spec"] if doc["kind"] == "Pod" else doc["spec"]["template"]["spec"]
+        if any(c["image"].startswith("ghcr.io/acme/") for c in spec["containers"]):
+            pods += 1
+            assert spec.get("imagePullSecrets") == [{"name": "ghcr-pull"}], doc["metadata"]["name"]
+    assert pods == 6
+
+
 def test_app_pods_roll_when_their_configuration_changes(render):
     def checksums(*args):
         docs = render("-f", "charts/coffee-order/ci/production-values.yaml", *args)
