@@ -64,8 +64,8 @@ def main() -> int:
     customer = new_customer(base_url)
     tokens = {
         "customer": token(base_url, customer, PASSWORD),
-        "staff": token(base_url, os.environ.get("UAT_STAFF_USER", "barista"),
-                       os.environ.get("UAT_STAFF_PASSWORD", "coffee-demo-staff")),
+        # The staff account the operator made (the local stack's: `python -m scripts.stack env` exports it).
+        "staff": token(base_url, os.environ["UAT_STAFF_USER"], os.environ["UAT_STAFF_PASSWORD"]),
     }
     # The customer acts in its own name, so its orders are really placed; staff gets generated user ids.
     pinned = {"customer": {"path.user_id": customer}, "staff": {}}
