@@ -13,7 +13,8 @@
    be: init containers first, then the container with the rendered command, environment, user,
    read-only root filesystem, dropped capabilities and emptyDir mounts (host networking, one replica each).
 4. Each container's startup and readiness probes are polled as the kubelet would, the chart's
-   `helm test` pod runs, then nginx (the local stack's ingress, scripts/stack/ingress.py) fronts order-ms and
+   `helm test` pod runs, the suite's staff account is made with `podman exec` of services.order_ms.staff (as
+   `kubectl exec` would), then nginx (the local stack's ingress, scripts/stack/ingress.py) fronts order-ms and
    delivery-ms, and the acceptance suite's smoke cases run through it.
 5. Every container is stopped as Kubernetes stops a pod (SIGTERM, then the pod's grace period) and must
    exit 0 within it: one that needs SIGKILL or exits with an error fails the smoke.
@@ -218,7 +219,6 @@ def render_chart(ports: Ports, db: dict[str, str], spec: list[dict]) -> list[dic
         "global": {"secrets": "existing"},
         "image": {"registry": "", "tag": IMAGE_TAG, "pullPolicy": "Never",
                   "order": {"repository": IMAGES["order"][1]}, "delivery": {"repository": IMAGES["delivery"][1]}},
-        "demoAccounts": {"enabled": True},
         "config": {"trustedProxies": "127.0.0.1"},  # nginx, the one proxy hop here
         "jwt": {"existingSecret": JWT_SECRET_NAME},
         "orderMs": {"port": ports.order, "replicas": 1},
@@ -369,6 +369,20 @@ class Smoke:
             raise SystemExit(f"{name} is not running:\n{(logs.stdout + logs.stderr)[-3000:]}")
         return True
 
+    def create_staff(self, order_ms: str) -> dict[str, str]:
+        """The suite's staff account, made as an operator makes one in a cluster (`kubectl exec` of
+        services.order_ms.staff in the order-ms container, the password on standard input); the chart has no
+        demo accounts."""
+        staff = {"UAT_STAFF_USER": "smoke-staff", "UAT_STAFF_PASSWORD": secrets.token_urlsafe(18)}
+        result = self.podman.run("exec", "-i", CONTAINER_PREFIX + order_ms, "python", "-m", "services.order_ms.staff",
+                                 "create", "--user-id", staff["UAT_STAFF_USER"], "--password-stdin",
+                                 "--reset-password", check=False, capture=True,
+                                 input=staff["UAT_STAFF_PASSWORD"] + "\n")
+        if result.returncode != 0:
+            raise SystemExit(f"creating the staff account failed:\n{result.stdout}{result.stderr}")
+        log(result.stdout.strip())
+        return staff
+
     def start_ingress(self) -> str:
         config = render_config(RUN_DIR / "nginx", self.ports.ingress, [self.ports.order], [self.ports.delivery])
         self._start("ingress", nginx_argv(config))
@@ -479,6 +493,7 @@ def main() -> int:
         services = [d["metadata"]["name"] for d in docs if d["kind"] == "Service"]
         for pod in (d for d in docs if d["kind"] == "Pod" and "test" in d["metadata"]["annotations"]["helm.sh/hook"]):
             smoke.run_helm_test(pod, services, config_maps, secret_values)
+        staff = smoke.create_staff(next(name for name in started if name.endswith("-order-ms")))
         base_url = smoke.start_ingress()
         log(f"ingress {base_url} -> containers {', '.join(started)}")
         if args.keep:
@@ -492,7 +507,8 @@ def main() -> int:
             [sys.executable, "-m", "pytest", "tests/acceptance", "-m", "smoke", "-q", "-p", "no:cacheprovider",
              f"--junitxml={results}/container-smoke.xml"],
             cwd=ROOT, env={**os.environ, "BASE_URL": base_url, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{ports.broker}",
-                           **kafka_credentials.client_env(TOOLS_PRINCIPAL), "UAT_REPORT_DIR": f"{results}/container-smoke"})
+                           **kafka_credentials.client_env(TOOLS_PRINCIPAL), **staff,
+                           "UAT_REPORT_DIR": f"{results}/container-smoke"})
         suite_status = suite.returncode
     finally:
         unclean = smoke.stop()
