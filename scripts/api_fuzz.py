@@ -60,6 +60,9 @@ def main() -> int:
     results = Path(os.environ.get("TEST_RESULTS") or ROOT / "test-results") / "schemathesis"
     results.mkdir(parents=True, exist_ok=True)
 
+    if not (os.environ.get("UAT_STAFF_USER") and os.environ.get("UAT_STAFF_PASSWORD")):
+        raise SystemExit("set UAT_STAFF_USER and UAT_STAFF_PASSWORD to a staff account (`python -m scripts.stack env` "
+                         "exports the local stack's; elsewhere make one with `python -m services.order_ms.staff create`)")
     # Both tokens first: the fuzzed logins below may lock this client's address out of login for a while.
     customer = new_customer(base_url)
     tokens = {
