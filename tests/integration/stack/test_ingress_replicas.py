@@ -1,7 +1,8 @@
 """nginx as the stack renders it in front of two instances of a service: both serve; a request (POST included)
-that meets an instance that is gone is answered by the other instance instead of failing; but a POST an
-instance may have read (it reset the connection, or died mid-request) is never sent to another instance, so a
-POST without an Idempotency-Key can never become two orders. GETs are still retried."""
+that meets an instance that is gone is answered by the other instance instead of failing; but a POST without an
+Idempotency-Key that an instance may have read (it reset the connection, or died mid-request) is never sent to
+another instance, so it can never become two orders. GETs, and POSTs with a key (a second delivery of which
+order-ms answers as a replay), are still sent to the other instance."""
 import subprocess
 import sys
 from collections import Counter
@@ -101,3 +102,11 @@ def test_a_get_to_an_instance_that_dies_mid_request_is_answered_by_the_other(one
     answers = [requests.get(url, timeout=5) for _ in range(20)]
     assert [(a.status_code, a.text) for a in answers] == [(200, str(remaining))] * 20
     assert set(noted.read_text().split()) == {"GET"}
+
+
+def test_a_post_with_an_idempotency_key_goes_to_the_other_instance(one_dies_mid_request):
+    url, remaining, noted = one_dies_mid_request
+    answers = [requests.post(url, json={"n": n}, headers={"Idempotency-Key": f"key-{n}"}, timeout=5)
+               for n in range(20)]
+    assert [(a.status_code, a.text) for a in answers] == [(200, str(remaining))] * 20
+    assert noted.read_text().split() and set(noted.read_text().split()) == {"POST"}
