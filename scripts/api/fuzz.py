@@ -60,12 +60,16 @@ def main() -> int:
     results = Path(os.environ.get("TEST_RESULTS") or ROOT / "test-results") / "schemathesis"
     results.mkdir(parents=True, exist_ok=True)
 
+    if not (os.environ.get("UAT_STAFF_USER") and os.environ.get("UAT_STAFF_PASSWORD")):
+        raise SystemExit("set UAT_STAFF_USER and UAT_STAFF_PASSWORD to a staff account (`python -m scripts.stack env`"
+                         " exports the local stack's; elsewhere make one with"
+                         " `python -m services.order_ms.staff create`)")
     # Both tokens first: the fuzzed logins below may lock this client's address out of login for a while.
     customer = new_customer(base_url)
     tokens = {
         "customer": token(base_url, customer, PASSWORD),
-        "staff": token(base_url, os.environ.get("UAT_STAFF_USER", "barista"),
-                       os.environ.get("UAT_STAFF_PASSWORD", "coffee-demo-staff")),
+        # The staff account the operator made (the local stack's: `python -m scripts.stack env` exports it).
+        "staff": token(base_url, os.environ["UAT_STAFF_USER"], os.environ["UAT_STAFF_PASSWORD"]),
     }
     # The customer acts in its own name, so its orders are really placed; staff gets generated user ids.
     pinned = {"customer": {"path.user_id": customer}, "staff": {}}

@@ -65,7 +65,7 @@ for values in "$CHART"/ci/*-values.yaml; do
 done
 
 check "helm template (defaults)" render defaults --set global.secrets=throwaway
-check "helm template (CI: demo accounts, acceptance Job)" render ci -f k8s/values-ci.yaml --set global.secrets=throwaway
+check "helm template (CI: acceptance Job)" render ci -f k8s/values-ci.yaml --set global.secrets=throwaway
 check "helm template (external database and Kafka)" render external -f "$CHART/ci/external-values.yaml"
 check "helm template (production-like)" render production -f "$CHART/ci/production-values.yaml"
 check "helm template (production-like, Prometheus Operator present)" render production-operator \

@@ -14,7 +14,8 @@
    rendered command, environment, user, read-only root filesystem, dropped capabilities and emptyDir mounts
    (host networking, one replica each).
 4. Each container's startup and readiness probes are polled as the kubelet would, the chart's
-   `helm test` pod runs, then nginx (the local stack's ingress, scripts/stack/ingress.py) fronts order-ms and
+   `helm test` pod runs, the suite's staff account is made with `podman exec` of services.order_ms.staff (as
+   `kubectl exec` would), then nginx (the local stack's ingress, scripts/stack/ingress.py) fronts order-ms and
    delivery-ms, and the acceptance suite's smoke cases run through it.
 5. Every container is stopped as Kubernetes stops a pod (SIGTERM, then the pod's grace period) and must
    exit 0 within it: one that needs SIGKILL or exits with an error fails the smoke.

@@ -69,6 +69,7 @@ def main() -> int:
         services = [d["metadata"]["name"] for d in docs if d["kind"] == "Service"]
         for pod in (d for d in docs if d["kind"] == "Pod" and "test" in d["metadata"]["annotations"]["helm.sh/hook"]):
             smoke.run_helm_test(pod, services, config_maps, secret_values)
+        staff = smoke.create_staff(next(name for name in started if name.endswith("-order-ms")))
         base_url = smoke.start_ingress()
         log(f"ingress {base_url} -> containers {', '.join(started)}")
         if args.keep:
@@ -97,6 +98,7 @@ def main() -> int:
                 "BASE_URL": base_url,
                 "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{ports.broker}",
                 **kafka_credentials.client_env(TOOLS_PRINCIPAL),
+                **staff,
                 "UAT_REPORT_DIR": f"{results}/container-smoke",
             },
         )

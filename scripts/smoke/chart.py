@@ -23,7 +23,6 @@ def render_chart(ports: Ports, db: dict[str, str], spec: list[dict]) -> list[dic
         "global": {"secrets": "existing"},
         "image": {"registry": "", "tag": IMAGE_TAG, "pullPolicy": "Never",
                   "order": {"repository": IMAGES["order"][1]}, "delivery": {"repository": IMAGES["delivery"][1]}},
-        "demoAccounts": {"enabled": True},
         "config": {"trustedProxies": "127.0.0.1"},  # nginx, the one proxy hop here
         "jwt": {"existingSecret": JWT_SECRET_NAME},
         "orderMs": {"port": ports.order, "replicas": 1},

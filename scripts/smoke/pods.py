@@ -4,6 +4,7 @@ container with SIGTERM and its grace period."""
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import time
 
@@ -139,6 +140,20 @@ class Smoke:
             logs = self.podman.run("logs", CONTAINER_PREFIX + name, check=False, capture=True)
             raise SystemExit(f"{name} is not running:\n{(logs.stdout + logs.stderr)[-3000:]}")
         return True
+
+    def create_staff(self, order_ms: str) -> dict[str, str]:
+        """The suite's staff account, made as an operator makes one in a cluster (`kubectl exec` of
+        services.order_ms.staff in the order-ms container, the password on standard input); the chart has no
+        demo accounts."""
+        staff = {"UAT_STAFF_USER": "smoke-staff", "UAT_STAFF_PASSWORD": secrets.token_urlsafe(18)}
+        result = self.podman.run("exec", "-i", CONTAINER_PREFIX + order_ms, "python", "-m", "services.order_ms.staff",
+                                 "create", "--user-id", staff["UAT_STAFF_USER"], "--password-stdin",
+                                 "--reset-password", check=False, capture=True,
+                                 input=staff["UAT_STAFF_PASSWORD"] + "\n")
+        if result.returncode != 0:
+            raise SystemExit(f"creating the staff account failed:\n{result.stdout}{result.stderr}")
+        log(result.stdout.strip())
+        return staff
 
     def start_ingress(self) -> str:
         config = render_config(RUN_DIR / "nginx", self.ports.ingress, [self.ports.order], [self.ports.delivery])

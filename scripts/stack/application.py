@@ -1,9 +1,10 @@
-"""The application's processes: each service's migrations (as its schema owner), the demo accounts, both
-services under gunicorn (one or more instances each), the two relays and the consumers (as each service's app
-user)."""
+"""The application's processes: each service's migrations (as its schema owner), the demo accounts and the
+stack's staff account, both services under gunicorn (one or more instances each), the two relays and the
+consumers (as each service's app user)."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,6 +17,9 @@ from services.platform.metrics import HEALTH_PATH
 from services.platform.provision import ServiceDatabase
 
 GUNICORN_CONFIG = "services/platform/gunicorn_conf.py"
+# The staff account the stack makes the operator's way (services/order_ms/staff.py) for the test suites, with a
+# fresh password each run, recorded in the state file: the suites never rely on a demo account.
+STACK_STAFF_USER = "stack-staff"
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,9 @@ def relay_wakeups(layout: Layout, service: str) -> dict[str, str]:
             "RELAY_POLL_INTERVAL_SECONDS": os.environ.get("RELAY_POLL_INTERVAL_SECONDS", "0.5")}
 
 
-def run_once(name: str, module: str, env: dict[str, str], layout: Layout) -> str:
+def run_once(name: str, module: str, env: dict[str, str], layout: Layout, args: tuple[str, ...] = ()) -> str:
     """Run a one-shot command of a service to completion; its output goes to its log, failures stop the stack."""
-    result = subprocess.run([sys.executable, "-m", module], cwd=ROOT, env={**os.environ, **env},
+    result = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env={**os.environ, **env},
                             capture_output=True, text=True)
     (layout.logs / f"{name}.log").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
@@ -77,12 +81,17 @@ def run_once(name: str, module: str, env: dict[str, str], layout: Layout) -> str
     return result.stdout
 
 
-def migrate_and_seed(layout: Layout, shared_env: dict[str, str], databases: dict[str, ServiceDatabase]) -> None:
+def migrate_and_seed(layout: Layout, shared_env: dict[str, str],
+                     databases: dict[str, ServiceDatabase]) -> dict[str, str]:
+    """Migrates, creates the demo accounts (local mode) and the stack's staff account; returns the latter."""
     for service, database in databases.items():
         run_once(f"{service}-migrate", f"services.{service}.migrate", {**shared_env, **database.owner_env()}, layout)
-    run_once(
-        "demo-accounts", "services.order_ms.demo_accounts", {**shared_env, **databases["order_ms"].app_env()}, layout
-    )
+    order_env = {**shared_env, **databases["order_ms"].app_env()}
+    run_once("demo-accounts", "services.order_ms.demo_accounts", order_env, layout)
+    staff = {"user_id": STACK_STAFF_USER, "password": secrets.token_urlsafe(18)}
+    run_once("staff-account", "services.order_ms.staff", {**order_env, "STAFF_PASSWORD": staff["password"]}, layout,
+             ("create", "--user-id", staff["user_id"], "--reset-password"))
+    return staff
 
 
 def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[str, str],

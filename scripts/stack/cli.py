@@ -57,7 +57,7 @@ class Stack:
         databases = provision_services(server, self.layout)
         broker = start_broker(self.layout, self.supervisor)
         shared_env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
-        migrate_and_seed(self.layout, shared_env, databases)
+        staff = migrate_and_seed(self.layout, shared_env, databases)
         metrics = start_application(self.layout, self.supervisor, shared_env, databases, consumers, replicas,
                                     broker.process_env)
         instances = http_services(self.layout, replicas)
@@ -71,6 +71,7 @@ class Stack:
             instances={group: {i.name: i.url for i in instances if i.group == group}
                        for group in dict.fromkeys(i.group for i in instances)},
             env=shared_env,
+            staff=staff,
             admin={"DB_USER": server.admin_user, "DB_PASSWORD": server.admin_password},
             databases={service: state_entry(database) for service, database in databases.items()},
             service_env={service: database.app_env() for service, database in databases.items()},
@@ -111,6 +112,7 @@ Coffee Order is up ({self.layout.profile} profile):
         if os.environ.get("DEMO_ACCOUNTS", "true").lower() in {"1", "true", "yes", "on"}:
             accounts = ", ".join(f"{role} {user} / {password}" for user, password, role in DEMO_ACCOUNTS)
             print(f"  demo accounts {accounts}")
+        print(f"  staff account {self.state['staff']['user_id']} (password: `python -m scripts.stack env`)")
         print(flush=True)
 
 
@@ -239,7 +241,9 @@ def command_env(layout: Layout) -> int:
                "STACK_STATE": str(layout.state_file), **state.kafka_tools_env,
                # The acceptance suite reads metrics where Prometheus would: each service's own port.
                "ORDER_MS_METRICS_URL": state.metrics["order-ms"],
-               "DELIVERY_MS_METRICS_URL": state.metrics["delivery-ms"]}
+               "DELIVERY_MS_METRICS_URL": state.metrics["delivery-ms"],
+               # The staff account the suites log in as (made by the stack, services/order_ms/staff.py).
+               "UAT_STAFF_USER": state.staff["user_id"], "UAT_STAFF_PASSWORD": state.staff["password"]}
     for name, value in exports.items():
         print(f"export {name}={shlex.quote(value)}")
     return 0

@@ -63,6 +63,8 @@ class StackState:
     kafka_credentials: str | None = None  # the local broker's credentials file
     kafka_ready_seconds: float | None = None
     prometheus_url: str | None = None
+    # The staff account the suites log in as (user_id, password), made the operator's way on every start.
+    staff: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> StackState:

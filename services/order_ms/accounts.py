@@ -1,4 +1,9 @@
-"""Account routes: sign-up (customers) and login for a bearer token."""
+"""Account routes: sign-up (customers) and login for a bearer token.
+
+A user id keeps the form it was signed up with and is unique whatever its case (`Alice` refuses `alice`);
+login finds the account in any case and the token carries the account's own form, which every later check
+compares byte for byte (sql/order_ms/0005_exact_keys_and_user_ids.sql). Staff accounts are made by an
+operator (staff.py), never here."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, url_for

@@ -4,9 +4,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from services.platform.settings import Settings, env_bool, env_int, env_str, platform_fields
+from services.platform.settings import Settings, SettingsError, env_bool, env_int, env_str, platform_fields
 
 DEFAULT_DATABASE = "coffee_order"
+# The demo accounts' passwords are printed in the docs: outside local mode they are refused unless this is on.
+DEMO_OVERRIDE = "INSECURE_DEMO_ACCOUNTS_OUTSIDE_LOCAL"
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ def load_settings() -> OrderSettings:
     return OrderSettings(
         **shared,
         jwt_ttl_seconds=env_int("JWT_TTL_SECONDS", 3600),
-        demo_accounts=env_bool("DEMO_ACCOUNTS", shared["app_env"] == "local"),
+        demo_accounts=_demo_accounts(shared["app_env"]),
         login_max_failures=env_int("LOGIN_MAX_FAILURES", 5),
         login_lockout_seconds=env_int("LOGIN_LOCKOUT_SECONDS", 300),
         login_max_failures_per_client=env_int("LOGIN_MAX_FAILURES_PER_CLIENT", 50),
@@ -37,6 +39,17 @@ def load_settings() -> OrderSettings:
         # The same variable tells gunicorn whose X-Forwarded-* headers to believe.
         forwarded_allow_ips=env_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
     )
+
+
+def _demo_accounts(app_env: str) -> bool:
+    """DEMO_ACCOUNTS, on by default in local mode only; asked for elsewhere without the override, refused."""
+    wanted = env_bool("DEMO_ACCOUNTS", app_env == "local")
+    if wanted and app_env != "local" and not env_bool(DEMO_OVERRIDE, False):
+        raise SettingsError(
+            f"DEMO_ACCOUNTS is on with APP_ENV={app_env}: the demo accounts' passwords are public, so they exist "
+            f"only in local mode. Create real staff accounts with `python -m services.order_ms.staff create "
+            f"--user-id NAME` instead (or, for a throwaway install, set {DEMO_OVERRIDE}=true)")
+    return wanted
 
 
 @functools.lru_cache(maxsize=1)

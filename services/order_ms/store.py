@@ -105,7 +105,7 @@ def get_order(pool: ConnectionPool, user_id: str, order_id: str) -> dict | None:
 
 
 def create_user(pool: ConnectionPool, user_id: str, password_hash: str, role: str) -> dict | None:
-    """The new account, or None when the user_id is taken."""
+    """The new account, or None when the user_id is taken in any case."""
     created_at = utc_now()
     try:
         with pool.transaction() as cursor:
@@ -119,19 +119,16 @@ def create_user(pool: ConnectionPool, user_id: str, password_hash: str, role: st
 
 
 def get_user(pool: ConnectionPool, user_id: str) -> dict | None:
+    """The account whose user id is `user_id` in any case (no two differ only in case), with its own form."""
     with pool.transaction() as cursor:
-        cursor.execute("SELECT user_id, password_hash, role FROM users WHERE user_id = ?", (user_id,))
+        cursor.execute("SELECT user_id, password_hash, role FROM users WHERE user_key = LOWER(?)", (user_id,))
         return cursor.fetchone()
 
 
-def upsert_user(pool: ConnectionPool, user_id: str, password_hash: str, role: str) -> None:
-    """For the local demo accounts: create them, or reset their password and role."""
+def set_password(pool: ConnectionPool, user_id: str, password_hash: str) -> None:
+    """An operator's password reset of the account `user_id` (exact form); its role stays."""
     with pool.transaction() as cursor:
-        cursor.execute(
-            "INSERT INTO users (user_id, password_hash, role) VALUES (?, ?, ?)"
-            " ON DUPLICATE KEY UPDATE password_hash = VALUES(password_hash), role = VALUES(role)",
-            (user_id, password_hash, role),
-        )
+        cursor.execute("UPDATE users SET password_hash = ? WHERE user_id = ?", (password_hash, user_id))
 
 
 # --- login and sign-up counters (login_throttle.py decides what they mean) ----------------------------------

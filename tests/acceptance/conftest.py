@@ -4,8 +4,9 @@ Configuration (environment): BASE_URL (the ingress, default http://127.0.0.1:808
 KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092) and, where Kafka wants a login, KAFKA_SECURITY_PROTOCOL,
 KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD; ORDER_MS_METRICS_URL and
 DELIVERY_MS_METRICS_URL (each service's /metrics on its own port, which the ingress does not route; default
-the local dev stack's); UAT_STAFF_USER / UAT_STAFF_PASSWORD (default the local demo staff account),
-UAT_CLIENT_ADDRESSES (local source addresses the throttle cases use as other clients; see uat/clients.py),
+the local dev stack's); UAT_STAFF_USER / UAT_STAFF_PASSWORD (default the staff account the local stack
+records: uat/staff.py), UAT_CLIENT_ADDRESSES (local source addresses the throttle cases use as other clients;
+see uat/clients.py),
 UAT_WAIT_SECONDS (how long asynchronous effects may take), and UAT_REPORT_DIR (default
 $TEST_RESULTS/acceptance, with TEST_RESULTS defaulting to test-results/)."""
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.acceptance.uat.events import TopicWatch
 from tests.acceptance.uat.flows import Account, log_in
 from tests.acceptance.uat.pool import AccountPool
 from tests.acceptance.uat.report import Outcome, Run, write_html, write_markdown
+from tests.acceptance.uat.staff import staff_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -205,8 +207,7 @@ def other_customer(account_pool) -> Account:
 @pytest.fixture(scope="session")
 def staff(base_url) -> Account:
     """The staff account of the deployment (never locked out: no case fails a login with it)."""
-    user_id = os.environ.get("UAT_STAFF_USER", "barista")
-    password = os.environ.get("UAT_STAFF_PASSWORD", "coffee-demo-staff")
+    user_id, password = staff_credentials()
     client = Api(base_url)
     try:
         return Account(user_id, password, log_in(client, user_id, password))

@@ -53,3 +53,17 @@ def test_overlong_key_is_refused(api, customer, case):
     before = orders_of(api, customer)
     assert_problem(post_order(api, customer, "k" * 256), 422, case, field="Idempotency-Key")
     assert orders_of(api, customer) == before
+
+
+@pytest.mark.case("CASE-0106")
+def test_keys_differing_only_in_case_are_two_orders(api, customer):
+    before = orders_of(api, customer)
+    key = f"order-{uuid.uuid4().hex[:12]}"
+    first = post_order(api, customer, key)
+    second = post_order(api, customer, key.upper())
+    assert first.status_code == 201 and second.status_code == 201
+    assert first.json()["order_id"] != second.json()["order_id"]
+    assert second.headers.get("Idempotent-Replayed") is None
+    again = post_order(api, customer, key.upper())
+    assert again.json() == second.json() and again.headers.get("Idempotent-Replayed") == "true"
+    assert orders_of(api, customer) == [second.json(), first.json(), *before]

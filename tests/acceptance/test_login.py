@@ -4,12 +4,11 @@ Failed logins also count against the client address (LOGIN_MAX_FAILURES_PER_CLIE
 their failures few, and lock out only fresh user ids, never the staff account."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.acceptance.uat.checks import assert_problem
 from tests.acceptance.uat.flows import PASSWORD, new_user_id, orders_path, sign_up
+from tests.acceptance.uat.staff import staff_credentials
 
 LOGIN = "/order-ms/login"
 # Far above the default LOGIN_MAX_FAILURES (5), so a deployment with another limit still passes.
@@ -34,8 +33,7 @@ def test_customer_logs_in_and_token_opens_orders(api, customer):
 
 @pytest.mark.case("CASE-0024")
 def test_staff_logs_in_with_staff_role(api):
-    user_id = os.environ.get("UAT_STAFF_USER", "barista")
-    password = os.environ.get("UAT_STAFF_PASSWORD", "coffee-demo-staff")
+    user_id, password = staff_credentials()
     response = api.post(LOGIN, json={"user_id": user_id, "password": password})
     assert response.status_code == 200
     assert response.json()["role"] == "staff"
@@ -79,3 +77,11 @@ def test_repeated_failures_lock_the_user_id_out(api, case):
 @pytest.mark.case("CASE-0028")
 def test_login_without_password_is_invalid_input(api, case):
     assert_problem(api.post(LOGIN, json={"user_id": new_user_id()}), 422, case, field="password")
+
+
+@pytest.mark.case("CASE-0108")
+def test_login_in_another_case_gives_the_account_as_signed_up(api, customer):
+    response = api.post(LOGIN, json={"user_id": customer.user_id.upper(), "password": customer.password})
+    assert response.status_code == 200
+    assert response.json()["user_id"] == customer.user_id
+    assert api.get(orders_path(customer.user_id), token=response.json()["access_token"]).status_code == 200

@@ -118,3 +118,14 @@ def test_customer_cannot_change_a_status(api, customer, staff, case):
     assert_problem(api.put(delivery_path(delivery["delivery_id"]), json={"status": "COMPLETED"},
                            token=customer.token), 403, case)
     assert api.get(delivery_path(delivery["delivery_id"]), token=staff.token).json()["status"] == "CONFIRMED"
+
+
+@pytest.mark.case("CASE-0109")
+def test_a_token_opens_its_user_id_in_one_form_only(api, customer, case):
+    look_alike = customer.user_id.upper()
+    before = orders_of(api, customer)
+    read = assert_problem(api.get(orders_path(look_alike), token=customer.token), 403, case)
+    assert (read.values["user_id"], read.values["other_user_id"]) == (customer.user_id, look_alike)
+    placed = assert_problem(api.post(orders_path(look_alike), json=ORDER, token=customer.token), 403, case)
+    assert (placed.values["user_id"], placed.values["other_user_id"]) == (customer.user_id, look_alike)
+    assert orders_of(api, customer) == before

@@ -51,3 +51,12 @@ def test_sign_up_without_a_field_is_refused(api, missing, case):
     del body[missing]
     told = assert_problem(api.post(SIGN_UP, json=body), 422, case, field=missing)
     assert told.body["detail"].startswith(f"{missing} "), "the detail must name the missing field"
+
+
+@pytest.mark.case("CASE-0107")
+def test_user_id_in_another_case_is_refused(api, customer, case):
+    look_alike = customer.user_id.upper()
+    assert look_alike != customer.user_id
+    told = assert_problem(api.post(SIGN_UP, json={"user_id": look_alike, "password": "another-password"}), 409, case)
+    assert told.values["user_id"] == look_alike
+    assert log_in(api, customer.user_id, customer.password), "the first account must keep its password"

@@ -15,6 +15,8 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
+from tests.acceptance.uat.staff import staff_credentials
+
 BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8080").rstrip("/")
 UI_URL = f"{BASE_URL}/order-ms/ui/"
 CHROMIUM = "/usr/bin/chromium"
@@ -67,8 +69,7 @@ def new_user_id() -> str:
 
 
 def staff_account() -> tuple[str, str]:
-    return (os.environ.get("UAT_STAFF_USER", "barista"),
-            os.environ.get("UAT_STAFF_PASSWORD", "coffee-demo-staff"))
+    return staff_credentials()
 
 
 def api_token(user_id: str, password: str) -> str:

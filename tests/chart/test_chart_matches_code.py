@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -232,3 +233,18 @@ def test_custom_error_answers_can_be_turned_off(render):
                   if d["kind"] == "Ingress"]
     assert not any("custom-http-errors" in key or "default-backend" in key
                    for key in ingress["metadata"]["annotations"])
+
+
+@pytest.mark.parametrize("values_set", ["defaults", "ci", "production"])
+def test_the_ingress_never_resends_a_post_a_pod_may_have_read(rendered, values_set):
+    """A keyless POST sent again after a pod died mid-request would be a second order: ingress-nginx retries
+    only on a connection error (never after a timeout, never with non_idempotent), as the local nginx does."""
+    from scripts.stack.ingress import TEMPLATE
+
+    (ingress,) = [d for d in rendered[values_set] if d["kind"] == "Ingress"]
+    annotations = ingress["metadata"]["annotations"]
+    conditions = annotations["nginx.ingress.kubernetes.io/proxy-next-upstream"].split()
+    assert conditions == ["error"]
+    local = re.search(r"^\s*proxy_next_upstream\s+([^;]+);", TEMPLATE.read_text(), re.MULTILINE).group(1).split()
+    assert local == conditions
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-next-upstream-tries"]) >= 2

@@ -171,11 +171,31 @@ def test_default_topics_are_the_contracts_topics(rendered):
     assert {name: int(count) for name, count in (line.split("=") for line in listed)} == TOPIC_PARTITIONS
 
 
-def test_init_containers_have_room_for_what_they_do(rendered):
+DEMO_OVERRIDE = ["--set", "demoAccounts.enabled=true", "--set-string",
+                 "config.extraEnv.INSECURE_DEMO_ACCOUNTS_OUTSIDE_LOCAL=true"]
+
+
+def test_init_containers_have_room_for_what_they_do(render):
     """The demo accounts hash with argon2 at import (about 80 MiB): their limit leaves headroom."""
-    (order_ms,) = [
-        d for d in rendered["ci"] if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-order-ms")
-    ]
+    (order_ms,) = [d for d in render(*DEMO_OVERRIDE, *THROWAWAY)
+                   if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-order-ms")]
     init = {c["name"]: c for c in order_ms["spec"]["template"]["spec"]["initContainers"]}
     limit = init["demo-accounts"]["resources"]["limits"]["memory"]
     assert limit.endswith("Mi") and int(limit[:-2]) >= 80 * 1.5
+
+
+def test_demo_accounts_are_refused_without_the_loud_override(render):
+    with pytest.raises(RenderError, match="INSECURE_DEMO_ACCOUNTS_OUTSIDE_LOCAL"):
+        render("--set", "demoAccounts.enabled=true", *THROWAWAY)
+
+
+@pytest.mark.parametrize("values", [[], ["-f", "k8s/values-ci.yaml"], ["-f", "k8s/values-dev.yaml"],
+                                    ["-f", "charts/coffee-order/ci/production-values.yaml"]])
+def test_no_values_file_of_ours_turns_the_demo_accounts_on(render, values):
+    docs = render(*values, *THROWAWAY)
+    (config,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "coffee-order"]
+    assert config["data"]["DEMO_ACCOUNTS"] == "false"
+    assert "INSECURE_DEMO_ACCOUNTS_OUTSIDE_LOCAL" not in config["data"]
+    init_containers = [c["name"] for d in docs if d["kind"] == "Deployment"
+                       for c in d["spec"]["template"]["spec"].get("initContainers", [])]
+    assert "demo-accounts" not in init_containers

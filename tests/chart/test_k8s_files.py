@@ -47,8 +47,12 @@ def test_skaffold_profiles_reference_files_services_and_ports_that_exist(rendere
             value = patch["value"]
             if isinstance(value, bool):
                 continue
-            path = value["docker"]["dockerfile"] if isinstance(value, dict) else value
-            assert (ROOT / path).exists(), path
+            if isinstance(value, dict) and "after" in value:
+                paths = [hook["host"]["command"][-1] for hook in value["after"]]
+            else:
+                paths = [value["docker"]["dockerfile"] if isinstance(value, dict) else value]
+            for path in paths:
+                assert (ROOT / path).exists(), path
     verify = profiles["ci"]["verify"][0]
     assert (ROOT / verify["executionMode"]["kubernetesCluster"]["jobManifestPath"]).exists()
     assert verify["container"]["image"] == "coffee-acceptance"
@@ -174,3 +178,38 @@ def test_acceptance_job_reads_kafka_as_the_ci_values_user():
     assert all(set(acl["operations"]) <= {"Read", "Describe"} for acl in acls), "the suite only reads"
     assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == f"coffee-order-kafka-user-{user}"
     assert values["acceptance"]["enabled"] is True
+
+
+def test_the_ci_profile_makes_the_suites_staff_account_the_operators_way(rendered, tmp_path):
+    """After the deploy, k8s/uat-staff.sh stores a fresh password in the Secret the acceptance Job reads and
+    gives the same one to `services.order_ms.staff create` in the order-ms container, on standard input. Run
+    here against a kubectl that only notes what it is asked (no cluster needed)."""
+    import os
+    import subprocess
+
+    (ci,) = [p for p in SKAFFOLD["profiles"] if p["name"] == "ci"]
+    (hook,) = profile_applied(ci)["deploy"]["helm"]["hooks"]["after"]
+    assert hook["host"]["command"] == ["sh", "k8s/uat-staff.sh"]
+    notes = tmp_path / "kubectl-calls"
+    fake = tmp_path / "bin" / "kubectl"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\n{{ echo "ARGS $*"; [ "$3" = create ] || sed "s/^/STDIN /"; }} >> {notes}\n')
+    fake.chmod(0o755)
+    subprocess.run(hook["host"]["command"], cwd=ROOT, check=True, timeout=30,
+                   env={**os.environ, "PATH": f"{fake.parent}:{os.environ['PATH']}"})
+    calls = notes.read_text().splitlines()
+    (created,) = [c for c in calls if c.startswith("ARGS -n coffee-order create secret generic")]
+    secret = created.split()[6]
+    password = re.search(r"--from-literal=password=(\S+)", created).group(1)
+    user_id = re.search(r"--from-literal=user-id=(\S+)", created).group(1)
+    (exec_call,) = [c for c in calls if " exec " in c]
+    assert calls[-1] == f"STDIN {password}" and len(password) >= 24
+    assert f"-- python -m services.order_ms.staff create --user-id {user_id} --password-stdin" in exec_call
+    assert password not in exec_call, "never on a command line"
+    deployment, container = re.search(r"exec -i deploy/(\S+) -c (\S+)", exec_call).groups()
+    (order_ms,) = [d for d in rendered["ci"] if d["kind"] == "Deployment" and d["metadata"]["name"] == deployment]
+    assert container in [c["name"] for c in order_ms["spec"]["template"]["spec"]["containers"]]
+    job = yaml.safe_load((ROOT / "k8s" / "acceptance-job.yaml").read_text())
+    env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["UAT_STAFF_USER"]["valueFrom"]["secretKeyRef"] == {"name": secret, "key": "user-id"}
+    assert env["UAT_STAFF_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": secret, "key": "password"}

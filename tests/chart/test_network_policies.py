@@ -114,7 +114,7 @@ MARIADB, KAFKA, TOPICS, SMOKE = ("coffee-order-mariadb", "coffee-order-kafka", "
 
 @pytest.fixture(scope="module")
 def cluster(rendered) -> Cluster:
-    # The CI values: demo accounts and the acceptance Job's policy, everything else as by default.
+    # The CI values: the acceptance Job's policy, everything else as by default.
     return Cluster(rendered["ci"], OUTSIDE)
 
 

@@ -74,5 +74,6 @@ def customer(base_url) -> Account:
 
 
 @pytest.fixture(scope="session")
-def staff_headers(base_url) -> dict:
-    return auth(login(base_url, *DEMO_STAFF))
+def staff_headers(base_url, stack) -> dict:
+    """The staff account the stack made the operator's way (services/order_ms/staff.py), not a demo account."""
+    return auth(login(base_url, stack.staff["user_id"], stack.staff["password"]))

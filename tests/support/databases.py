@@ -38,9 +38,9 @@ class ThrowawayDatabase:
             conn.cursor().execute(f"DROP DATABASE `{self.name}`")
         return self
 
-    def migrate(self) -> subprocess.CompletedProcess:
-        """The service's migrations, run as this database's owner."""
-        return subprocess.run([sys.executable, "-m", f"services.{self.service}.migrate"], cwd=ROOT,
+    def migrate(self, *args: str) -> subprocess.CompletedProcess:
+        """The service's migrations (`args` for its command, e.g. another --dir), run as this database's owner."""
+        return subprocess.run([sys.executable, "-m", f"services.{self.service}.migrate", *args], cwd=ROOT,
                               env={**os.environ, **self.owner_env()}, capture_output=True, text=True, timeout=120)
 
     def start_migrate(self) -> subprocess.Popen:

@@ -2,8 +2,9 @@
 
 Each fake has every store function its service calls, with the real one's parameters
 (tests/unit/test_fake_stores.py), and answers as the real one does for what the routes rely on: ids that grow,
-newest first below a cursor, an Idempotency-Key that replays or conflicts, ids and keys compared without regard
-to case (the tables' collation is utf8mb4_unicode_ci), owners that see only their own deliveries, the status
+newest first below a cursor, an Idempotency-Key that replays or conflicts, order-ms's user ids and keys compared
+byte for byte (utf8mb4_bin) with an account found by its id in any case (users.user_key), delivery-ms's ids
+compared without regard to case (utf8mb4_unicode_ci), owners that see only their own deliveries, the status
 rules of statuses.py. They build their answers with the real stores' views and raise the real stores' errors;
 tests/integration/test_fake_stores.py runs the same checks against both them and MariaDB."""
 from __future__ import annotations
@@ -19,8 +20,13 @@ from services.platform.timefmt import iso_utc, utc_now
 
 
 def _same(a: str | None, b: str | None) -> bool:
-    """Equal as MariaDB compares the tables' text columns (utf8mb4_unicode_ci: without regard to case)."""
+    """Equal as MariaDB compares utf8mb4_unicode_ci columns: without regard to case."""
     return a is not None and b is not None and a.casefold() == b.casefold()
+
+
+def _exact(a: str | None, b: str | None) -> bool:
+    """Equal as MariaDB compares utf8mb4_bin columns: byte for byte."""
+    return a is not None and a == b
 
 
 def _newest_first(rows: list[dict], limit: int, before_id: int | None) -> list[dict]:
@@ -30,7 +36,7 @@ def _newest_first(rows: list[dict], limit: int, before_id: int | None) -> list[d
 class FakeOrderStore:
     """order-ms's orders, accounts and throttle counters in memory."""
 
-    FUNCTIONS = ("create_order", "list_orders", "get_order", "create_user", "get_user", "upsert_user",
+    FUNCTIONS = ("create_order", "list_orders", "get_order", "create_user", "get_user", "set_password",
                        "count_signup", "count_failure_unless_locked", "take_back_failure", "remove_stale_counters")
 
     def __init__(self):
@@ -44,8 +50,8 @@ class FakeOrderStore:
 
     def create_order(self, pool, user_id, fields, idempotency_key, request_hash):
         if idempotency_key:
-            existing = next((row for row in self.orders if _same(row["user_id"], user_id)
-                             and _same(row["idempotency_key"], idempotency_key)), None)
+            existing = next((row for row in self.orders if _exact(row["user_id"], user_id)
+                             and _exact(row["idempotency_key"], idempotency_key)), None)
             if existing:
                 if existing["request_hash"] != request_hash:
                     raise order_store.IdempotencyConflict(order_store.order_view(existing))
@@ -56,10 +62,10 @@ class FakeOrderStore:
         return order_store.order_view(row), True
 
     def list_orders(self, pool, user_id, limit, before_id):
-        return _newest_first([row for row in self.orders if _same(row["user_id"], user_id)], limit, before_id)
+        return _newest_first([row for row in self.orders if _exact(row["user_id"], user_id)], limit, before_id)
 
     def get_order(self, pool, user_id, order_id):
-        row = next((row for row in self.orders if _same(row["user_id"], user_id)
+        row = next((row for row in self.orders if _exact(row["user_id"], user_id)
                     and _same(row["order_id"], order_id)), None)
         return order_store.order_view(row) if row else None
 
@@ -73,9 +79,10 @@ class FakeOrderStore:
     def get_user(self, pool, user_id):
         return next((dict(user) for user in self.users if _same(user["user_id"], user_id)), None)
 
-    def upsert_user(self, pool, user_id, password_hash, role):
-        self.users = [user for user in self.users if not _same(user["user_id"], user_id)]
-        self.users.append({"user_id": user_id, "password_hash": password_hash, "role": role})
+    def set_password(self, pool, user_id, password_hash):
+        for user in self.users:
+            if _exact(user["user_id"], user_id):
+                user["password_hash"] = password_hash
 
     # The throttle's counters without their clock: a window never ends within a test. Their timing (slow-downs
     # that double, windows that end) is proven against MariaDB in tests/integration/order_ms/test_auth.py.

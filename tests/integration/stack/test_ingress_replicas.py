@@ -1,6 +1,8 @@
-"""nginx as the stack renders it in front of two instances of a service: both serve, and a request (POST
-included) that meets an instance that is gone, or one that resets the connection unread, is answered by the
-other instance instead of failing."""
+"""nginx as the stack renders it in front of two instances of a service: both serve; a request (POST included)
+that meets an instance that is gone is answered by the other instance instead of failing; but a POST without an
+Idempotency-Key that an instance may have read (it reset the connection, or died mid-request) is never sent to
+another instance, so it can never become two orders. GETs, and POSTs with a key (a second delivery of which
+order-ms answers as a replay), are still sent to the other instance."""
 import subprocess
 import sys
 from collections import Counter
@@ -54,11 +56,57 @@ def test_a_post_goes_to_the_other_instance_when_one_is_gone(two_instances):
     assert [(a.status_code, a.text) for a in answers] == [(200, str(remaining))] * 20
 
 
-def test_a_post_reset_unread_is_retried_on_the_other_instance(two_instances):
+def replace_echo(echoes: dict, port: int, *flags: str) -> None:
+    echoes[port].terminate()
+    echoes[port].wait(timeout=10)
+    echoes[port] = start_echo(port, *flags)
+
+
+def test_a_post_met_by_a_reset_is_not_sent_again(two_instances):
     url, echoes = two_instances
     resetting, remaining = list(echoes)
-    echoes[resetting].terminate()
-    echoes[resetting].wait(timeout=10)
-    echoes[resetting] = start_echo(resetting, "--reset")
+    replace_echo(echoes, resetting, "--reset")
+    answers = Counter((a.status_code, a.text if a.ok else "") for a in
+                      (requests.post(url, json={"n": n}, timeout=5) for n in range(20)))
+    # nginx cannot know whether the instance read the POST: the client gets 503 and decides (with its key).
+    assert set(answers) == {(200, str(remaining)), (503, "")}, answers
+
+
+@pytest.fixture
+def one_dies_mid_request(two_instances, tmp_path):
+    """(ingress URL, the port of the instance that stays, the file where the other notes each request it read
+    before dying mid-request)."""
+    url, echoes = two_instances
+    dying, remaining = list(echoes)
+    noted = tmp_path / "read-by-the-dying-instance"
+    noted.touch()
+    replace_echo(echoes, dying, "--die-mid-request", str(noted))
+    return url, remaining, noted
+
+
+def test_a_keyless_post_to_an_instance_that_dies_mid_request_is_never_sent_again(one_dies_mid_request):
+    url, remaining, noted = one_dies_mid_request
     answers = [requests.post(url, json={"n": n}, timeout=5) for n in range(20)]
+    read_by_dying = noted.read_text().split()
+    assert read_by_dying and set(read_by_dying) == {"POST"}
+    # Each POST the dying instance read is answered 503 and reached no other instance; the rest were served.
+    failed = [a for a in answers if a.status_code != 200]
+    assert [a.status_code for a in failed] == [503] * len(read_by_dying)
+    assert [a.text for a in answers if a.status_code == 200] == [str(remaining)] * (20 - len(read_by_dying))
+    assert all(a.headers["Content-Type"].startswith("application/problem+json") and a.headers["Retry-After"]
+               for a in failed)
+
+
+def test_a_get_to_an_instance_that_dies_mid_request_is_answered_by_the_other(one_dies_mid_request):
+    url, remaining, noted = one_dies_mid_request
+    answers = [requests.get(url, timeout=5) for _ in range(20)]
     assert [(a.status_code, a.text) for a in answers] == [(200, str(remaining))] * 20
+    assert set(noted.read_text().split()) == {"GET"}
+
+
+def test_a_post_with_an_idempotency_key_goes_to_the_other_instance(one_dies_mid_request):
+    url, remaining, noted = one_dies_mid_request
+    answers = [requests.post(url, json={"n": n}, headers={"Idempotency-Key": f"key-{n}"}, timeout=5)
+               for n in range(20)]
+    assert [(a.status_code, a.text) for a in answers] == [(200, str(remaining))] * 20
+    assert noted.read_text().split() and set(noted.read_text().split()) == {"POST"}

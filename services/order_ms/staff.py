@@ -1,0 +1,98 @@
+"""The operator's way to make a staff account (there is no sign-up for staff):
+
+    STAFF_PASSWORD=... python -m services.order_ms.staff create --user-id NAME [--reset-password]
+    python -m services.order_ms.staff create --user-id NAME --password-stdin < password-file
+
+Run it where order-ms runs, as order-ms's app user (locally by the stack, in a cluster as a Job or with
+`kubectl exec deploy/<release>-order-ms -- ...`). The password comes from STAFF_PASSWORD or standard input, never
+from the command line (other users see that in `ps`). Exit codes: 0 created or already staff, 1 the user id
+belongs to a customer (in any case: nobody is promoted by accident), 2 bad arguments or settings.
+
+An existing staff account is left as it is unless --reset-password is given, which sets its password; an
+account's role is never changed here."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from services.contracts.order_created import USER_ID
+from services.order_ms import store
+from services.order_ms.accounts import MIN_PASSWORD_LENGTH, RESERVED_USER_IDS
+from services.order_ms.passwords import hash_password
+from services.order_ms.settings import get_settings
+from services.platform.auth import ROLE_STAFF
+from services.platform.db import ConnectionPool
+from services.platform.settings import SettingsError
+
+PASSWORD_ENV = "STAFF_PASSWORD"
+
+
+class Refused(Exception):
+    """What the operator asked for cannot be done; the message says why and what to do instead."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+def read_password(from_stdin: bool) -> str:
+    password = sys.stdin.readline().rstrip("\r\n") if from_stdin else os.environ.get(PASSWORD_ENV, "")
+    if not MIN_PASSWORD_LENGTH <= len(password) <= 128:
+        where = "standard input" if from_stdin else PASSWORD_ENV
+        raise Refused(f"the password from {where} must have {MIN_PASSWORD_LENGTH}-128 characters", 2)
+    return password
+
+
+def check_user_id(user_id: str) -> None:
+    problem = USER_ID.check(user_id)
+    if problem or user_id.lower() in RESERVED_USER_IDS:
+        raise Refused(f"user id {user_id!r} is not allowed: {problem or 'reserved'} ({USER_ID.rule})", 2)
+
+
+def create_staff(pool: ConnectionPool, user_id: str, password: str, reset_password: bool) -> str:
+    """What was done: 'created', 'exists' or 'password reset'; raises Refused when the id is a customer's."""
+    if store.create_user(pool, user_id, hash_password(password), ROLE_STAFF) is not None:
+        return "created"
+    existing = store.get_user(pool, user_id)
+    if existing is None or existing["user_id"] != user_id or existing["role"] != ROLE_STAFF:
+        owner = existing["user_id"] if existing else user_id
+        raise Refused(f"user id {user_id!r} is taken by the {existing['role'] if existing else 'unknown'} account "
+                      f"{owner!r}, which is left as it is; choose another user id for the staff account", 1)
+    if not reset_password:
+        return "exists"
+    store.set_password(pool, user_id, hash_password(password))
+    return "password reset"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.order_ms.staff", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create", help="create a staff account (kept as it is when it exists)")
+    create.add_argument("--user-id", required=True)
+    create.add_argument("--password-stdin", action="store_true", help=f"read the password from standard input, "
+                                                                      f"not {PASSWORD_ENV}")
+    create.add_argument("--reset-password", action="store_true", help="set the password of an existing staff account")
+    args = parser.parse_args(argv)
+    try:
+        check_user_id(args.user_id)
+        password = read_password(args.password_stdin)
+        settings = get_settings()
+        pool = ConnectionPool(settings, size=1)
+        try:
+            done = create_staff(pool, args.user_id, password, args.reset_password)
+        finally:
+            pool.close()
+    except SettingsError as error:
+        print(f"staff create refused: {error}", file=sys.stderr)
+        return 2
+    except Refused as refused:
+        print(f"staff create refused: {refused}", file=sys.stderr)
+        return refused.code
+    print(f"staff account {args.user_id!r}: {done}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
