@@ -51,12 +51,13 @@ def fresh(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def test_an_idempotency_key_replays_or_conflicts_whatever_its_case(orders):
+def test_an_idempotency_key_replays_or_conflicts_byte_for_byte(orders):
     store, pool = orders
     user_id, key = fresh("fake"), fresh("Key")
     first, created = store.create_order(pool, user_id, ORDER, key, "hash-1")
     assert created
-    assert store.create_order(pool, user_id, ORDER, key.upper(), "hash-1") == (first, False)
+    assert store.create_order(pool, user_id, ORDER, key, "hash-1") == (first, False)
+    assert store.create_order(pool, user_id, ORDER, key.upper(), "hash-1")[1], "another case is another key"
     with pytest.raises(order_store.IdempotencyConflict) as conflict:
         store.create_order(pool, user_id, {**ORDER, "coffee_qty": 2}, key, "hash-2")
     assert conflict.value.order == first
@@ -71,7 +72,8 @@ def test_orders_list_newest_first_below_a_cursor_and_show_only_under_their_user(
     assert [order_store.order_view(row) for row in first_page] == [made[2], made[1]]
     rest = store.list_orders(pool, user_id, 2, first_page[-1]["id"])
     assert [order_store.order_view(row) for row in rest] == [made[0]]
-    assert store.get_order(pool, user_id.upper(), made[0]["order_id"]) == made[0]
+    assert store.get_order(pool, user_id, made[0]["order_id"]) == made[0]
+    assert store.get_order(pool, user_id.upper(), made[0]["order_id"]) is None, "user ids compare byte for byte"
     assert store.get_order(pool, fresh("fake"), made[0]["order_id"]) is None
 
 

@@ -11,7 +11,7 @@ import requests
 from services.order_ms.migrate import MIGRATIONS
 from tests.integration.conftest import auth, login
 from tests.integration.order_ms.test_orders import post_order
-from tests.support.accounts import sign_up
+from tests.support.accounts import post_sign_up
 from tests.support.databases import ThrowawayDatabase
 
 PASSWORD = "a-long-password"
@@ -20,7 +20,7 @@ BEFORE_EXACT_KEYS = "0005_exact_keys_and_user_ids.sql"
 
 
 def test_keys_that_differ_only_in_case_are_two_orders(base_url, customer, order_db):
-    user_id, headers = customer
+    user_id, headers = customer.user_id, customer.headers
     key = f"order-{uuid.uuid4().hex[:8]}"
     lower = post_order(base_url, user_id, {**headers, "Idempotency-Key": key})
     upper = post_order(base_url, user_id, {**headers, "Idempotency-Key": key.upper()})
@@ -36,8 +36,8 @@ def test_keys_that_differ_only_in_case_are_two_orders(base_url, customer, order_
 
 def test_a_user_id_in_another_case_is_the_same_account(base_url):
     user_id = f"Alice-{uuid.uuid4().hex[:8]}"
-    assert sign_up(base_url, user_id, PASSWORD).status_code == 201
-    taken = sign_up(base_url, user_id.lower(), PASSWORD)
+    assert post_sign_up(base_url, user_id, PASSWORD).status_code == 201
+    taken = post_sign_up(base_url, user_id.lower(), PASSWORD)
     assert taken.status_code == 409 and taken.json()["title"] == "User Exists"
     # Login finds the account in any case; the token and the answer carry the account's own form.
     answer = requests.post(f"{base_url}/order-ms/login", json={"user_id": user_id.upper(), "password": PASSWORD},
@@ -52,7 +52,7 @@ def test_a_user_id_in_another_case_is_the_same_account(base_url):
 
 def test_staff_see_orders_under_the_exact_user_id_only(base_url, staff_headers):
     user_id = f"Bob-{uuid.uuid4().hex[:8]}"
-    assert sign_up(base_url, user_id, PASSWORD).status_code == 201
+    assert post_sign_up(base_url, user_id, PASSWORD).status_code == 201
     assert post_order(base_url, user_id, auth(login(base_url, user_id, PASSWORD))).status_code == 201
     own = requests.get(f"{base_url}/order-ms/{user_id}/orders", headers=staff_headers, timeout=10).json()
     look_alike = requests.get(f"{base_url}/order-ms/{user_id.upper()}/orders", headers=staff_headers, timeout=10)
