@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 
 from services.contracts import delivery_status_changed, order_created
 from services.contracts.envelope import HEADER_ERROR, HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_SCHEMA_VERSION
-from services.contracts.order_created import UUID_PATTERN
+from services.contracts.identifiers import ORDER_ID, UUID
 from services.contracts.topics import TOPIC_PARTITIONS
 from services.platform.fields import Field
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
 DOCUMENT_VERSION = "1.0.0"
-EVENT_ID = Field(str, pattern=UUID_PATTERN, rule="a lowercase UUID with dashes",
-                 description="Unique per event; a record published twice carries the same event_id.")
+EVENT_ID = replace(UUID, description="Unique per event; a record published twice carries the same event_id.")
 
 
 def headers_schema(event_type: str, schema_version: int) -> dict:
@@ -125,10 +125,10 @@ def document() -> dict:
             "messages": {
                 "OrderCreated": event_message(
                     order_created.EVENT_TYPE, "Order created", "An order, exactly as order-ms's API shows it.",
-                    order_created.ORDER_ID, order_created.FIELDS, order_created.SCHEMA_VERSION, order_example),
+                    ORDER_ID, order_created.FIELDS, order_created.SCHEMA_VERSION, order_example),
                 "DeliveryStatusChanged": event_message(
                     delivery_status_changed.EVENT_TYPE, "Delivery status changed",
-                    "A delivery's status before and after a change.", order_created.ORDER_ID,
+                    "A delivery's status before and after a change.", ORDER_ID,
                     delivery_status_changed.FIELDS, delivery_status_changed.SCHEMA_VERSION, change_example),
                 "DeadLetteredOrder": {
                     "name": "DeadLetteredOrder",

@@ -2,10 +2,11 @@
 partition), value the change with the status before and after."""
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 
 from services.contracts.envelope import Message, check_envelope, decode_object
-from services.contracts.order_created import ORDER_ID, TIMESTAMP_PATTERN, UUID_PATTERN
+from services.contracts.identifiers import ORDER_ID, TIMESTAMP, UUID
 from services.platform.fields import Field
 
 TOPIC = "delivery_status"
@@ -24,11 +25,10 @@ class DeliveryStatus(StrEnum):
 
 STATUS_NAMES = tuple(status.value for status in DeliveryStatus)
 
-DELIVERY_ID = Field(str, pattern=UUID_PATTERN, rule="a lowercase UUID with dashes",
-                    description="The delivery's id, made by delivery-ms.", example="0b6f1e8e-6a4e-4c61-8a57-3d1f2a9c7e10")
+DELIVERY_ID = replace(UUID, description="The delivery's id, made by delivery-ms.",
+                      example="0b6f1e8e-6a4e-4c61-8a57-3d1f2a9c7e10")
 STATUS = Field(str, choices=STATUS_NAMES, rule=f"one of {', '.join(STATUS_NAMES)}", example="IN_DELIVERY")
-UPDATED_AT = Field(str, pattern=TIMESTAMP_PATTERN, rule="an ISO-8601 UTC time with microseconds",
-                   example="2026-11-28T15:09:41.000321Z")
+UPDATED_AT = replace(TIMESTAMP, example="2026-11-28T15:09:41.000321Z")
 
 FIELDS = {
     "delivery_id": DELIVERY_ID,

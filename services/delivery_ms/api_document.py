@@ -8,6 +8,7 @@ from flask import Flask
 
 from services.contracts import delivery_status_changed, order_created
 from services.contracts.delivery_status_changed import DELIVERY_ID, STATUS, STATUS_NAMES
+from services.contracts.identifiers import ORDER_ID
 from services.delivery_ms import LOGIN_HINT, PREFIX, deliveries
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
@@ -40,7 +41,7 @@ UPDATED_AT = replace(delivery_status_changed.UPDATED_AT, description="When the s
 STATUS_LIST = {"type": "array", "items": STATUS.json_schema(), "uniqueItems": True,
                "description": "The statuses this delivery may move to next (empty once it is final)."}
 DELIVERY_SCHEMA = object_of(
-    {"delivery_id": DELIVERY_ID, "order_id": order_created.ORDER_ID, "status": STATUS,
+    {"delivery_id": DELIVERY_ID, "order_id": ORDER_ID, "status": STATUS,
      "created_at": CREATED_AT, "updated_at": UPDATED_AT},
     {"order": {**object_of(order_created.FIELDS), "description": "The order, as order-ms published it."},
      "next_statuses": STATUS_LIST},

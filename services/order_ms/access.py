@@ -5,7 +5,7 @@ import functools
 
 from flask import url_for
 
-from services.contracts.order_created import USER_ID
+from services.contracts.identifiers import USER_ID
 from services.order_ms import PREFIX
 from services.platform import auth
 from services.platform.validation import check_path_segment

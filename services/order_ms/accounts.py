@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, url_for
 
-from services.contracts.order_created import USER_ID
+from services.contracts.identifiers import USER_ID
 from services.order_ms import login_throttle, store
 from services.order_ms.client_address import client_address
 from services.order_ms.metrics import LOGIN_FAILURES

@@ -7,7 +7,7 @@ from dataclasses import replace
 from flask import Flask
 
 from services.contracts import order_created
-from services.contracts.order_created import ORDER_ID, USER_ID
+from services.contracts.identifiers import ORDER_ID, USER_ID
 from services.order_ms import LOGIN_HINT, PREFIX, accounts, orders
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema

@@ -16,7 +16,7 @@ import argparse
 import os
 import sys
 
-from services.contracts.order_created import USER_ID
+from services.contracts.identifiers import USER_ID
 from services.order_ms import store
 from services.order_ms.accounts import MIN_PASSWORD_LENGTH, RESERVED_USER_IDS
 from services.order_ms.passwords import hash_password

@@ -5,7 +5,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from services.contracts import order_created
+from services.contracts import identifiers, order_created
 from services.contracts.delivery_status_changed import DELIVERY_ID, STATUS, STATUS_NAMES
 from services.delivery_ms import create_app as create_delivery_app
 from services.delivery_ms.settings import load_settings as load_delivery_settings
@@ -96,14 +96,14 @@ def test_order_rules_come_from_the_field_rules():
     assert body["properties"] == {name: field.json_schema() for name, field in orders.ORDER_FIELDS.items()}
     assert body["additionalProperties"] is False
     assert body["properties"]["coffee_qty"]["minimum"] == order_created.COFFEE_QTY.minimum
-    assert schema_of(document, "/order-ms/{user_id}/orders", "post", "user_id") == order_created.USER_ID.json_schema()
+    assert schema_of(document, "/order-ms/{user_id}/orders", "post", "user_id") == identifiers.USER_ID.json_schema()
     assert (
         schema_of(document, "/order-ms/{user_id}/orders", "post", "Idempotency-Key")
         == orders.IDEMPOTENCY_KEY.json_schema()
     )
     assert (
         schema_of(document, "/order-ms/{user_id}/orders/{order_id}", "get", "order_id")
-        == order_created.ORDER_ID.json_schema()
+        == identifiers.ORDER_ID.json_schema()
     )
     assert schema_of(document, "/order-ms/{user_id}/orders", "get", "limit")["maximum"] == MAX_LIMIT
     assert schema_of(document, "/order-ms/{user_id}/orders", "get", "cursor") == CURSOR.json_schema()

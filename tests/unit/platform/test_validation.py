@@ -2,7 +2,7 @@
 import pytest
 from flask import Flask
 
-from services.contracts.order_created import USER_ID
+from services.contracts.identifiers import USER_ID
 from services.order_ms.orders import EXAMPLE_ORDER, ORDER_FIELDS
 from services.platform.problems import Problem
 from services.platform.validation import check_path_segment, validate
