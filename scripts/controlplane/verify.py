@@ -10,10 +10,8 @@ the server's message, and stops the run."""
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import secrets
-import sys
 import time
 from pathlib import Path
 
@@ -22,135 +20,67 @@ import yaml
 from scripts.controlplane import admission, crds
 from scripts.controlplane.kube import CommandFailed, helm, kubectl
 from scripts.controlplane.layout import KUBECONFIG, ROOT
-
-CHART = ROOT / "charts" / "coffee-order"
-RELEASE = "coffee-order"
-NAMESPACE = "coffee-order"
-PRODUCTION_NAMESPACE = "coffee-order-production"
-MONITORING_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}
-# Files under k8s/ that are not objects for the API server: kind's and kwok's own configuration.
-NOT_FOR_THE_SERVER = {"kind.x-k8s.io/v1alpha4", "kwok.x-k8s.io/v1alpha1"}
-TIMEOUT = "5m"
-
-
-class Failed(Exception):
-    """A check failed; the message names the object and says what the server said."""
-
-
-def _documents(text: str) -> list[dict]:
-    return [d for d in yaml.safe_load_all(text) if isinstance(d, dict) and d.get("kind")]
-
-
-def _manifest(namespace: str) -> list[dict]:
-    return _documents(helm("get", "manifest", RELEASE, "-n", namespace).stdout)
-
-
-def _hooks(namespace: str) -> list[dict]:
-    return _documents(helm("get", "hooks", RELEASE, "-n", namespace).stdout)
-
-
-def _secret_values(namespace: str, names: list[str]) -> dict[str, dict[str, str]]:
-    values = {}
-    for name in names:
-        secret = json.loads(kubectl("-n", namespace, "get", "secret", name, "-o", "json").stdout)
-        values[name] = {k: base64.b64decode(v).decode() for k, v in secret.get("data", {}).items()}
-    return values
-
-
-def _generated_secrets(namespace: str) -> list[str]:
-    return sorted(d["metadata"]["name"] for d in _manifest(namespace) if d["kind"] == "Secret")
-
-
-def _kept_secrets(namespace: str) -> list[str]:
-    return sorted(d["metadata"]["name"] for d in _manifest(namespace) if d["kind"] == "Secret"
-                  and d["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep")
-
-
-def _warning_events(namespace: str) -> str:
-    """What went wrong while helm waited (a refused pod, an unbound claim): each Warning event, naming its object."""
-    events = json.loads(kubectl("-n", namespace, "get", "events", "-o", "json", check=False).stdout or '{"items": []}')
-    lines = sorted({f"{e['involvedObject']['kind']}/{e['involvedObject']['name']}: {e['message']}"
-                    for e in events["items"] if e.get("type") == "Warning"})
-    return "\n".join(lines)
-
-
-def _helm_wait(namespace: str, *args: str) -> None:
-    try:
-        jobs = ["--wait-for-jobs"] if args[0] in ("install", "upgrade") else []
-        helm(*args, "-n", namespace, "--wait", *jobs, "--timeout", TIMEOUT)
-    except CommandFailed as failure:
-        warnings = _warning_events(namespace)
-        raise Failed(f"{failure}\n{'warnings the server recorded:' if warnings else ''}\n{warnings}".rstrip()) from None
-
-
-def _namespace(name: str) -> None:
-    """The release namespace as k8s/namespace.yaml makes it (PodSecurity "restricted" enforced), under `name`."""
-    namespace = yaml.safe_load((ROOT / "k8s" / "namespace.yaml").read_text())
-    namespace["metadata"]["name"] = name
-    kubectl("apply", "--server-side", "-f", "-", input=json.dumps(namespace))
-    deadline = time.monotonic() + 60
-    while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
-        if time.monotonic() > deadline:
-            raise Failed(f"namespace {name}: no default ServiceAccount after 60 s (is kube-controller-manager up?)")
-        time.sleep(0.5)
-
-
-def check_admission(namespace: str, chart: Path, *values: str) -> str:
-    """Renders the release as the server would (lookup included) and sends every workload's pod to admission."""
-    rendered = json.loads(helm("install", RELEASE, str(chart), "-n", namespace, "--dry-run=server", *values,
-                               "-o", "json").stdout)
-    documents = _documents(rendered.get("manifest", ""))
-    for hook in rendered.get("hooks", []):
-        documents += _documents(hook.get("manifest", ""))
-    refused = admission.refusals(documents, namespace)
-    if refused:
-        raise Failed("admission refused:\n" + "\n".join(refused))
-    workloads = sum(1 for d in documents if admission.pod_of(d) is not None)
-    return f"{workloads} workloads' pods admitted"
-
-
-def _absent(namespace: str, kind: str, name: str) -> bool:
-    return kubectl("-n", namespace, "get", kind, name, "--ignore-not-found", "-o", "name").stdout.strip() == ""
+from scripts.controlplane.release import (
+    CHART,
+    MONITORING_KINDS,
+    NAMESPACE,
+    NOT_FOR_THE_SERVER,
+    PRODUCTION_NAMESPACE,
+    RELEASE,
+    TIMEOUT,
+    Failed,
+    absent,
+    check_admission,
+    documents,
+    generated_secrets,
+    helm_wait,
+    hooks,
+    kept_secrets,
+    make_namespace,
+    manifest,
+    secret_values,
+    step,
+)
 
 
 def defaults_lifecycle(chart: Path) -> None:
     ns = NAMESPACE
-    _namespace(ns)
+    make_namespace(ns)
     step(f"admission of the defaults' pods in {ns}", lambda: check_admission(ns, chart))
-    step("helm install --wait (defaults)", lambda: _helm_wait(ns, "install", RELEASE, str(chart)))
+    step("helm install --wait (defaults)", lambda: helm_wait(ns, "install", RELEASE, str(chart)))
 
     def hook_jobs_cleaned() -> str:
-        jobs = [d["metadata"]["name"] for d in _hooks(ns) if d["kind"] == "Job"]
-        left = [j for j in jobs if not _absent(ns, "job", j)]
+        jobs = [d["metadata"]["name"] for d in hooks(ns) if d["kind"] == "Job"]
+        left = [j for j in jobs if not absent(ns, "job", j)]
         if left:
             raise Failed(f"hook Jobs still there after they succeeded (hook-delete-policy): {left}")
         return f"hook Jobs {jobs} ran and were deleted"
     step("post-install hook Jobs succeeded and were cleaned up", hook_jobs_cleaned)
 
-    generated = _generated_secrets(ns)
-    before = _secret_values(ns, generated)
+    generated = generated_secrets(ns)
+    before = secret_values(ns, generated)
 
     def same_passwords(what: str) -> str:
-        after = _secret_values(ns, generated)
+        after = secret_values(ns, generated)
         changed = [name for name in generated if after[name] != before[name]]
         if changed:
             raise Failed(f"{what} changed the generated Secrets {changed}")
         return f"{len(generated)} Secrets unchanged: {', '.join(generated)}"
 
     def log_level() -> str:
-        configmaps = [d for d in _manifest(ns) if d["kind"] == "ConfigMap" and "LOG_LEVEL" in d.get("data", {})]
+        configmaps = [d for d in manifest(ns) if d["kind"] == "ConfigMap" and "LOG_LEVEL" in d.get("data", {})]
         name = configmaps[0]["metadata"]["name"]
         return json.loads(kubectl("-n", ns, "get", "configmap", name, "-o", "json").stdout)["data"]["LOG_LEVEL"]
 
     def upgrade() -> str:
-        _helm_wait(ns, "upgrade", RELEASE, str(chart), "--set", "config.logLevel=DEBUG")
+        helm_wait(ns, "upgrade", RELEASE, str(chart), "--set", "config.logLevel=DEBUG")
         if log_level() != "DEBUG":
             raise Failed(f"helm upgrade --set config.logLevel=DEBUG: LOG_LEVEL is {log_level()!r}")
         return same_passwords("helm upgrade")
     step("helm upgrade --wait with changed values keeps every generated password", upgrade)
 
     def rollback() -> str:
-        _helm_wait(ns, "rollback", RELEASE, "1")
+        helm_wait(ns, "rollback", RELEASE, "1")
         if log_level() != "INFO":
             raise Failed(f"helm rollback to 1: LOG_LEVEL is {log_level()!r}, not INFO")
         return same_passwords("helm rollback")
@@ -172,7 +102,7 @@ def defaults_lifecycle(chart: Path) -> None:
         if not refused:
             raise Failed(f"helm upgrade --set {bigger} failed, but not with the server's refusal of the "
                          f"StatefulSet {RELEASE}-mariadb:\n{message}")
-        _helm_wait(ns, "rollback", RELEASE, "3")
+        helm_wait(ns, "rollback", RELEASE, "3")
         if log_level() != "INFO":
             raise Failed(f"helm rollback after the refused upgrade: LOG_LEVEL is {log_level()!r}, not INFO")
         return f"{statefulset}: ... field is immutable; rolled back to revision 3"
@@ -183,15 +113,15 @@ def defaults_lifecycle(chart: Path) -> None:
             helm("test", RELEASE, "-n", ns, "--timeout", TIMEOUT)
         except CommandFailed as failure:
             raise Failed(str(failure)) from None
-        pods = [d["metadata"]["name"] for d in _hooks(ns)
+        pods = [d["metadata"]["name"] for d in hooks(ns)
                 if d["kind"] == "Pod" and "test" in d["metadata"].get("annotations", {}).get("helm.sh/hook", "")]
-        left = [p for p in pods if not _absent(ns, "pod", p)]
+        left = [p for p in pods if not absent(ns, "pod", p)]
         if not pods or left:
             raise Failed(f"helm test pods {pods}: still there after success (hook-delete-policy): {left}")
         return f"test pods {pods} succeeded and were deleted"
     step("helm test, its pods cleaned up by policy", test)
 
-    kept = _kept_secrets(ns)
+    kept = kept_secrets(ns)
 
     def uninstall() -> str:
         helm("uninstall", RELEASE, "-n", ns, "--wait", "--timeout", TIMEOUT)
@@ -207,7 +137,7 @@ def defaults_lifecycle(chart: Path) -> None:
     step("helm uninstall leaves exactly the kept Secrets", uninstall)
 
     def reinstall() -> str:
-        _helm_wait(ns, "install", RELEASE, str(chart))
+        helm_wait(ns, "install", RELEASE, str(chart))
         result = same_passwords("a reinstall over the kept Secrets")
         helm("uninstall", RELEASE, "-n", ns, "--wait", "--timeout", TIMEOUT)
         return result
@@ -252,7 +182,7 @@ def production_lifecycle(chart: Path) -> None:
     ns = PRODUCTION_NAMESPACE
     production_values = chart / "ci" / "production-values.yaml"
     values = yaml.safe_load(production_values.read_text())
-    _namespace(ns)
+    make_namespace(ns)
     step(f"the production values' existing Secrets in {ns}", lambda: ", ".join(_existing_secrets(values, ns)))
     step(f"admission of the production values' pods in {ns}",
          lambda: check_admission(ns, chart, "-f", str(production_values)))
@@ -260,8 +190,8 @@ def production_lifecycle(chart: Path) -> None:
     def install_without_crds() -> str:
         if kubectl("get", "crd", "servicemonitors.monitoring.coreos.com", "--ignore-not-found", "-o", "name").stdout:
             raise Failed("the monitoring CRDs are already installed: start from `make k8s-up`")
-        _helm_wait(ns, "install", RELEASE, str(chart), "-f", str(production_values))
-        rendered = {d["kind"] for d in _manifest(ns)} & MONITORING_KINDS
+        helm_wait(ns, "install", RELEASE, str(chart), "-f", str(production_values))
+        rendered = {d["kind"] for d in manifest(ns)} & MONITORING_KINDS
         if rendered:
             raise Failed(f"rendered {sorted(rendered)} although the server has no monitoring.coreos.com API")
         return "no ServiceMonitor, PodMonitor or PrometheusRule rendered"
@@ -269,7 +199,7 @@ def production_lifecycle(chart: Path) -> None:
 
     def upgrade_with_crds() -> str:
         names = crds.install()
-        _helm_wait(ns, "upgrade", RELEASE, str(chart), "-f", str(production_values))
+        helm_wait(ns, "upgrade", RELEASE, str(chart), "-f", str(production_values))
         found = kubectl("-n", ns, "get", "servicemonitors,podmonitors,prometheusrules", "-o", "name").stdout.split()
         kinds = {name.split("/")[0].split(".")[0] for name in found}
         if kinds != {"servicemonitor", "podmonitor", "prometheusrule"}:
@@ -284,8 +214,8 @@ def production_lifecycle(chart: Path) -> None:
 
 def k8s_files() -> None:
     for path in sorted((ROOT / "k8s").rglob("*.y*ml")):
-        documents = _documents(path.read_text())
-        objects = [d for d in documents if d.get("apiVersion") and d["apiVersion"] not in NOT_FOR_THE_SERVER]
+        objects = [d for d in documents(path.read_text())
+                   if d.get("apiVersion") and d["apiVersion"] not in NOT_FOR_THE_SERVER]
         if not objects:
             continue
         relative = path.relative_to(ROOT)
@@ -302,18 +232,6 @@ def k8s_files() -> None:
         step(f"kubectl apply --server-side --dry-run=server {relative}", apply)
 
 
-def step(name: str, check) -> None:
-    started = time.monotonic()
-    try:
-        detail = check()
-    except (Failed, CommandFailed) as failure:
-        print(f"FAIL  {name} ({time.monotonic() - started:.0f} s)")
-        print("\n".join("      " + line for line in str(failure).splitlines()))
-        raise SystemExit(1) from None
-    print(f"ok    {name} ({time.monotonic() - started:.0f} s){': ' + detail if isinstance(detail, str) else ''}")
-    sys.stdout.flush()
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m scripts.controlplane verify")
     parser.add_argument("--chart", type=Path, default=CHART, help="the chart to verify (default %(default)s)")
@@ -323,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     helm("dependency", "build", str(chart))
     step("a clean start", fresh_start)
-    _namespace(NAMESPACE)
+    make_namespace(NAMESPACE)
     k8s_files()
     defaults_lifecycle(chart)
     production_lifecycle(chart)
