@@ -43,13 +43,13 @@ def delivery_view(row: dict) -> dict:
     }
 
 
-def insert_deliveries(pool: ConnectionPool, orders: list[dict]) -> tuple[int, int]:
-    """One CONFIRMED delivery per order, in one statement and one transaction; returns (created, duplicates).
+def insert_deliveries(pool: ConnectionPool, orders: list[dict]) -> int:
+    """One CONFIRMED delivery per order, in one statement and one transaction; returns how many were new.
 
     The unique order_id makes a redelivered order a no-op: with ON DUPLICATE KEY UPDATE of nothing,
     MariaDB counts 1 affected row per new delivery and 0 per duplicate."""
     if not orders:
-        return 0, 0
+        return 0
     now = utc_now()
     rows = [(str(uuid.uuid4()), order["order_id"], order["user_id"], json.dumps(order), DeliveryStatus.CONFIRMED.value,
              now, now) for order in orders]
@@ -59,8 +59,7 @@ def insert_deliveries(pool: ConnectionPool, orders: list[dict]) -> tuple[int, in
             f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?)'] * len(rows))} ON DUPLICATE KEY UPDATE order_id = order_id",
             tuple(value for row in rows for value in row),
         )
-        created = cursor.rowcount
-    return created, len(orders) - created
+        return cursor.rowcount
 
 
 def list_deliveries(pool: ConnectionPool, owner: str | None, status: str | None, limit: int,
