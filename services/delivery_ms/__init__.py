@@ -29,6 +29,7 @@ def create_app(settings: DeliverySettings | None = None) -> Flask:
 
     app = create_service_app(__name__, "delivery-ms", PREFIX, settings or get_settings(),
                              login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS)
+    store.DELIVERY_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(deliveries.bp)
     add_api_document(app, PREFIX, api_document.build)
     add_scrape_collector(app, ScrapeGauge("deliveries", "Deliveries by current status.", "status",

@@ -21,12 +21,13 @@ EDGE_HINTS = EdgeHints(
 
 
 def create_app(settings: OrderSettings | None = None) -> Flask:
-    from services.order_ms import accounts, api_document, edge_errors, orders, ui
+    from services.order_ms import accounts, api_document, edge_errors, orders, store, ui
     from services.order_ms.client_address import trust_forwarded_for
     from services.platform.api_docs import add_api_document
 
     app = create_service_app(__name__, "order-ms", PREFIX, settings or get_settings(),
                              login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS)
+    store.ORDER_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(orders.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(ui.bp)
