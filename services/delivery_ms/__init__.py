@@ -6,6 +6,7 @@ from flask import Flask
 
 from services.delivery_ms.settings import DeliverySettings, get_settings
 from services.platform.metrics import ScrapeGauge, add_scrape_collector
+from services.contracts.edge import BODY_TOO_LARGE_HINT, UNKNOWN_ROUTE_HINT
 from services.platform.problems import EdgeHints
 from services.platform.web import create_service_app, db_pool
 
@@ -17,8 +18,8 @@ LOGIN_HINT = (
     "access_token as 'Authorization: Bearer <token>'."
 )
 EDGE_HINTS = EdgeHints(
-    unknown_route="Check the URL: the API lives under /order-ms and /delivery-ms (see the README's API section).",
-    body_too_large="Send a smaller JSON body; an order is a few hundred bytes.",
+    unknown_route=UNKNOWN_ROUTE_HINT,
+    body_too_large=BODY_TOO_LARGE_HINT,
     outcome_unknown="Send the same status again: setting a delivery's current status is a no-op, so a retry is safe.",
 )
 

@@ -5,7 +5,7 @@ import json
 import uuid
 
 from services.contracts import delivery_status_changed
-from services.delivery_ms.statuses import DeliveryStatus, move_allowed, next_statuses
+from services.delivery_ms.statuses import DeliveryStatus, check_move, next_statuses
 from services.platform.db import ConnectionPool
 from services.platform.outbox import Outbox
 from services.platform.timefmt import iso_utc, utc_now
@@ -17,16 +17,6 @@ DELIVERY_OUTBOX = Outbox("delivery_outbox", delivery_status_changed.TOPIC)
 
 class DeliveryNotFound(Exception):
     """No delivery has this id."""
-
-
-class MoveNotAllowed(Exception):
-    """The delivery cannot go from its current status to the wanted one."""
-
-    def __init__(self, current: str, wanted: str):
-        super().__init__(f"{current} -> {wanted}")
-        self.current = current
-        self.wanted = wanted
-        self.allowed = next_statuses(current)
 
 
 def delivery_view(row: dict) -> dict:
@@ -105,8 +95,7 @@ def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[
         if row is None:
             raise DeliveryNotFound(delivery_id)
         current = row["status"]
-        if not move_allowed(current, wanted):
-            raise MoveNotAllowed(current, wanted)
+        check_move(current, wanted)
         if wanted == current:
             return {"delivery_id": delivery_id, "status": current, "updated_at": iso_utc(row["updated_at"])}, current
         updated_at = utc_now()

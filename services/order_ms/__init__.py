@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.order_ms.settings import OrderSettings, get_settings
+from services.contracts.edge import BODY_TOO_LARGE_HINT, UNKNOWN_ROUTE_HINT
 from services.platform.problems import EdgeHints
 from services.platform.web import create_service_app
 
@@ -13,8 +14,8 @@ LOGIN_HINT = (
     "access_token as 'Authorization: Bearer <token>'."
 )
 EDGE_HINTS = EdgeHints(
-    unknown_route="Check the URL: the API lives under /order-ms and /delivery-ms (see the README's API section).",
-    body_too_large="Send a smaller JSON body; an order is a few hundred bytes.",
+    unknown_route=UNKNOWN_ROUTE_HINT,
+    body_too_large=BODY_TOO_LARGE_HINT,
     outcome_unknown=("Retry with the same Idempotency-Key: if the first attempt was saved you get that order back"
                      " and nothing is ordered twice. Without a key, check your orders before ordering again."),
 )

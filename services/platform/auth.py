@@ -60,7 +60,7 @@ def decode_token(secret: str, token: str, login_hint: str) -> Principal:
 
 
 # A client sends the same token with every request until it expires, and checking its signature and claims
-# was a tenth of a request's CPU: each process remembers the tokens it verified. A token stays valid until it
+# is a large part of a request's cost: each process remembers the tokens it verified. A token stays valid until it
 # expires whatever happens (there is no revocation), so remembering one changes no answer; only its expiry is
 # checked again on every request. Tokens that fail are not remembered.
 @functools.lru_cache(maxsize=4096)
