@@ -28,7 +28,7 @@ def create_app() -> Flask:
                            " VALUES (?, ?, ?, ?, ?, ?)", tuple(order.values()))
             cursor.execute("INSERT INTO order_outbox (event_id, topic, message_key, payload, headers)"
                            " VALUES (?, ?, ?, ?, ?)", (str(uuid.uuid4()), "new_orders", order["order_id"],
-                                                      json.dumps(order, default=str), "{}"))
+                                                      json.dumps(order, default=str).encode(), "[]"))
         return {**order, "ordered_at": order["ordered_at"].isoformat()}, 201
 
     return app

@@ -174,7 +174,7 @@ def _add_backlog(db: Databases, user_id: str, count: int) -> tuple[int, int]:
             [(o["order_id"], o["user_id"], o["coffee_name"], o["coffee_price"], o["coffee_qty"], o["ordered_at"])
              for o in orders])
         for order in orders:
-            ORDER_OUTBOX.add(cursor, order_created.build({**order, "ordered_at": iso_utc(order["ordered_at"])}))
+            ORDER_OUTBOX.insert(cursor, order_created.build({**order, "ordered_at": iso_utc(order["ordered_at"])}))
             last = cursor.lastrowid
             first = first or last
         db.conn.commit()

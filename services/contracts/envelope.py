@@ -5,14 +5,14 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
+# Added by a consumer when it dead-letters a record: why the record could not be used.
+from services.platform.dead_letters import HEADER_ERROR as HEADER_ERROR
 from services.platform.fields import Field, check_fields, clean_fields
 from services.platform.records import Record
 
 HEADER_EVENT_ID = "event_id"
 HEADER_EVENT_TYPE = "event_type"
 HEADER_SCHEMA_VERSION = "schema_version"
-# Added by a consumer when it dead-letters a record: why the record could not be used.
-HEADER_ERROR = "error"
 
 
 class InvalidEvent(ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from services.contracts.edge import BODY_TOO_LARGE_HINT, UNKNOWN_ROUTE_HINT
 from services.delivery_ms.settings import DeliverySettings, get_settings
 from services.platform.metrics import ScrapeGauge, add_scrape_collector
 from services.platform.problems import EdgeHints
@@ -17,8 +18,8 @@ LOGIN_HINT = (
     "access_token as 'Authorization: Bearer <token>'."
 )
 EDGE_HINTS = EdgeHints(
-    unknown_route="Check the URL: the API lives under /order-ms and /delivery-ms (see the README's API section).",
-    body_too_large="Send a smaller JSON body; an order is a few hundred bytes.",
+    unknown_route=UNKNOWN_ROUTE_HINT,
+    body_too_large=BODY_TOO_LARGE_HINT,
     outcome_unknown="Send the same status again: setting a delivery's current status is a no-op, so a retry is safe.",
 )
 
@@ -29,6 +30,7 @@ def create_app(settings: DeliverySettings | None = None) -> Flask:
 
     app = create_service_app(__name__, "delivery-ms", PREFIX, settings or get_settings(),
                              login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS)
+    store.DELIVERY_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(deliveries.bp)
     add_api_document(app, PREFIX, api_document.build)
     add_scrape_collector(app, ScrapeGauge("deliveries", "Deliveries by current status.", "status",

@@ -13,8 +13,21 @@ from services.delivery_ms import LOGIN_HINT, PREFIX, deliveries
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
 from services.platform.openapi import (
-    ApiInfo, Operation, Param, Reply, body_problems, build_document, cursor_param, document_operation,
-    database_down, health_operations, limit_param, object_of, problem, ref, unauthorized,
+    ApiInfo,
+    Operation,
+    Param,
+    Reply,
+    body_problems,
+    build_document,
+    cursor_param,
+    database_down,
+    document_operation,
+    health_operations,
+    limit_param,
+    object_of,
+    problem,
+    ref,
+    unauthorized,
 )
 
 VERSION = "1.0.0"

@@ -6,9 +6,11 @@ from prometheus_client import Counter
 
 from services.contracts.delivery_status_changed import STATUS
 from services.delivery_ms import store
-from services.delivery_ms.statuses import STATUS_NAMES, next_statuses
+from services.delivery_ms.access import staff_only, visible_owner
+from services.delivery_ms.statuses import STATUS_NAMES, MoveNotAllowed, next_statuses
 from services.platform import problems
-from services.platform.auth import current_principal, signed_in, staff_only
+from services.platform.auth import signed_in
+from services.platform.ids import may_exist
 from services.platform.paging import decode_cursor, page_response
 from services.platform.validation import parse_limit, read_body
 from services.platform.web import db_pool
@@ -25,10 +27,6 @@ for _from in STATUS_NAMES:
 VALID_STATUSES = ", ".join(STATUS_NAMES)
 EXAMPLE_STATUS = {"status": "COMPLETED"}
 STATUS_FIELDS = {"status": STATUS}
-# A delivery_id is a UUID: anything of another length cannot exist, so it is 404 without a query.
-DELIVERY_ID_LENGTH = 36
-# Changing statuses is staff work.
-staff = staff_only(hint="Log in with a staff account; the local stack prints its demo staff account at start.")
 
 
 @bp.get("")
@@ -37,16 +35,12 @@ def welcome():
     return Response("Welcome to DELIVERY Microservice!", mimetype="text/plain")
 
 
-def _owner() -> str | None:
-    """Whose deliveries the caller may see: staff see all, customers only their own orders' deliveries."""
-    principal = current_principal()
-    return None if principal.is_staff else principal.user_id
-
-
 def _not_found(delivery_id: str) -> problems.Problem:
     return problems.not_found(
         f"Delivery {delivery_id[:40]!r}",
-        f"List the deliveries you may see with GET {url_for('deliveries.list_deliveries')} to find a valid delivery_id.")
+        f"List the deliveries you may see with GET {url_for('deliveries.list_deliveries')}"
+        " to find a valid delivery_id.",
+    )
 
 
 def _status_filter() -> str | None:
@@ -67,14 +61,14 @@ def _status_filter() -> str | None:
 def list_deliveries():
     status = _status_filter()
     limit = parse_limit()
-    rows = store.list_deliveries(db_pool(), _owner(), status, limit, decode_cursor())
+    rows = store.list_deliveries(db_pool(), visible_owner(), status, limit, decode_cursor())
     return page_response(rows, limit, store.delivery_view)
 
 
 @bp.get("/deliveries/<delivery_id>")
 @signed_in
 def get_delivery(delivery_id: str):
-    delivery = store.get_delivery(db_pool(), delivery_id, _owner()) if len(delivery_id) == DELIVERY_ID_LENGTH else None
+    delivery = store.get_delivery(db_pool(), delivery_id, visible_owner()) if may_exist(delivery_id) else None
     if delivery is None:
         raise _not_found(delivery_id)
     return jsonify(delivery)
@@ -82,23 +76,23 @@ def get_delivery(delivery_id: str):
 
 @bp.put("/deliveries/<delivery_id>/status")
 @bp.put("/deliveries/<delivery_id>")
-@staff
+@staff_only
 def change_status(delivery_id: str):
     wanted = read_body(STATUS_FIELDS, EXAMPLE_STATUS)["status"]
-    if len(delivery_id) != DELIVERY_ID_LENGTH:
+    if not may_exist(delivery_id):
         raise _not_found(delivery_id)
     try:
         result, previous = store.change_status(db_pool(), delivery_id, wanted)
     except store.DeliveryNotFound:
         raise _not_found(delivery_id) from None
-    except store.MoveNotAllowed as refused:
+    except MoveNotAllowed as refused:
         raise _move_refused(refused) from None
     if previous != wanted:
         STATUS_CHANGES.labels(previous, wanted).inc()
     return jsonify(result)
 
 
-def _move_refused(refused: store.MoveNotAllowed) -> problems.Problem:
+def _move_refused(refused: MoveNotAllowed) -> problems.Problem:
     allowed = [status.value for status in refused.allowed]
     if allowed:
         hint = f"From {refused.current} the allowed next statuses are {', '.join(allowed)}."

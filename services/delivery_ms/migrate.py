@@ -1,4 +1,5 @@
-"""Applies delivery-ms's migrations (`sql/delivery_ms/`) to its database: `python -m services.delivery_ms.migrate [--wait S]`.
+"""Applies delivery-ms's migrations (`sql/delivery_ms/`) to its database:
+`python -m services.delivery_ms.migrate [--wait S]`.
 
 Run it as the database's schema owner; the service, its relay and its consumer run as a user that cannot
 change the schema."""

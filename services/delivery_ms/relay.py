@@ -1,4 +1,6 @@
-"""The delivery relay process: publishes `delivery_outbox` to `delivery_status` (`python -m services.delivery_ms.relay`)."""
+"""The delivery relay process: publishes `delivery_outbox` to `delivery_status`
+(`python -m services.delivery_ms.relay`)."""
+
 from services.delivery_ms.settings import get_settings
 from services.delivery_ms.store import DELIVERY_OUTBOX
 from services.platform.outbox import OutboxRelay

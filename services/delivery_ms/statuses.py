@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from services.contracts.delivery_status_changed import STATUS_NAMES, DeliveryStatus
 
-__all__ = ["DeliveryStatus", "STATUS_NAMES", "next_statuses", "move_allowed"]
+__all__ = ["DeliveryStatus", "STATUS_NAMES", "MoveNotAllowed", "next_statuses", "move_allowed", "check_move"]
 
 _NEXT_STATUSES = {
     DeliveryStatus.CONFIRMED: (DeliveryStatus.IN_DELIVERY, DeliveryStatus.COMPLETED, DeliveryStatus.CANCELED),
@@ -21,3 +21,19 @@ def next_statuses(current: str) -> tuple[DeliveryStatus, ...]:
 def move_allowed(current: str, wanted: str) -> bool:
     """Setting the current status again is allowed: it is a no-op, so retries are safe."""
     return wanted == current or DeliveryStatus(wanted) in next_statuses(current)
+
+
+class MoveNotAllowed(Exception):
+    """The delivery cannot go from its current status to the wanted one."""
+
+    def __init__(self, current: str, wanted: str):
+        super().__init__(f"{current} -> {wanted}")
+        self.current = current
+        self.wanted = wanted
+        self.allowed = next_statuses(current)
+
+
+def check_move(current: str, wanted: str) -> None:
+    """Raises MoveNotAllowed unless a delivery in `current` may be set to `wanted`."""
+    if not move_allowed(current, wanted):
+        raise MoveNotAllowed(current, wanted)

@@ -5,7 +5,7 @@ import json
 import uuid
 
 from services.contracts import delivery_status_changed
-from services.delivery_ms.statuses import DeliveryStatus, move_allowed, next_statuses
+from services.delivery_ms.statuses import DeliveryStatus, check_move, next_statuses
 from services.platform.db import ConnectionPool
 from services.platform.outbox import Outbox
 from services.platform.timefmt import iso_utc, utc_now
@@ -17,16 +17,6 @@ DELIVERY_OUTBOX = Outbox("delivery_outbox", delivery_status_changed.TOPIC)
 
 class DeliveryNotFound(Exception):
     """No delivery has this id."""
-
-
-class MoveNotAllowed(Exception):
-    """The delivery cannot go from its current status to the wanted one."""
-
-    def __init__(self, current: str, wanted: str):
-        super().__init__(f"{current} -> {wanted}")
-        self.current = current
-        self.wanted = wanted
-        self.allowed = next_statuses(current)
 
 
 def delivery_view(row: dict) -> dict:
@@ -43,13 +33,13 @@ def delivery_view(row: dict) -> dict:
     }
 
 
-def insert_deliveries(pool: ConnectionPool, orders: list[dict]) -> tuple[int, int]:
-    """One CONFIRMED delivery per order, in one statement and one transaction; returns (created, duplicates).
+def insert_deliveries(pool: ConnectionPool, orders: list[dict]) -> int:
+    """One CONFIRMED delivery per order, in one statement and one transaction; returns how many were new.
 
     The unique order_id makes a redelivered order a no-op: with ON DUPLICATE KEY UPDATE of nothing,
     MariaDB counts 1 affected row per new delivery and 0 per duplicate."""
     if not orders:
-        return 0, 0
+        return 0
     now = utc_now()
     rows = [(str(uuid.uuid4()), order["order_id"], order["user_id"], json.dumps(order), DeliveryStatus.CONFIRMED.value,
              now, now) for order in orders]
@@ -59,8 +49,7 @@ def insert_deliveries(pool: ConnectionPool, orders: list[dict]) -> tuple[int, in
             f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?)'] * len(rows))} ON DUPLICATE KEY UPDATE order_id = order_id",
             tuple(value for row in rows for value in row),
         )
-        created = cursor.rowcount
-    return created, len(orders) - created
+        return cursor.rowcount
 
 
 def list_deliveries(pool: ConnectionPool, owner: str | None, status: str | None, limit: int,
@@ -106,8 +95,7 @@ def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[
         if row is None:
             raise DeliveryNotFound(delivery_id)
         current = row["status"]
-        if not move_allowed(current, wanted):
-            raise MoveNotAllowed(current, wanted)
+        check_move(current, wanted)
         if wanted == current:
             return {"delivery_id": delivery_id, "status": current, "updated_at": iso_utc(row["updated_at"])}, current
         updated_at = utc_now()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from services.contracts.edge import BODY_TOO_LARGE_HINT, UNKNOWN_ROUTE_HINT
 from services.order_ms.settings import OrderSettings, get_settings
 from services.platform.problems import EdgeHints
 from services.platform.web import create_service_app
@@ -13,20 +14,21 @@ LOGIN_HINT = (
     "access_token as 'Authorization: Bearer <token>'."
 )
 EDGE_HINTS = EdgeHints(
-    unknown_route="Check the URL: the API lives under /order-ms and /delivery-ms (see the README's API section).",
-    body_too_large="Send a smaller JSON body; an order is a few hundred bytes.",
+    unknown_route=UNKNOWN_ROUTE_HINT,
+    body_too_large=BODY_TOO_LARGE_HINT,
     outcome_unknown=("Retry with the same Idempotency-Key: if the first attempt was saved you get that order back"
                      " and nothing is ordered twice. Without a key, check your orders before ordering again."),
 )
 
 
 def create_app(settings: OrderSettings | None = None) -> Flask:
-    from services.order_ms import accounts, api_document, edge_errors, orders, ui
+    from services.order_ms import accounts, api_document, edge_errors, orders, store, ui
     from services.order_ms.client_address import trust_forwarded_for
     from services.platform.api_docs import add_api_document
 
     app = create_service_app(__name__, "order-ms", PREFIX, settings or get_settings(),
                              login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS)
+    store.ORDER_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(orders.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(ui.bp)

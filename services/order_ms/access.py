@@ -25,4 +25,7 @@ own_or_staff = auth.self_or_staff(
     hint=lambda caller, user_id: f"Use {PREFIX}/{caller}/... or log in as {user_id!r}.")
 # Placing orders: only under one's own user_id, staff included.
 own_only = auth.self_only(
-    hint=lambda caller, _user_id: f"Place orders under your own id: POST {url_for('orders.create_order', user_id=caller)}.")
+    hint=lambda caller, _user_id: (
+        f"Place orders under your own id: POST {url_for('orders.create_order', user_id=caller)}."
+    )
+)

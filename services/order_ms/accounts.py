@@ -39,8 +39,11 @@ LOGIN_FIELDS = {
 def sign_up():
     fields = read_body(SIGNUP_FIELDS, EXAMPLE_CREDENTIALS)
     if fields["user_id"].lower() in RESERVED_USER_IDS:
-        raise problems.invalid_body(f"user_id {fields['user_id']!r} is reserved.", "Choose another user_id, e.g. USER0002.",
-                                    [{"field": "user_id", "message": "is reserved"}])
+        raise problems.invalid_body(
+            f"user_id {fields['user_id']!r} is reserved.",
+            "Choose another user_id, e.g. USER0002.",
+            [{"field": "user_id", "message": "is reserved"}],
+        )
     login_throttle.count_signup(db_pool(), current_app.config["SETTINGS"], client_address())
     user = store.create_user(db_pool(), fields["user_id"], hash_password(fields["password"]), ROLE_CUSTOMER)
     if user is None:

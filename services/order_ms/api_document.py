@@ -12,8 +12,22 @@ from services.order_ms import LOGIN_HINT, PREFIX, accounts, orders
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
 from services.platform.openapi import (
-    ApiInfo, Operation, Param, Reply, body_problems, build_document, cursor_param, document_operation,
-    database_down, health_operations, limit_param, object_of, problem, ref, role_schema, unauthorized,
+    ApiInfo,
+    Operation,
+    Param,
+    Reply,
+    body_problems,
+    build_document,
+    cursor_param,
+    database_down,
+    document_operation,
+    health_operations,
+    limit_param,
+    object_of,
+    problem,
+    ref,
+    role_schema,
+    unauthorized,
 )
 
 VERSION = "1.0.0"

@@ -5,25 +5,13 @@ from pathlib import Path
 
 from flask import Blueprint, redirect, send_from_directory, url_for
 
+from services.platform.page_headers import add_page_security_headers
+
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "ui"
 
 bp = Blueprint("ui", __name__, url_prefix="/order-ms/ui")
 
-# Scripts and styles come only from the UI's own files (no inline code), API calls only go to this
-# origin, and no other site may frame the pages.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    # The files change with every deploy and are tiny: always revalidate.
-    "Cache-Control": "no-cache",
-}
+add_page_security_headers(bp)
 
 
 @bp.get("")
@@ -40,9 +28,3 @@ def index():
 @bp.get("/<path:filename>")
 def static_file(filename: str):
     return send_from_directory(STATIC_DIR, filename)
-
-
-@bp.after_request
-def add_security_headers(response):
-    response.headers.update(SECURITY_HEADERS)
-    return response

@@ -4,11 +4,13 @@ Swagger UI's files come from the pinned `flask-swagger-ui` package (its `dist/` 
 the page's own script is a static file, so the pages keep a CSP without inline scripts."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
-from typing import Callable
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, send_from_directory, url_for
+
+from services.platform.page_headers import add_page_security_headers
 
 OWN_DIR = Path(__file__).resolve().parent / "static" / "api_docs"
 SWAGGER_UI_DIR = Path(str(files("flask_swagger_ui") / "dist"))
@@ -20,19 +22,6 @@ DOCUMENT = "openapi_document"
 # The web pages of the docs: for people, not operations of the API.
 DOCS_ENDPOINTS = {"api_docs.docs_page", "api_docs.docs_slash", "api_docs.docs_file"}
 DOCUMENT_ENDPOINT = "api_docs.openapi"
-
-# Swagger UI sets styles from its script (allowed) and shows a few data: images; it calls only this origin.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
-
 
 def add_api_document(app: Flask, prefix: str, build: Callable[[Flask], dict]) -> None:
     """Register the document and docs routes, then build the document once: a service whose routes and
@@ -61,11 +50,8 @@ def add_api_document(app: Flask, prefix: str, build: Callable[[Flask], dict]) ->
             return send_from_directory(SWAGGER_UI_DIR, filename)
         abort(404)
 
-    @bp.after_request
-    def add_security_headers(response):
-        response.headers.update(SECURITY_HEADERS)
-        return response
-
+    # Swagger UI sets styles from its script (allowed) and shows a few data: images; it calls only this origin.
+    add_page_security_headers(bp, img_src="'self' data:")
     app.register_blueprint(bp)
     app.extensions[DOCUMENT] = build(app)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import jwt
 from flask import current_app, g, request
@@ -60,7 +60,7 @@ def decode_token(secret: str, token: str, login_hint: str) -> Principal:
 
 
 # A client sends the same token with every request until it expires, and checking its signature and claims
-# was a tenth of a request's CPU: each process remembers the tokens it verified. A token stays valid until it
+# is a large part of a request's cost: each process remembers the tokens it verified. A token stays valid until it
 # expires whatever happens (there is no revocation), so remembering one changes no answer; only its expiry is
 # checked again on every request. Tokens that fail are not remembered.
 @functools.lru_cache(maxsize=4096)
@@ -135,4 +135,6 @@ def staff_only(hint: str):
 
 
 def _refused(principal: Principal, user_id: str, hint: ForbiddenHint) -> problems.Problem:
-    return problems.forbidden(f"Your token is for {principal.user_id!r}, not {user_id!r}.", hint(principal.user_id, user_id))
+    return problems.forbidden(
+        f"Your token is for {principal.user_id!r}, not {user_id!r}.", hint(principal.user_id, user_id)
+    )

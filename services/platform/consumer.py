@@ -1,16 +1,39 @@
-"""What every Kafka consumer loop needs beyond the client: stepping over a record batch the client cannot decode,
-and telling whether the loop still makes progress (its liveness)."""
+"""The one batch consumer every service's consumer is built from: it polls a topic, parses each record, writes
+each batch in one transaction, dead-letters what it cannot use, and commits only after the database commit; it
+steps over record batches the client cannot decode and tells /healthz whether it still makes progress. A service
+names its topic, group, dead-letter topic, `parse` and `write` in a `Subscription`, as it names an `Outbox`."""
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
-from kafka import KafkaConsumer, TopicPartition
+import mariadb
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import Fetcher
+from kafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
+from kafka.structs import OffsetAndMetadata
+from prometheus_client import Counter, Gauge
+
+from services.platform.db import ConnectionPool
+from services.platform.dead_letters import DEAD_LETTER_MAX_BYTES, DeadLetter, skip_note
+from services.platform.kafka import create_consumer
+from services.platform.settings import Settings
+from services.platform.worker import Backoff, PublishFailed, Worker
 
 log = logging.getLogger(__name__)
+
+MESSAGES = Counter("consumer_messages_total", "Records a consumer handled, by result.", ["topic", "group", "result"])
+RESULTS = ("created", "duplicate", "dead_lettered")
+# Read at scrape time from the loop's progress watch, so it grows while the loop hangs (CoffeeOrderConsumerStalled).
+STALLED = Gauge(
+    "consumer_stalled_seconds",
+    "Seconds the consumer has had work without committing (0 while it keeps up).",
+    ["topic", "group"],
+)
+LAG = Gauge("consumer_lag", "Messages behind the end of each assigned partition.", ["topic", "group", "partition"])
 
 # kafka-python decodes a fetched batch lazily, inside PartitionRecords.take(): an exception raised there, whatever
 # its type (CorruptRecordError for a CRC mismatch, UnsupportedCodecError, OSError or EOFError from gzip, the
@@ -126,3 +149,261 @@ class ProgressWatch:
             return False, (f"no progress for {stalled:.0f}s with work waiting (the limit is {self.stall_seconds:g}s):"
                            " it neither committed nor caught up")
         return True, "making progress"
+
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class Subscription(Generic[Item]):
+    """What one consumer reads and what it does with it: the service's whole part of a consumer.
+
+    `parse(value, headers)` turns a record into an item or raises one of `invalid` (the record is dead-lettered);
+    `write(pool, items)` stores a batch in one transaction, idempotently, and returns how many items were new (the
+    rest were redeliveries). When it raises one of `refused` (the database refuses one item's data), the batch is
+    written item by item, so only that item is dead-lettered."""
+
+    topic: str
+    group: str
+    dead_letter_topic: str
+    parse: Callable[[bytes | None, list], Item]
+    write: Callable[[ConnectionPool, list[Item]], int]
+    invalid: tuple[type[Exception], ...]
+    refused: tuple[type[Exception], ...] = (mariadb.DataError, mariadb.IntegrityError)
+
+
+@dataclass
+class SortedBatch:
+    """One poll's records sorted: the items to write (with their records), the dead letters, the offsets to commit."""
+
+    accepted: list[tuple[object, object]] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    offsets: dict[TopicPartition, OffsetAndMetadata] = field(default_factory=dict)
+
+    @property
+    def items(self) -> list:
+        return [item for _record, item in self.accepted]
+
+
+class _AssignmentLog(ConsumerRebalanceListener):
+    def on_partitions_revoked(self, revoked):
+        log.info("partitions revoked", extra={"partitions": sorted(tp.partition for tp in revoked)})
+
+    def on_partitions_assigned(self, assigned):
+        log.info("partitions assigned", extra={"partitions": sorted(tp.partition for tp in assigned)})
+
+
+# A broker that takes smaller records than DEAD_LETTER_MAX_BYTES: cut the copy down further, at most this far.
+SMALLEST_DEAD_LETTER_BYTES = 4096
+
+
+class BatchConsumer(Worker):
+    """Reads one subscription, at least once with an idempotent write, until SIGTERM.
+
+    Every record is either written or sent to the dead-letter topic with the reason; only a failure of the
+    database or the broker themselves holds the batch back (it is rewound and retried, never committed)."""
+
+    # poll() returns as soon as records arrive; the timeout only bounds how long a SIGTERM waits
+    # to be noticed on an idle topic.
+    POLL_TIMEOUT_MS = 500
+    # An empty poll that returns much sooner than its timeout means the group coordinator is unreachable
+    # (kafka-python then skips its wait while a heartbeat is overdue): without a pause of our own the
+    # consumer would spin on the CPU the services need, e.g. while the broker is frozen.
+    EARLY_EMPTY_POLL_SECONDS = 0.05
+
+    def __init__(self, settings: Settings, subscription: Subscription, client_id: str, stall_seconds: float):
+        super().__init__(settings, client_id)
+        self.subscription = subscription
+        self._labels = {"topic": subscription.topic, "group": subscription.group}
+        self._pool = ConnectionPool(settings, size=1)
+        self._consumer = None
+        self._empty_poll_backoff = Backoff(first=0.05, maximum=1.0)
+        self._lag_partitions: set = set()
+        self._progress = ProgressWatch(stall_seconds)
+        STALLED.labels(**self._labels).set_function(lambda: self._progress.stalled_seconds())
+        # Zero from the start, so dashboards and alerts see every series before the first record.
+        for result in RESULTS:
+            MESSAGES.labels(result=result, **self._labels)
+
+    def step(self) -> bool:
+        consumer = self._kafka_consumer()
+        batch = {}
+        behind = True
+        try:
+            started = time.monotonic()
+            try:
+                batch = consumer.poll(timeout_ms=self.POLL_TIMEOUT_MS)
+            except Exception as exc:  # noqa: BLE001 - whatever a record batch raises while it is decoded
+                if not raised_while_decoding(exc):
+                    raise
+                self._step_over_undecodable(consumer, exc)
+                return True
+            if batch:
+                self._empty_poll_backoff.reset()
+                self._handle(consumer, batch)
+            elif time.monotonic() - started < self.EARLY_EMPTY_POLL_SECONDS:
+                self.wait(self._empty_poll_backoff.next())
+        except BaseException:
+            # Nothing of this batch is committed: rewind so the next poll returns the same records
+            # (polling again, rather than retrying in place, keeps this member in its group).
+            self._rewind(batch)
+            raise
+        finally:
+            behind = self._update_lag()
+        if not batch and not behind:
+            self._progress.progressed()  # caught up: nothing waits
+        # Only a handled batch proves an outage is over; an empty poll does not.
+        return bool(batch)
+
+    def health(self) -> tuple[bool, str]:
+        return self._progress.health()
+
+    def sort(self, batch: dict[TopicPartition, list]) -> SortedBatch:
+        """Every partition of the batch, each in offset order: parsed items, dead letters, offsets to commit."""
+        result = SortedBatch()
+        subscription = self.subscription
+        for partition, records in batch.items():
+            for record in records:
+                try:
+                    result.accepted.append((record, subscription.parse(record.value, record.headers)))
+                except subscription.invalid as exc:
+                    result.dead_letters.append(DeadLetter(record, str(exc), subscription.dead_letter_topic))
+            if records:
+                result.offsets[partition] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
+        return result
+
+    def write(self, sorted_batch: SortedBatch) -> tuple[int, int]:
+        """The batch's items in one transaction; when the database refuses an item's data, each on its own, so
+        that record is dead-lettered and the others are still written. Returns (created, duplicates)."""
+        subscription = self.subscription
+        items = sorted_batch.items
+        try:
+            created = subscription.write(self._pool, items)
+            return created, len(items) - created
+        except subscription.refused:
+            log.warning("the database refused a record of the batch; writing its records one by one")
+        created = duplicates = 0
+        for record, item in sorted_batch.accepted:
+            try:
+                new = subscription.write(self._pool, [item])
+            except subscription.refused as exc:
+                sorted_batch.dead_letters.append(
+                    DeadLetter(record, f"the database refused it: {exc}", subscription.dead_letter_topic))
+                continue
+            created += new
+            duplicates += 1 - new
+        return created, duplicates
+
+    def _handle(self, consumer, batch: dict) -> None:
+        """Write, dead-letter, then commit: the offsets move only once the database has the items."""
+        sorted_batch = self.sort(batch)
+        created, duplicates = self.write(sorted_batch)
+        self._count("created", created)
+        self._count("duplicate", duplicates)
+        self._dead_letter(sorted_batch)
+        try:
+            consumer.commit(sorted_batch.offsets)
+        except CommitFailedError as exc:
+            # The group rebalanced while we worked: the new owner of these partitions gets the same
+            # records again, and the idempotent write turns them into no-ops.
+            log.warning("offsets not committed, the group rebalanced; the records will be redelivered: %s", exc)
+            return
+        self._progress.progressed()
+        log.debug("batch done", extra={"created": created, "duplicates": duplicates,
+                                       "dead_lettered": len(sorted_batch.dead_letters)})
+
+    def _count(self, result: str, amount: int) -> None:
+        MESSAGES.labels(result=result, **self._labels).inc(amount)
+
+    def _dead_letter(self, sorted_batch: SortedBatch) -> None:
+        if not sorted_batch.dead_letters:
+            return
+        letters = sorted_batch.dead_letters
+        try:
+            self.send_acknowledged([letter.dead_letter_record() for letter in letters])
+        except PublishFailed as failed:
+            if not isinstance(failed.cause, MessageSizeTooLargeError):
+                raise KafkaError(f"dead-lettering failed: {failed.cause}") from failed
+            for letter in letters[failed.acknowledged:]:
+                self._dead_letter_smaller(letter)
+        for letter in letters:
+            record = letter.record
+            log.warning("dead-lettered an unusable message", extra={
+                "key": (record.key or b"").decode("utf-8", "replace"), "partition": record.partition,
+                "offset": record.offset, "error": letter.error})
+        self._count("dead_lettered", len(letters))
+
+    def _dead_letter_smaller(self, letter: DeadLetter) -> None:
+        """The broker takes smaller records than we assumed: halve the copy until it fits, never forever."""
+        max_bytes = DEAD_LETTER_MAX_BYTES // 2
+        while True:
+            try:
+                self.send_acknowledged([letter.dead_letter_record(max_bytes)])
+                return
+            except PublishFailed as failed:
+                if not isinstance(failed.cause, MessageSizeTooLargeError) or max_bytes <= SMALLEST_DEAD_LETTER_BYTES:
+                    raise KafkaError(f"dead-lettering failed: {failed.cause}") from failed
+                max_bytes //= 2
+
+    def _step_over_undecodable(self, consumer, error: BaseException) -> None:
+        """A record batch the client cannot decode (corrupt, a CRC mismatch, an unknown codec, a header name that
+        is not UTF-8): note its offsets and the reason on the dead-letter topic, commit past them, and go on.
+        If the note cannot be sent the partition is put back, so the batch is met and noted again."""
+        skipped = step_over_undecodable(consumer, error, self.POLL_TIMEOUT_MS)
+        try:
+            self.send_acknowledged([skip_note(skipped, self.subscription.dead_letter_topic)])
+            consumer.commit({skipped.partition: OffsetAndMetadata(skipped.end, "", -1)})
+        except BaseException:
+            if skipped.partition in consumer.assignment():  # after a rebalance its new owner meets the batch
+                consumer.seek(skipped.partition, skipped.first)
+            raise
+        self._progress.progressed()
+        self._count("dead_lettered", skipped.end - skipped.first)
+        log.error("skipped an unreadable record batch", extra={
+            "partition": skipped.partition.partition, "first_offset": skipped.first, "last_offset": skipped.last,
+            "error": skipped.reason})
+
+    def _rewind(self, batch: dict) -> None:
+        if not batch or self._consumer is None:
+            return
+        assigned = self._consumer.assignment()
+        for partition, records in batch.items():
+            if records and partition in assigned:
+                self._consumer.seek(partition, records[0].offset)
+
+    def _update_lag(self) -> bool:
+        """Refresh the lag gauges; True when some assigned partition is known to be behind."""
+        if self._consumer is None:
+            return False
+        # The high watermark comes with every fetch response: no ListOffsets request (end_offsets()) is needed.
+        behind = False
+        assigned = self._consumer.assignment()
+        for partition in assigned:
+            try:
+                position = self._consumer.position(partition, timeout_ms=0)
+            except KafkaError:
+                continue  # just assigned, no position yet: the next poll has one
+            highwater = self._consumer.highwater(partition)
+            if highwater is not None and position is not None:
+                lag = max(0, highwater - position)
+                behind = behind or lag > 0
+                LAG.labels(partition.topic, self.subscription.group, str(partition.partition)).set(lag)
+                self._lag_partitions.add(partition)
+        for partition in self._lag_partitions - assigned:
+            LAG.remove(partition.topic, self.subscription.group, str(partition.partition))
+        self._lag_partitions &= assigned
+        return behind
+
+    def _kafka_consumer(self):
+        if self._consumer is None:
+            consumer = create_consumer(self.settings, self.client_id, self.subscription.group)
+            consumer.subscribe([self.subscription.topic], listener=_AssignmentLog())
+            self._consumer = consumer
+            log.info("consumer started", extra=self._labels)
+        return self._consumer
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            # Offsets were committed batch by batch; nothing more to commit on the way out.
+            self._consumer.close(autocommit=False)
+        self._pool.close()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import mariadb
 
 from services.platform.settings import Settings
-from services.platform.wakeup import WakeUpSender
 
 # Errors that mean "the server is not there or the connection broke", as opposed to a bad query.
 CONNECTION_ERRORS = (mariadb.InterfaceError, mariadb.OperationalError)
@@ -42,6 +41,19 @@ def translate(exc: mariadb.Error) -> Exception:
     if isinstance(exc, CONNECTION_ERRORS):
         return DatabaseUnavailable(str(exc))
     return exc
+
+
+@contextlib.contextmanager
+def translated_errors() -> Iterator[None]:
+    """The one place a driver error raised inside becomes one of ours when it is transient (see translate); a
+    caller that meets DatabaseUnavailable drops its connection."""
+    try:
+        yield
+    except mariadb.Error as exc:
+        translated = translate(exc)
+        if translated is exc:
+            raise
+        raise translated from exc
 
 
 def connect(settings: Settings, database: str | None = "__default__",
@@ -83,7 +95,6 @@ class ConnectionPool:
         self._acquire_timeout = acquire_timeout
         self._idle: queue.LifoQueue[mariadb.Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(self._size)
-        self._relay = WakeUpSender(settings.relay_wakeup_address)
 
     def acquire(self) -> mariadb.Connection:
         """A connection of a free slot; a pooled one is pinged first and replaced when dead."""
@@ -138,13 +149,11 @@ class ConnectionPool:
         conn = self.acquire()
         broken = False
         try:
-            yield conn
-        except mariadb.Error as exc:
-            translated = translate(exc)
-            broken = isinstance(translated, DatabaseUnavailable)
-            if translated is exc:
-                raise
-            raise translated from exc
+            with translated_errors():
+                yield conn
+        except DatabaseUnavailable:
+            broken = True
+            raise
         finally:
             self.release(conn, broken=broken)
 
@@ -158,33 +167,30 @@ class ConnectionPool:
         cursor = TransactionCursor(conn, pooled, lambda: connect(self._settings))
         broken = clean = False
         try:
-            try:
-                yield cursor
-            except BaseException:
-                if cursor.conn is not None:
-                    with contextlib.suppress(mariadb.Error):
-                        cursor.conn.rollback()
+            with translated_errors():
+                try:
+                    yield cursor
+                except BaseException:
+                    if cursor.conn is not None:
+                        with contextlib.suppress(mariadb.Error):
+                            cursor.conn.rollback()
+                    clean = True
+                    raise
+                try:
+                    cursor.conn.commit()
+                except CONNECTION_ERRORS as exc:
+                    if getattr(exc, "errno", None) not in BUSY_ERRNOS:
+                        broken = True
+                        raise CommitOutcomeUnknown(str(exc)) from exc
+                    raise
                 clean = True
-                raise
-            try:
-                cursor.conn.commit()
-            except CONNECTION_ERRORS as exc:
-                if getattr(exc, "errno", None) not in BUSY_ERRNOS:
-                    broken = True
-                    raise CommitOutcomeUnknown(str(exc)) from exc
-                raise
-            clean = True
-            if cursor.wrote_outbox:
-                self._relay.send()
-        except mariadb.Error as exc:
-            translated = translate(exc)
-            broken = broken or isinstance(translated, DatabaseUnavailable)
-            if translated is exc:
-                raise
-            raise translated from exc
+        except DatabaseUnavailable:
+            broken = True
+            raise
         finally:
             cursor.close()
             self.release(cursor.conn, broken=broken, clean=clean and not broken)
+        cursor.run_after_commit()
 
     def close(self) -> None:
         while True:
@@ -204,11 +210,17 @@ class TransactionCursor:
         self._cursor = conn.cursor(dictionary=True)
         self._may_be_stale = pooled
         self._reconnect = reconnect
-        self.wrote_outbox = False
+        self._after_commit: list[Callable[[], None]] = []
 
-    def wake_relay_after_commit(self) -> None:
-        """The transaction wrote an outbox row: once it commits, the relay is woken to publish it."""
-        self.wrote_outbox = True
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Call `hook` once the transaction has committed (never when it rolls back), e.g. to tell another
+        process that there is news; it runs after the connection went back to the pool."""
+        if hook not in self._after_commit:
+            self._after_commit.append(hook)
+
+    def run_after_commit(self) -> None:
+        for hook in self._after_commit:
+            hook()
 
     def execute(self, sql: str, params: Sequence = ()) -> None:
         if not self._may_be_stale:

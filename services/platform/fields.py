@@ -45,7 +45,9 @@ class Field:
             # JSON true/false are bools in Python, which are ints: refuse them explicitly.
             if isinstance(value, bool) or not _is_integral(value):
                 return f"must be an integer ({self.rule})"
-            if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+            if (self.minimum is not None and value < self.minimum) or (
+                self.maximum is not None and value > self.maximum
+            ):
                 return f"must be {self.rule}"
             return None
         if not isinstance(value, str):
@@ -95,7 +97,8 @@ def check_fields(value: dict, fields: dict[str, Field], closed: bool = True) -> 
     errors = []
     for name in value if closed else ():
         if name not in fields:
-            errors.append({"field": _printable(name), "message": f"unknown field; allowed fields are {', '.join(fields)}"})
+            message = f"unknown field; allowed fields are {', '.join(fields)}"
+            errors.append({"field": _printable(name), "message": message})
     for name, field in fields.items():
         if name not in value or value[name] is None:
             if field.required:

@@ -1,14 +1,15 @@
-"""gunicorn settings for every HTTP service, from the environment (`gunicorn -c services/platform/gunicorn_conf.py APP`)."""
+"""gunicorn settings for every HTTP service, from the environment
+(`gunicorn -c services/platform/gunicorn_conf.py APP`)."""
+
 import os
 from pathlib import Path
 
 from gunicorn.glogging import Logger
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
-# gunicorn's sync worker: one request at a time per process, and several processes. Measured on 2 cores
-# with the stack beside it (README, Performance), it costs ~0.17 ms less CPU per POST than the gthread
-# worker with 4 threads (whose thread hand-off per request is a pipe write, a poller round and futex
-# wake-ups) and serves as many POSTs per second. It closes the connection after each answer and holds a
+# gunicorn's sync worker: one request at a time per process, and several processes. It costs less CPU per
+# request than the gthread worker (whose thread hand-off per request is a pipe write, a poller round and
+# futex wake-ups) and serves as many. It closes the connection after each answer and holds a
 # process while a client sends slowly: it belongs behind a buffering proxy, the ingress. GUNICORN_THREADS
 # above 1 switches to the gthread worker (keep DB_POOL_SIZE at least the threads).
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
@@ -20,7 +21,7 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # The app is loaded before the port is bound: a starting instance refuses connections until it can answer,
 # so an ingress sends them to another instance at once instead of queueing them behind the app's import
-# (a rolling restart's p99 drops from ~0.5 s to the normal one). Nothing the app builds at import holds a
+# (a rolling restart then costs no slow answers). Nothing the app builds at import holds a
 # connection or a thread, so forking after it is safe; prometheus_client notices the new pid by itself.
 preload_app = True
 accesslog = None  # request logs come from the app, as JSON with the request id (ACCESS_LOG)
@@ -28,7 +29,7 @@ accesslog = None  # request logs come from the app, as JSON with the request id 
 
 class ServiceLogger(Logger):
     """gunicorn's logger without its access log. With `logconfig_dict` set, gunicorn builds an access line for
-    every request even when nothing writes it: that was 7 % of a POST's CPU in its worker."""
+    every request even when nothing writes it, at a cost to every request."""
 
     def access(self, resp, req, environ, request_time):
         return None

@@ -98,7 +98,9 @@ def migrate(settings: Settings, directory: Path, wait_seconds: float = 0) -> lis
     applied_now = []
     try:
         cursor = conn.cursor()
-        cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{settings.db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        cursor.execute(
+            f"CREATE DATABASE IF NOT EXISTS `{settings.db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
         cursor.execute(f"USE `{settings.db_name}`")
         # Several replicas may start at once: one applies, the others wait and then find nothing to do.
         lock_name = f"migrations:{settings.db_name}"[:64]

@@ -18,15 +18,23 @@ import mariadb
 from kafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
-from services.platform.db import DatabaseUnavailable, TransientDatabaseError, connect, translate
+from services.platform.db import (
+    DatabaseUnavailable,
+    TransactionCursor,
+    TransientDatabaseError,
+    connect,
+    translated_errors,
+)
 from services.platform.records import Event, Record
 from services.platform.settings import Settings
-from services.platform.wakeup import listen
+from services.platform.wakeup import WakeUpSender, listen
 from services.platform.worker import PublishFailed, Worker
 
 log = logging.getLogger(__name__)
 
-EVENTS_PUBLISHED = Counter("outbox_events_published_total", "Outbox rows published and acknowledged by the broker.", ["topic"])
+EVENTS_PUBLISHED = Counter(
+    "outbox_events_published_total", "Outbox rows published and acknowledged by the broker.", ["topic"]
+)
 EVENTS_FAILED = Counter("outbox_publish_failures_total", "Publish attempts that failed and will be retried.", ["topic"])
 # Read from the database by the relay; in multiprocess mode the latest reading of a live process is the truth.
 PENDING = Gauge("outbox_pending_events", "Outbox rows not yet published.", ["table"],
@@ -40,29 +48,38 @@ _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 class Outbox:
-    """One outbox table and the topic its rows are published to; owned by one service."""
+    """One outbox table and the topic its rows are published to; owned by one service. A row holds the record it
+    will become: key and value as the bytes the broker gets, headers as a JSON list of [name, value] in order."""
 
     def __init__(self, table: str, topic: str):
         if not _IDENTIFIER.fullmatch(table):
             raise ValueError(f"not a table name: {table!r}")
         self.table = table
         self.topic = topic
+        self._relay = WakeUpSender("")
 
-    def add(self, cursor, event: Event) -> None:
-        """Write `event` in the caller's transaction; it is published after the caller commits."""
+    def wake_relay_at(self, address: str) -> None:
+        """Where the relay of this outbox listens for wake-ups (RELAY_WAKEUP_ADDRESS; empty: it only polls)."""
+        self._relay = WakeUpSender(address)
+
+    def add(self, transaction: TransactionCursor, event: Event) -> None:
+        """Write `event` in the caller's transaction; once that commits the relay is woken to publish it."""
+        self.insert(transaction, event)
+        transaction.after_commit(self.wake_relay)
+
+    def insert(self, cursor, event: Event) -> None:
+        """Write `event` with any cursor (a tool writing rows directly): the relay finds it at its next poll."""
         record = event.record()
         if record.topic != self.topic:
             raise ValueError(f"{self.table} publishes to {self.topic!r}, not {record.topic!r}")
         cursor.execute(
             f"INSERT INTO {self.table} (event_id, topic, message_key, payload, headers) VALUES (?, ?, ?, ?, ?)",
-            (event.event_id, record.topic, record.key.decode(), record.value.decode(),
-             json.dumps({name: value.decode() for name, value in record.headers})),
+            (event.event_id, record.topic, record.key, record.value,
+             json.dumps([[name, value.decode()] for name, value in record.headers])),
         )
-        # A pool's transaction wakes the relay after its commit; with a plain driver cursor (a tool writing
-        # rows directly) they wait for the relay's next poll.
-        wake_relay = getattr(cursor, "wake_relay_after_commit", None)
-        if wake_relay is not None:
-            wake_relay()
+
+    def wake_relay(self) -> None:
+        self._relay.send()
 
 
 class OutboxRelay(Worker):
@@ -95,7 +112,7 @@ class OutboxRelay(Worker):
             # After a batch that was not full, wait RELAY_GATHER_SECONDS before looking again, wake-ups or not:
             # a steady stream of events then goes out in batches, and each batch costs the relay, the broker
             # and the consumer many times what one more event in it costs. An event that follows a quiet
-            # spell is published at once. (README, Performance: the CPU per order against the latency.)
+            # spell is published at once.
             self.wait(self.settings.relay_gather_seconds)
         elif published == 0:
             self._wait_for_events()
@@ -178,16 +195,13 @@ class OutboxRelay(Worker):
             self._conn = self._connect()
         cursor = self._conn.cursor(dictionary=True)
         try:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else []
-        except mariadb.Error as exc:
-            translated = translate(exc)
-            if isinstance(translated, DatabaseUnavailable):
-                # The session (and with it the publisher lock) is gone; start over with a new one.
-                self._disconnect()
-            if translated is exc:
-                raise
-            raise translated from exc
+            with translated_errors():
+                cursor.execute(sql, params)
+                return cursor.fetchall() if cursor.description else []
+        except DatabaseUnavailable:
+            # The session (and with it the publisher lock) is gone; start over with a new one.
+            self._disconnect()
+            raise
         finally:
             with contextlib.suppress(Exception):
                 cursor.close()
@@ -200,8 +214,13 @@ class OutboxRelay(Worker):
         EVENTS_PUBLISHED.labels(self.outbox.topic).inc(len(rows))
 
     def _record(self, row: dict) -> Record:
-        return Record(topic=self.outbox.topic, key=row["message_key"].encode(), value=row["payload"].encode(),
-                      headers=[(name, value.encode()) for name, value in json.loads(row["headers"]).items()])
+        headers = json.loads(row["headers"])
+        if isinstance(headers, dict):
+            # Written by a writer of the previous release while a rolling upgrade replaces it (its rows kept
+            # their headers as one JSON object); its own migration turned every row pending before it into pairs.
+            headers = list(headers.items())
+        return Record(topic=self.outbox.topic, key=bytes(row["message_key"]), value=bytes(row["payload"]),
+                      headers=[(name, value.encode()) for name, value in headers])
 
     def _refresh_gauges(self) -> None:
         now = time.monotonic()

@@ -58,7 +58,9 @@ def invalid_body(detail: str, hint: str, errors: list[dict], title: str = "Inval
     return Problem(status=422, slug="validation-error", title=title, detail=detail, hint=hint, errors=errors)
 
 
-def invalid_parameter(field: str, message: str, detail: str, hint: str, title: str = "Invalid Query Parameter") -> Problem:
+def invalid_parameter(
+    field: str, message: str, detail: str, hint: str, title: str = "Invalid Query Parameter"
+) -> Problem:
     return Problem(status=422, slug="validation-error", title=title, detail=detail, hint=hint,
                    errors=[{"field": field, "message": message}])
 
@@ -128,10 +130,16 @@ def _from_http_exception(exc: HTTPException) -> Problem:
             headers={"Allow": ", ".join(allowed)} if allowed else None,
         )
     if code == 413:
-        return Problem(status=413, slug="payload-too-large", title="Payload Too Large",
-                       detail="The request body is larger than 64 KiB.", hint=hints.body_too_large)
+        return Problem(
+            status=413,
+            slug="payload-too-large",
+            title="Payload Too Large",
+            detail="The request body is larger than 64 KiB.",
+            hint=hints.body_too_large,
+        )
     if code == 415:
-        return unsupported_media_type("The request body must be JSON.", "Send the header 'Content-Type: application/json'.")
+        return unsupported_media_type("The request body must be JSON.",
+                                      "Send the header 'Content-Type: application/json'.")
     if code == 400:
         return Problem(status=400, slug="bad-request", title="Bad Request",
                        detail=exc.description or "The request could not be read.",

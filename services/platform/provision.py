@@ -48,7 +48,7 @@ class ServiceDatabase:
         return {"DB_NAME": self.database, "DB_USER": self.owner.user, "DB_PASSWORD": self.owner.password}
 
     @classmethod
-    def from_json(cls, item: dict) -> "ServiceDatabase":
+    def from_json(cls, item: dict) -> ServiceDatabase:
         spec = cls(item["database"], Account(**item["owner"]), Account(**item["app"]))
         for name in (spec.database, spec.owner.user, spec.app.user):
             if not _NAME.fullmatch(name):

@@ -1,12 +1,12 @@
 """Timestamps as the API shows them: ISO-8601 in UTC with microseconds, e.g. 2026-11-28T15:04:05.123456Z."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utc_now() -> datetime:
     """Naive UTC, as stored in DATETIME(6) columns."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def iso_utc(value: datetime) -> str:

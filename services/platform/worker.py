@@ -6,7 +6,7 @@ import logging
 import signal
 import sys
 import threading
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import mariadb
 from kafka.errors import KafkaError

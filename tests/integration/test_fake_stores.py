@@ -7,6 +7,7 @@ import pytest
 from services import delivery_ms, order_ms
 from services.delivery_ms import store as delivery_store
 from services.delivery_ms.settings import load_settings as load_delivery_settings
+from services.delivery_ms.statuses import MoveNotAllowed
 from services.order_ms import store as order_store
 from services.order_ms.settings import load_settings as load_order_settings
 from services.platform.web import db_pool
@@ -131,7 +132,7 @@ def test_status_changes_follow_the_rules(deliveries):
     moved, previous = store.change_status(pool, delivery_id.upper(), "IN_DELIVERY")
     assert (moved["status"], previous) == ("IN_DELIVERY", "CONFIRMED")
     assert store.change_status(pool, delivery_id, "IN_DELIVERY")[1] == "IN_DELIVERY"
-    with pytest.raises(delivery_store.MoveNotAllowed) as refused:
+    with pytest.raises(MoveNotAllowed) as refused:
         store.change_status(pool, delivery_id, "CONFIRMED")
     assert (refused.value.current, refused.value.wanted) == ("IN_DELIVERY", "CONFIRMED")
     assert store.get_delivery(pool, delivery_id, owner)["status"] == "IN_DELIVERY"

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from services.delivery_ms.consumer.batch import DEAD_LETTER_MAX_BYTES, record_size, sort_batch
-from services.delivery_ms.consumer.worker import DeliveryConsumer
+from services.delivery_ms.consumer import new_orders_consumer
 from services.delivery_ms.settings import load_settings
+from services.platform.dead_letters import DEAD_LETTER_MAX_BYTES, record_size
 from tests.support.databases import ThrowawayDatabase
 
 TOPIC = "new_orders"
@@ -73,7 +73,7 @@ def consumer(stack):
     env = database.app_env()
     settings = replace(load_settings(), db_host=env["DB_HOST"], db_port=int(env["DB_PORT"]), db_name=env["DB_NAME"],
                        db_user=env["DB_USER"], db_password=env["DB_PASSWORD"])
-    worker = DeliveryConsumer(settings, client_id="fuzz")
+    worker = new_orders_consumer(settings, client_id="fuzz")
     yield worker, database
     worker.close()
     database.drop()
@@ -93,8 +93,8 @@ def test_every_record_becomes_one_delivery_or_a_dead_letter_with_its_reason(cons
     ]
     records.append(consumer_record(len(records), b"good-2", json.dumps(good[1]).encode(), [("event_type", None)]))
 
-    sorted_batch = sort_batch({TopicPartition(TOPIC, 0): records})
-    worker._write(sorted_batch)
+    sorted_batch = worker.sort({TopicPartition(TOPIC, 0): records})
+    worker.write(sorted_batch)
 
     accepted = {id(record): order for record, order in sorted_batch.accepted}
     dead = {id(letter.record): letter for letter in sorted_batch.dead_letters}

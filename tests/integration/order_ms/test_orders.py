@@ -47,7 +47,7 @@ def test_create_then_list_and_detail_return_the_order(base_url, customer, order_
 
     cursor = order_db.cursor()
     cursor.execute("SELECT topic, message_key FROM order_outbox WHERE message_key = ?", (order["order_id"],))
-    assert cursor.fetchall() == [("new_orders", order["order_id"])]
+    assert cursor.fetchall() == [("new_orders", order["order_id"].encode())]
 
 
 def test_list_is_newest_first_and_pages_with_the_link_header(base_url, customer):

@@ -37,7 +37,7 @@ def relay_env(stack):
 
 def test_relay_counts_failures_and_keeps_its_backlog_gauges_current_while_the_broker_is_gone(relay_env, tmp_path):
     env, conn = relay_env
-    ORDER_OUTBOX.add(conn.cursor(), order_created.build(ORDER))
+    ORDER_OUTBOX.insert(conn.cursor(), order_created.build(ORDER))
     with open(tmp_path / "relay.log", "wb") as log_file:
         relay = subprocess.Popen([sys.executable, "-m", "services.order_ms.relay"], cwd=ROOT, env=env,
                                  stdout=log_file, stderr=subprocess.STDOUT)

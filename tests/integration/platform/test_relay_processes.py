@@ -65,7 +65,7 @@ def add_events(database, orders: list[str], sequence: range) -> None:
             for order_id in orders:
                 order = {"user_id": "relay-test", "order_id": order_id, "coffee_name": "jslee", "coffee_price": 1,
                          "coffee_qty": number, "ordered_at": "2026-11-28T15:04:05.123456Z"}
-                ORDER_OUTBOX.add(cursor, order_created.build(order))
+                ORDER_OUTBOX.insert(cursor, order_created.build(order))
 
 
 def pending(database) -> int:

@@ -1,7 +1,14 @@
 """Unit tests for the delivery status rules: which moves staff may make."""
 import pytest
 
-from services.delivery_ms.statuses import STATUS_NAMES, DeliveryStatus, move_allowed, next_statuses
+from services.delivery_ms.statuses import (
+    STATUS_NAMES,
+    DeliveryStatus,
+    MoveNotAllowed,
+    check_move,
+    move_allowed,
+    next_statuses,
+)
 
 C, D, OK, X = (DeliveryStatus.CONFIRMED, DeliveryStatus.IN_DELIVERY, DeliveryStatus.COMPLETED,
                DeliveryStatus.CANCELED)
@@ -27,3 +34,11 @@ def test_next_statuses_are_the_real_moves_only():
     assert next_statuses(C) == (D, OK, X)
     assert next_statuses(D) == (OK, X)
     assert next_statuses(OK) == () and next_statuses(X) == ()
+
+
+def test_a_refused_move_says_where_the_delivery_is_and_where_it_may_go():
+    check_move("CONFIRMED", "IN_DELIVERY")
+    with pytest.raises(MoveNotAllowed) as refused:
+        check_move("IN_DELIVERY", "CONFIRMED")
+    assert (refused.value.current, refused.value.wanted) == ("IN_DELIVERY", "CONFIRMED")
+    assert refused.value.allowed == (DeliveryStatus.COMPLETED, DeliveryStatus.CANCELED)

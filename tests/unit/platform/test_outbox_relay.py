@@ -14,8 +14,8 @@ POLL_SECONDS, GATHER_SECONDS = 0.5, 0.05
 
 
 def rows(count: int) -> list[dict]:
-    return [{"id": i, "message_key": f"k{i % 2}", "payload": json.dumps({"n": i}),
-             "headers": json.dumps({"event_id": f"e{i}"})} for i in range(1, count + 1)]
+    return [{"id": i, "message_key": f"k{i % 2}".encode(), "payload": json.dumps({"n": i}).encode(),
+             "headers": json.dumps([["event_id", f"e{i}"]])} for i in range(1, count + 1)]
 
 
 class ScriptedRelay(outbox.OutboxRelay):
@@ -97,3 +97,12 @@ def test_after_a_batch_the_relay_waits_as_long_as_the_backlog_asks(pending, wait
     relay.wait = seen.append
     relay.step()
     assert seen == waited
+
+
+def test_a_row_written_by_the_previous_release_during_a_rolling_upgrade_is_published_as_it_was_meant():
+    sent = []
+    old_row = {"id": 1, "message_key": b"k1", "payload": b"{}",
+               "headers": json.dumps({"event_id": "e1", "event_type": "OrderCreated"})}
+    relay = ScriptedRelay([old_row], lambda records: sent.extend(records) or len(records))
+    assert relay.publish_batch() == 1
+    assert sent[0].headers == [("event_id", b"e1"), ("event_type", b"OrderCreated")]

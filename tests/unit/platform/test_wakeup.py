@@ -58,9 +58,9 @@ class UnitEvent:
 def test_the_relay_is_woken_after_a_commit_that_wrote_an_outbox_row_and_only_then(monkeypatch):
     monkeypatch.setattr(db, "connect", lambda _settings: FakeConnection())
     listener = WakeUpListener("127.0.0.1:0")
-    monkeypatch.setenv("RELAY_WAKEUP_ADDRESS", address(listener))
     pool = db.ConnectionPool(Settings(**platform_fields(db_name="unit")), size=1)
     outbox = Outbox("unit_outbox", "unit_topic")
+    outbox.wake_relay_at(address(listener))
     try:
         with pool.transaction() as cursor:
             cursor.execute("INSERT INTO orders ...")

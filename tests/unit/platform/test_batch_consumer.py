@@ -1,6 +1,7 @@
-"""Unit tests for the consumer loop with fakes: commit only after the database, rewind and retry when it is down."""
+"""Unit tests for the generic batch consumer with fakes: one transaction and one commit per batch, commit only
+after the database, rewind and retry when it is down, dead letters (the unparsable and the refused), liveness."""
 import json
-import uuid
+from dataclasses import replace
 
 import mariadb
 import pytest
@@ -8,19 +9,30 @@ from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError
 
-from services.delivery_ms.consumer import worker
-from services.delivery_ms.settings import load_settings
+from services.platform import consumer as platform_consumer
 from services.platform import worker as runtime
+from services.platform.consumer import BatchConsumer, ProgressWatch, Subscription
 from services.platform.db import DatabaseUnavailable
+from services.platform.settings import Settings, platform_fields
 
-TOPIC = "new_orders"
+TOPIC, GROUP, DEAD_LETTER_TOPIC = "items", "item-writers", "items.dlq"
 P0, P2 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 2)
 
 
-def order_record(partition, offset):
-    order = {"user_id": "USER0001", "order_id": str(uuid.uuid4()), "coffee_name": "jslee", "coffee_price": 2000,
-             "coffee_qty": 6, "ordered_at": "2026-11-28T15:04:05.123456Z"}
-    return ConsumerRecord(TOPIC, partition, -1, offset, 0, 0, b"k", json.dumps(order).encode(), [], None, 0, 0, 0)
+class NotAnItem(ValueError):
+    """What the test subscription's parse raises for a record that is no item."""
+
+
+def parse(value, _headers):
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError) as exc:
+        raise NotAnItem(f"not JSON: {exc}") from None
+
+
+def item_record(partition, offset, number=0):
+    return ConsumerRecord(TOPIC, partition, -1, offset, 0, 0, b"k", json.dumps({"n": number}).encode(), [], None,
+                          0, 0, 0)
 
 
 class FakeKafkaConsumer:
@@ -60,33 +72,41 @@ class FakeKafkaConsumer:
 
 @pytest.fixture
 def loop(monkeypatch):
-    """A DeliveryConsumer wired to a fake consumer and a scripted database; no waiting between retries."""
-    consumer = worker.DeliveryConsumer(load_settings())
+    """A BatchConsumer wired to a fake consumer and a scripted `write`; no waiting between retries."""
+    writes = []
+    db_results = []
+
+    def write(_pool, items):
+        result = db_results.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        writes.append(items)
+        return result
+
+    subscription = Subscription(topic=TOPIC, group=GROUP, dead_letter_topic=DEAD_LETTER_TOPIC, parse=parse,
+                                invalid=(NotAnItem,), write=write)
+    consumer = BatchConsumer(Settings(**platform_fields(db_name="items")), subscription, "test-consumer",
+                             stall_seconds=120)
     consumer.backoff = runtime.Backoff(first=0, maximum=0)
     monkeypatch.setattr(runtime.signal, "signal", lambda *_args: None)  # keep pytest's own handlers
-    writes = []
 
-    def script(polls, db_results):
+    def script(polls, results):
         fake = FakeKafkaConsumer(polls, consumer.stop)
         consumer._consumer = fake
-
-        def insert(_pool, orders):
-            result = db_results.pop(0)
-            if isinstance(result, Exception):
-                raise result
-            writes.append([o["order_id"] for o in orders])
-            return result
-
-        monkeypatch.setattr(worker.store, "insert_deliveries", insert)
+        db_results[:] = results
         return fake
 
     return consumer, script, writes
 
 
+def counted(result):
+    return platform_consumer.MESSAGES.labels(topic=TOPIC, group=GROUP, result=result)._value.get()
+
+
 def test_one_transaction_per_batch_then_one_commit_covering_every_partition(loop):
     consumer, script, writes = loop
-    batch = {P0: [order_record(0, 5), order_record(0, 6)], P2: [order_record(2, 9)]}
-    fake = script([batch], [(3, 0)])
+    batch = {P0: [item_record(0, 5), item_record(0, 6)], P2: [item_record(2, 9)]}
+    fake = script([batch], [3])
     consumer.run()
     assert len(writes) == 1 and len(writes[0]) == 3
     assert fake.commits == [{0: 7, 2: 10}]
@@ -95,8 +115,8 @@ def test_one_transaction_per_batch_then_one_commit_covering_every_partition(loop
 
 def test_database_down_means_no_commit_and_the_same_records_again(loop):
     consumer, script, writes = loop
-    batch = {P0: [order_record(0, 5), order_record(0, 6)], P2: [order_record(2, 9)]}
-    fake = script([batch, batch], [DatabaseUnavailable("down"), (3, 0)])
+    batch = {P0: [item_record(0, 5), item_record(0, 6)], P2: [item_record(2, 9)]}
+    fake = script([batch, batch], [DatabaseUnavailable("down"), 3])
     consumer.run()
     assert sorted(fake.seeks) == [(0, 5), (2, 9)]  # rewound to the first record of each partition
     assert fake.commits == [{0: 7, 2: 10}]  # committed once, after the write that worked
@@ -105,7 +125,7 @@ def test_database_down_means_no_commit_and_the_same_records_again(loop):
 
 def test_a_rebalance_during_the_batch_is_not_an_error(loop):
     consumer, script, writes = loop
-    fake = script([{P0: [order_record(0, 1)]}], [(1, 0)])
+    fake = script([{P0: [item_record(0, 1)]}], [1])
     fake.commit_error = CommitFailedError()
     consumer.run()
     assert len(writes) == 1 and fake.seeks == [] and fake.commits == []
@@ -117,8 +137,8 @@ def poison_record(partition, offset):
 
 def test_a_failed_dead_letter_send_rewinds_and_commits_nothing_until_it_works(loop, monkeypatch):
     consumer, script, writes = loop
-    batch = {P0: [order_record(0, 5), poison_record(0, 6)]}
-    fake = script([batch, batch], [(1, 0), (0, 1)])
+    batch = {P0: [item_record(0, 5), poison_record(0, 6)]}
+    fake = script([batch, batch], [1, 0])
     sends = []
 
     def send_acknowledged(records):
@@ -129,7 +149,7 @@ def test_a_failed_dead_letter_send_rewinds_and_commits_nothing_until_it_works(lo
 
     monkeypatch.setattr(consumer, "send_acknowledged", send_acknowledged)
     consumer.run()
-    assert sends == [["new_orders.dlq"], ["new_orders.dlq"]]
+    assert sends == [[DEAD_LETTER_TOPIC], [DEAD_LETTER_TOPIC]]
     assert fake.seeks == [(0, 5)]  # rewound to the batch's first record
     assert fake.commits == [{0: 7}]  # committed once, after the dead letter was acknowledged
 
@@ -138,8 +158,8 @@ def test_a_record_the_database_refuses_is_dead_lettered_and_the_rest_written(loo
     consumer, script, writes = loop
     refused = mariadb.DataError("Data too long for column 'user_id'")
     refused.errno = 1406
-    first, bad, last = order_record(0, 1), order_record(0, 2), order_record(0, 3)
-    fake = script([{P0: [first, bad, last]}], [refused, (1, 0), refused, (1, 0)])
+    first, bad, last = item_record(0, 1), item_record(0, 2), item_record(0, 3)
+    fake = script([{P0: [first, bad, last]}], [refused, 1, refused, 1])
     letters = []
     monkeypatch.setattr(consumer, "send_acknowledged", lambda records: letters.extend(records) or len(records))
     consumer.run()
@@ -148,6 +168,16 @@ def test_a_record_the_database_refuses_is_dead_lettered_and_the_rest_written(loo
         "the database refused it: Data too long for column 'user_id'"]
     assert letters[0].value == bad.value
     assert fake.commits == [{0: 4}]
+
+
+def test_results_are_counted_under_the_subscription_s_topic_and_group(loop, monkeypatch):
+    consumer, script, _writes = loop
+    before = {result: counted(result) for result in ("created", "duplicate", "dead_lettered")}
+    script([{P0: [item_record(0, 1), item_record(0, 2), item_record(0, 3), poison_record(0, 4)]}], [2])
+    monkeypatch.setattr(consumer, "send_acknowledged", len)
+    consumer.run()
+    assert {result: counted(result) - before[result] for result in before} == {
+        "created": 2, "duplicate": 1, "dead_lettered": 1}
 
 
 class Clock:
@@ -172,19 +202,19 @@ def advance_on_poll(fake, clock, seconds):
 def test_health_turns_503_when_the_database_holds_the_batch_past_the_limit_and_back_once_committed(loop, monkeypatch):
     consumer, script, _writes = loop
     clock = Clock()
-    consumer._progress = worker.ProgressWatch(60, clock)
-    batch = {P0: [order_record(0, 5)]}
+    consumer._progress = ProgressWatch(60, clock)
+    batch = {P0: [item_record(0, 5)]}
     fake = script([batch, batch], [])
     health_while_frozen = []
 
-    def insert(_pool, orders):
+    def write(_pool, items):
         if not health_while_frozen:
-            clock.now += 61  # the insert hung for longer than the limit, then timed out
+            clock.now += 61  # the write hung for longer than the limit, then timed out
             health_while_frozen.append(consumer.health())
             raise DatabaseUnavailable("read timeout")
-        return len(orders), 0
+        return len(items)
 
-    monkeypatch.setattr(worker.store, "insert_deliveries", insert)
+    monkeypatch.setattr(consumer, "subscription", replace(consumer.subscription, write=write))
     consumer.run()
     assert not health_while_frozen[0][0] and "no progress for 61s" in health_while_frozen[0][1]
     assert fake.commits == [{0: 6}] and consumer.health() == (True, "making progress")
@@ -193,7 +223,7 @@ def test_health_turns_503_when_the_database_holds_the_batch_past_the_limit_and_b
 def test_an_idle_caught_up_consumer_stays_healthy_however_long_it_waits(loop):
     consumer, script, _writes = loop
     clock = Clock()
-    consumer._progress = worker.ProgressWatch(60, clock)
+    consumer._progress = ProgressWatch(60, clock)
     fake = script([{}, {}, {}], [])
     advance_on_poll(fake, clock, 3600)
     consumer.run()
@@ -203,7 +233,7 @@ def test_an_idle_caught_up_consumer_stays_healthy_however_long_it_waits(loop):
 def test_a_consumer_behind_that_polls_nothing_is_not_caught_up(loop):
     consumer, script, _writes = loop
     clock = Clock()
-    consumer._progress = worker.ProgressWatch(60, clock)
+    consumer._progress = ProgressWatch(60, clock)
     fake = script([{}, {}], [])
     fake.highwater = lambda partition: 10  # lag 10 on each partition, e.g. the fetches fail
     advance_on_poll(fake, clock, 40)

@@ -1,22 +1,22 @@
-"""Sorting one poll batch of `new_orders`: the orders to write, the dead letters, and the offsets to commit;
-the dead-letter copy of a record, cut down to what the broker accepts; and the dead-letter note of offsets
-stepped over because their batch could not be decoded."""
+"""What a consumer sends to its dead-letter topic: the copy of a record it cannot use, cut down to what the broker
+accepts, and the note of offsets it stepped over because their batch could not be decoded."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kafka import TopicPartition
 from kafka.record.default_records import DefaultRecordBatchBuilder
-from kafka.structs import OffsetAndMetadata
 
-from services.contracts import order_created
-from services.contracts.envelope import HEADER_ERROR, InvalidEvent
-from services.platform.consumer import SkippedOffsets
 from services.platform.records import Record
+
+if TYPE_CHECKING:
+    from services.platform.consumer import SkippedOffsets
 
 # Below the producer's 1 MiB max_request_size, with room for the batch around the record: a copy that
 # would not fit is cut, never retried forever.
 DEAD_LETTER_MAX_BYTES = 1_000_000
+# Why the record is here (UTF-8 text, at most MAX_ERROR_CHARS characters).
+HEADER_ERROR = "error"
 HEADER_TRUNCATED = "dlq_truncated"
 # The skip note's headers: where the unreadable offsets were (first and last inclusive, decimal ASCII).
 HEADER_SKIPPED_TOPIC = "skipped_topic"
@@ -33,10 +33,11 @@ def record_size(key: bytes | None, value: bytes | None, headers: list[tuple[str,
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """A record the consumer cannot use, and why; it goes to `new_orders.dlq` as received plus an error header."""
+    """A record the consumer cannot use, and why; it goes to `topic` as received plus an `error` header."""
 
     record: object  # a kafka ConsumerRecord
     error: str
+    topic: str
 
     def dead_letter_record(self, max_bytes: int = DEAD_LETTER_MAX_BYTES) -> Record:
         """The copy for the dead-letter topic: key, value and headers as received, plus `error`; when that
@@ -60,40 +61,13 @@ class DeadLetter:
             notes.append(f"key cut from {len(key)} to 1000 bytes")
             key = key[:1000]
         truncated = [(HEADER_TRUNCATED, "; ".join(notes).encode())] if notes else []
-        return Record(topic=order_created.DEAD_LETTER_TOPIC, key=key, value=value,
-                      headers=[*headers, (HEADER_ERROR, error), *truncated])
+        return Record(topic=self.topic, key=key, value=value, headers=[*headers, (HEADER_ERROR, error), *truncated])
 
 
-@dataclass
-class SortedBatch:
-    # (record, the order it carries), every partition in offset order.
-    accepted: list[tuple[object, dict]] = field(default_factory=list)
-    dead_letters: list[DeadLetter] = field(default_factory=list)
-    offsets: dict[TopicPartition, OffsetAndMetadata] = field(default_factory=dict)
-
-    @property
-    def orders(self) -> list[dict]:
-        return [order for _record, order in self.accepted]
-
-
-def sort_batch(batch: dict[TopicPartition, list]) -> SortedBatch:
-    """Every partition of the batch, each in offset order."""
-    result = SortedBatch()
-    for partition, records in batch.items():
-        for record in records:
-            try:
-                result.accepted.append((record, order_created.parse(record.value, record.headers)))
-            except InvalidEvent as exc:
-                result.dead_letters.append(DeadLetter(record, str(exc)))
-        if records:
-            result.offsets[partition] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
-    return result
-
-
-def skip_note(skipped: SkippedOffsets) -> Record:
+def skip_note(skipped: SkippedOffsets, topic: str) -> Record:
     """The dead-letter record of offsets stepped over: no key, an empty value (the bytes could not be read),
     `error` saying where and why, and the place in `skipped_*` headers for a tool that re-reads them."""
-    return Record(topic=order_created.DEAD_LETTER_TOPIC, key=None, value=b"", headers=[
+    return Record(topic=topic, key=None, value=b"", headers=[
         (HEADER_ERROR, skipped.describe()[:MAX_ERROR_CHARS].encode("utf-8", "replace")),
         (HEADER_SKIPPED_TOPIC, skipped.partition.topic.encode()),
         (HEADER_SKIPPED_PARTITION, str(skipped.partition.partition).encode()),

@@ -1,4 +1,5 @@
-"""Unit tests for how the consumer sorts a poll batch: orders to write, dead letters, offsets to commit."""
+"""Unit tests of delivery-ms's `new_orders` subscription: how a poll batch sorts into orders to write, dead letters
+with their reasons, and offsets to commit."""
 import json
 import uuid
 
@@ -6,9 +7,8 @@ from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from services.contracts import order_created
-from services.contracts.envelope import HEADER_ERROR
-from services.delivery_ms.consumer.batch import skip_note, sort_batch
-from services.platform.consumer import SkippedOffsets
+from services.delivery_ms.consumer import new_orders_consumer
+from services.delivery_ms.settings import load_settings
 
 TOPIC = order_created.TOPIC
 
@@ -23,6 +23,16 @@ def record(partition, offset, value, key=b"k", headers=None):
     return ConsumerRecord(TOPIC, partition, -1, offset, 0, 0, key, raw, headers or [], None, 0, 0, 0)
 
 
+def sort_batch(batch):
+    return new_orders_consumer(load_settings()).sort(batch)
+
+
+def test_the_consumer_names_its_topic_group_and_dead_letter_topic():
+    subscription = new_orders_consumer(load_settings()).subscription
+    assert (subscription.topic, subscription.group, subscription.dead_letter_topic) == (
+        "new_orders", "delivery-consumer", "new_orders.dlq")
+
+
 def test_orders_from_every_partition_are_kept_in_order():
     first, second, third = order(), order(), order()
     batch = {
@@ -30,7 +40,7 @@ def test_orders_from_every_partition_are_kept_in_order():
         TopicPartition(TOPIC, 2): [record(2, 3, third)],
     }
     sorted_batch = sort_batch(batch)
-    assert sorted_batch.orders == [first, second, third]
+    assert sorted_batch.items == [first, second, third]
     assert sorted_batch.dead_letters == []
 
 
@@ -55,7 +65,7 @@ def test_unusable_messages_become_dead_letters_with_the_reason():
     ]
     good = order()
     sorted_batch = sort_batch({TopicPartition(TOPIC, 0): [*bad, record(0, 6, good)]})
-    assert sorted_batch.orders == [good]
+    assert sorted_batch.items == [good]
     reasons = [letter.error for letter in sorted_batch.dead_letters]
     assert [letter.record.key for letter in sorted_batch.dead_letters] == [b"k1", b"k2", b"k3", b"k4", b"k5"]
     assert "not JSON" in reasons[0]
@@ -63,22 +73,3 @@ def test_unusable_messages_become_dead_letters_with_the_reason():
     assert "user_id" in reasons[2]
     assert "order_id" in reasons[3]
     assert "no value" in reasons[4]
-
-
-def test_a_dead_letter_keeps_the_original_headers_and_adds_one_error_header():
-    original = [("event_id", b"e-1"), ("event_type", b"OrderCreated"), ("error", b"from an earlier hop")]
-    letter = sort_batch({TopicPartition(TOPIC, 0): [record(0, 1, b"{", headers=original)]}).dead_letters[0]
-    dead = letter.dead_letter_record()
-    assert dead.topic == "new_orders.dlq" and dead.key == b"k" and dead.value == b"{"
-    assert dead.headers[:2] == original[:2]
-    assert [name for name, _ in dead.headers].count(HEADER_ERROR) == 1
-    assert dict(dead.headers)[HEADER_ERROR].decode() == letter.error
-
-
-def test_the_skip_note_names_the_partition_the_offsets_and_the_reason():
-    note = skip_note(SkippedOffsets(TopicPartition("new_orders", 2), 40, 45, "CorruptRecordError: crc"))
-    assert note.topic == "new_orders.dlq" and note.key is None and note.value == b""
-    assert dict(note.headers) == {
-        "error": b"unreadable record batch at new_orders[2] offsets 40-44: CorruptRecordError: crc",
-        "skipped_topic": b"new_orders", "skipped_partition": b"2", "skipped_first_offset": b"40",
-        "skipped_last_offset": b"44"}
