@@ -136,7 +136,7 @@ class FakeDeliveryStore:
                               "user_id": order["user_id"], "order_json": json.dumps(order),
                               "status": DeliveryStatus.CONFIRMED.value, "created_at": now, "updated_at": now})
             created += 1
-        return created, len(orders) - created
+        return created
 
     def list_deliveries(self, pool, owner, status, limit, before_id):
         rows = [row for row in self.rows if (owner is None or _same(row["user_id"], owner))
