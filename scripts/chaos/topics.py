@@ -9,8 +9,8 @@ from kafka import KafkaConsumer, TopicPartition
 
 from scripts.stack.kafka_access import login_options
 from services.contracts.envelope import HEADER_ERROR, header_text
-from services.platform.consumer import SkippedOffsets, raised_while_decoding, step_over_undecodable
 from services.platform.dead_letters import HEADER_SKIPPED_PARTITION as SKIPPED_PARTITION
+from services.platform.undecodable import SkippedOffsets, raised_while_decoding, step_over_undecodable
 
 # Records near 1 MiB (the poison flood's largest) must fit one fetch.
 MAX_FETCH_BYTES = 8 * 1024 * 1024

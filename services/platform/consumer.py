@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import mariadb
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
-from kafka.consumer.fetcher import Fetcher
+from kafka import ConsumerRebalanceListener, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import Counter, Gauge
@@ -20,7 +19,9 @@ from prometheus_client import Counter, Gauge
 from services.platform.db import ConnectionPool
 from services.platform.dead_letters import DEAD_LETTER_MAX_BYTES, DeadLetter, skip_note
 from services.platform.kafka import create_consumer
+from services.platform.progress import ProgressWatch
 from services.platform.settings import Settings
+from services.platform.undecodable import raised_while_decoding, step_over_undecodable
 from services.platform.worker import Backoff, PublishFailed, Worker
 
 log = logging.getLogger(__name__)
@@ -34,122 +35,6 @@ STALLED = Gauge(
     ["topic", "group"],
 )
 LAG = Gauge("consumer_lag", "Messages behind the end of each assigned partition.", ["topic", "group", "partition"])
-
-# kafka-python decodes a fetched batch lazily, inside PartitionRecords.take(): an exception raised there, whatever
-# its type (CorruptRecordError for a CRC mismatch, UnsupportedCodecError, OSError or EOFError from gzip, the
-# lz4/snappy/zstd libraries' own errors, UnicodeDecodeError for a header name), is the batch's fault, never the
-# broker's or the group's. Its traceback passes through one of these functions.
-_DECODING_CODE = frozenset({Fetcher.PartitionRecords.take.__code__, Fetcher.PartitionRecords._unpack_records.__code__})
-# How far one call steps over unreadable offsets before it hands back (the next poll meets the rest and
-# steps on): a bound, so the loop commits and reports progress even across a long run of broken batches.
-MAX_PROBES = 1000
-
-
-def raised_while_decoding(error: BaseException) -> bool:
-    """True when `error` came out of decoding fetched records (the batch is unreadable), not out of the client."""
-    trace = error.__traceback__
-    while trace is not None:
-        if trace.tb_frame.f_code in _DECODING_CODE:
-            return True
-        trace = trace.tb_next
-    return False
-
-
-@dataclass(frozen=True)
-class SkippedOffsets:
-    """Offsets [first, end) of one partition that could not be decoded and were stepped over, and why."""
-
-    partition: TopicPartition
-    first: int
-    end: int
-    reason: str
-
-    @property
-    def last(self) -> int:
-        return self.end - 1
-
-    def describe(self) -> str:
-        where = f"{self.partition.topic}[{self.partition.partition}]"
-        offsets = f"offset {self.first}" if self.end - self.first == 1 else f"offsets {self.first}-{self.last}"
-        return f"unreadable record batch at {where} {offsets}: {self.reason}"
-
-
-def step_over_undecodable(consumer: KafkaConsumer, error: BaseException, probe_timeout_ms: int) -> SkippedOffsets:
-    """After `poll()` raised `error` while decoding (see raised_while_decoding): position the partition it came
-    from at the first offset after the unreadable batch (or run of batches), and say which offsets were skipped.
-
-    kafka-python does not say which batch failed, and after such an error its fetcher keeps the dead batch and
-    spins on it inside the next poll; this drains it, then probes offset by offset: a fetch at an offset inside
-    the broken batch returns that batch again and fails at that offset, one past its end returns the next batch
-    (or nothing at the end of the log). Only offsets whose own fetch failed are skipped, so no readable record
-    is. The other partitions are paused meanwhile and keep their positions. Nothing is committed here."""
-    fetcher = consumer._fetcher  # pylint: disable=protected-access - the pinned kafka-python keeps it there
-    broken = fetcher._next_partition_records  # pylint: disable=protected-access
-    if broken is None:
-        raise error
-    partition, first = broken.topic_partition, broken.next_fetch_offset
-    reason = f"{type(error).__name__}: {error}"[:500]
-    _drop(fetcher)
-    others = [tp for tp in consumer.assignment() if tp != partition]
-    consumer.pause(*others)
-    try:
-        end = _first_readable_offset(consumer, partition, first, probe_timeout_ms)
-    finally:
-        consumer.resume(*others)
-    consumer.seek(partition, end)
-    return SkippedOffsets(partition, first, end, reason)
-
-
-def _first_readable_offset(consumer: KafkaConsumer, partition: TopicPartition, unreadable: int,
-                           probe_timeout_ms: int) -> int:
-    candidate = unreadable + 1
-    for _probe in range(MAX_PROBES):
-        consumer.seek(partition, candidate)
-        try:
-            # Records it returns are read again: the caller seeks back to the offset returned.
-            consumer.poll(timeout_ms=probe_timeout_ms)
-        except Exception as exc:  # noqa: BLE001 - any decoding error means "still unreadable"
-            if not raised_while_decoding(exc):
-                raise
-            failed_at = consumer._fetcher._next_partition_records.next_fetch_offset  # pylint: disable=protected-access
-            _drop(consumer._fetcher)  # pylint: disable=protected-access
-            candidate = max(candidate, failed_at) + 1
-            continue
-        return candidate
-    return candidate
-
-
-def _drop(fetcher) -> None:
-    """Forget the fetched records that failed: left in place, their dead iterator makes poll() spin."""
-    fetcher._next_partition_records.drain()  # pylint: disable=protected-access
-    fetcher._next_partition_records = None  # pylint: disable=protected-access
-
-
-class ProgressWatch:
-    """Whether a consumer loop makes progress: from the moment it has work (records in hand, or lag) it counts as
-    stalled until it commits or finds itself caught up. Read from another thread (the health endpoint, a gauge),
-    so it sees a loop that hangs or spins anywhere, in the client library or in a database call."""
-
-    def __init__(self, stall_seconds: float, clock: Callable[[], float] = time.monotonic):
-        self.stall_seconds = stall_seconds
-        self._clock = clock
-        self._since = clock()
-
-    def progressed(self) -> None:
-        """It committed, or polled and found nothing left to do."""
-        self._since = self._clock()
-
-    def stalled_seconds(self) -> float:
-        """How long it has had work without committing any (0 while it keeps up)."""
-        return max(0.0, self._clock() - self._since)
-
-    def health(self) -> tuple[bool, str]:
-        stalled = self.stalled_seconds()
-        if stalled > self.stall_seconds:
-            return False, (f"no progress for {stalled:.0f}s with work waiting (the limit is {self.stall_seconds:g}s):"
-                           " it neither committed nor caught up")
-        return True, "making progress"
-
 
 Item = TypeVar("Item")
 

@@ -10,7 +10,7 @@ from kafka.record.default_records import DefaultRecordBatchBuilder
 from services.platform.records import Record
 
 if TYPE_CHECKING:
-    from services.platform.consumer import SkippedOffsets
+    from services.platform.undecodable import SkippedOffsets
 
 # Below the producer's 1 MiB max_request_size, with room for the batch around the record: a copy that
 # would not fit is cut, never retried forever.

@@ -11,8 +11,9 @@ from kafka.errors import CommitFailedError
 
 from services.platform import consumer as platform_consumer
 from services.platform import worker as runtime
-from services.platform.consumer import BatchConsumer, ProgressWatch, Subscription
+from services.platform.consumer import BatchConsumer, Subscription
 from services.platform.db import DatabaseUnavailable
+from services.platform.progress import ProgressWatch
 from services.platform.settings import Settings, platform_fields
 
 TOPIC, GROUP, DEAD_LETTER_TOPIC = "items", "item-writers", "items.dlq"

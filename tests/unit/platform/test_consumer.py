@@ -13,8 +13,9 @@ from kafka.record import MemoryRecords
 from kafka.record.default_records import DefaultRecordBatchBuilder
 from kafka.record.util import calc_crc32c
 
-from services.platform.consumer import ProgressWatch, SkippedOffsets, raised_while_decoding, step_over_undecodable
 from services.platform.metrics import serve_metrics
+from services.platform.progress import ProgressWatch
+from services.platform.undecodable import SkippedOffsets, raised_while_decoding, step_over_undecodable
 from tests.support.processes import free_port
 
 TP = TopicPartition("new_orders", 1)

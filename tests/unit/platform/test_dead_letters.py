@@ -3,8 +3,8 @@ note says where the unreadable offsets were."""
 from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from services.platform.consumer import SkippedOffsets
 from services.platform.dead_letters import HEADER_ERROR, DeadLetter, skip_note
+from services.platform.undecodable import SkippedOffsets
 
 
 def test_a_dead_letter_keeps_the_original_headers_and_adds_one_error_header():
