@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from scripts.controlplane.release import (
     secret_values,
     step,
 )
+from services.platform.token_keys import ensure_key_pair
 
 
 def defaults_lifecycle(chart: Path) -> None:
@@ -164,9 +166,9 @@ def fresh_start() -> str:
 
 
 def _existing_secrets(values: dict, namespace: str) -> list[str]:
-    """Makes every Secret the production values name (`existingSecret`), with random values."""
-    wanted: dict[str, list[str]] = {values["jwt"]["existingSecret"]: ["jwt-secret"],
-                                    values["mariadb"]["auth"]["existingSecret"]: ["mariadb-root-password"]}
+    """Makes every Secret the production values name (`existingSecret`), with random values (the token keys: a
+    new key pair)."""
+    wanted: dict[str, list[str]] = {values["mariadb"]["auth"]["existingSecret"]: ["mariadb-root-password"]}
     for database in values["mariadb"]["databases"].values():
         wanted[database["existingSecret"]] = ["owner-password", "app-password"]
     auth = values["kafka"]["auth"]
@@ -175,6 +177,13 @@ def _existing_secrets(values: dict, namespace: str) -> list[str]:
     for name, keys in wanted.items():
         literals = [f"--from-literal={key}={secrets.token_urlsafe(24)}" for key in keys]
         kubectl("-n", namespace, "create", "secret", "generic", name, *literals)
+    with tempfile.TemporaryDirectory() as folder:
+        signing_key, public_keys = ensure_key_pair(Path(folder))
+        tokens = values["tokens"]
+        for name, key, path in ((tokens["signingKey"]["existingSecret"], "signing-key.pem", signing_key),
+                                (tokens["publicKeys"]["existingSecret"], "public-keys.pem", public_keys)):
+            kubectl("-n", namespace, "create", "secret", "generic", name, f"--from-file={key}={path}")
+            wanted[name] = [key]
     return sorted(wanted)
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -11,11 +10,21 @@ import sys
 import scripts.smoke
 from scripts.smoke.chart import database_spec, render_chart
 from scripts.smoke.databases import database_settings, provision_databases
-from scripts.smoke.layout import HELM, JWT_SECRET_NAME, KAFKA_USERS, RUN_DIR, SKIPPED, Ports, log
+from scripts.smoke.layout import (
+    HELM,
+    KAFKA_USERS,
+    RUN_DIR,
+    SKIPPED,
+    TOKEN_PUBLIC_KEYS_SECRET,
+    TOKEN_SIGNING_KEY_SECRET,
+    Ports,
+    log,
+)
 from scripts.smoke.podman import Podman, build_base_image, build_images, podman_available
 from scripts.smoke.pods import Smoke
 from scripts.stack.kafka_access import TOOLS_PRINCIPAL, Credentials, stack_definition
 from scripts.stack.layout import ROOT
+from services.platform.token_keys import ensure_key_pair
 
 
 def main() -> int:
@@ -46,7 +55,9 @@ def main() -> int:
     build_images(podman)
     docs = render_chart(ports, db, spec)
     config_maps = {d["metadata"]["name"]: d["data"] for d in docs if d["kind"] == "ConfigMap"}
-    secret_values = {(JWT_SECRET_NAME, "jwt-secret"): secrets.token_urlsafe(32)}
+    signing_key, public_keys = ensure_key_pair(RUN_DIR / "token-keys")
+    secret_values = {(TOKEN_SIGNING_KEY_SECRET, "signing-key.pem"): signing_key.read_text(),
+                     (TOKEN_PUBLIC_KEYS_SECRET, "public-keys.pem"): public_keys.read_text()}
     for entry in spec:
         for role in ("owner", "app"):
             secret_values[(f"smoke-db-{entry['database']}", f"{role}-password")] = entry[role]["password"]

@@ -7,7 +7,18 @@ import subprocess
 
 import yaml
 
-from scripts.smoke.layout import CHART, DATABASES, HELM, IMAGE_TAG, IMAGES, JWT_SECRET_NAME, KAFKA_USERS, RUN_DIR, Ports
+from scripts.smoke.layout import (
+    CHART,
+    DATABASES,
+    HELM,
+    IMAGE_TAG,
+    IMAGES,
+    KAFKA_USERS,
+    RUN_DIR,
+    TOKEN_PUBLIC_KEYS_SECRET,
+    TOKEN_SIGNING_KEY_SECRET,
+    Ports,
+)
 
 
 def database_spec() -> list[dict]:
@@ -24,7 +35,8 @@ def render_chart(ports: Ports, db: dict[str, str], spec: list[dict]) -> list[dic
         "image": {"registry": "", "tag": IMAGE_TAG, "pullPolicy": "Never",
                   "order": {"repository": IMAGES["order"][1]}, "delivery": {"repository": IMAGES["delivery"][1]}},
         "config": {"trustedProxies": "127.0.0.1"},  # nginx, the one proxy hop here
-        "jwt": {"existingSecret": JWT_SECRET_NAME},
+        "tokens": {"signingKey": {"existingSecret": TOKEN_SIGNING_KEY_SECRET},
+                   "publicKeys": {"existingSecret": TOKEN_PUBLIC_KEYS_SECRET}},
         "orderMs": {"port": ports.order, "replicas": 1},
         "deliveryMs": {"port": ports.delivery, "replicas": 1},
         # Host networking: each worker needs a metrics port of its own.

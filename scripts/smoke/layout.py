@@ -19,7 +19,8 @@ IMAGES = {
 IMAGE_TAG = "smoke"
 CONTAINER_PREFIX = "coffee-smoke-"
 # Secrets the chart reads from Secrets it does not create here (global.secrets=existing).
-JWT_SECRET_NAME = "smoke-jwt"
+TOKEN_SIGNING_KEY_SECRET = "smoke-token-signing-key"
+TOKEN_PUBLIC_KEYS_SECRET = "smoke-token-public-keys"
 DATABASES = {"order": "coffee_smoke_order", "delivery": "coffee_smoke_delivery"}
 KAFKA_USERS = tuple(chart_definition().users)
 # The exit status of a smoke skipped on request (automake's convention for a skipped test).

@@ -52,6 +52,27 @@ def podman_flags(pod_spec: dict, container: dict) -> list[str]:
     return flags
 
 
+def secret_volume_flags(name: str, pod_spec: dict, container: dict, secrets_: dict[tuple[str, str], str]) -> list[str]:
+    """The container's Secret volumes as read-only bind mounts of their items, written under RUN_DIR. A bind mount
+    cannot hand the files to the pod's fsGroup as the kubelet does, so they are world-readable here: a smoke's
+    throwaway keys only."""
+    volumes = {v["name"]: v["secret"] for v in pod_spec.get("volumes", []) if "secret" in v}
+    flags = []
+    for mount in container.get("volumeMounts", []):
+        volume = volumes.get(mount["name"])
+        if volume is None:
+            continue
+        folder = RUN_DIR / "volumes" / name / mount["name"]
+        folder.mkdir(parents=True, exist_ok=True)
+        for item in volume["items"]:
+            path = folder / item["path"]
+            path.unlink(missing_ok=True)  # read-only from the last run
+            path.write_text(secrets_[(volume["secretName"], item["key"])])
+            path.chmod(0o444)
+        flags += ["-v", f"{folder}:{mount['mountPath']}:ro"]
+    return flags
+
+
 def probe_url(container: dict, probe: str) -> str | None:
     spec = container.get(probe, {}).get("httpGet")
     if not spec:
@@ -121,7 +142,8 @@ class Smoke:
         env_file.chmod(0o600)  # it holds the secrets
         container_name = CONTAINER_PREFIX + name
         self.podman.run("rm", "-f", "--ignore", container_name, check=False, capture=True)
-        argv = ["run", "--name", container_name, "--env-file", str(env_file), *podman_flags(spec, container), *extra]
+        argv = ["run", "--name", container_name, "--env-file", str(env_file), *podman_flags(spec, container),
+                *secret_volume_flags(name, spec, container, secrets_), *extra]
         argv += ["-d"] if detach else ["--rm"]
         argv += ["--entrypoint", json.dumps(container["command"]), container["image"], *container.get("args", [])]
         return self.podman.run(*argv, check=False, capture=True)

@@ -15,6 +15,7 @@ from scripts.stack.supervisor import ProcessSpec, Supervisor
 from scripts.stack.waiting import http_ok, port_open, wait_until
 from services.platform.metrics import HEALTH_PATH
 from services.platform.provision import ServiceDatabase
+from services.platform.token_keys import ensure_key_pair
 
 GUNICORN_CONFIG = "services/platform/gunicorn_conf.py"
 # The staff account the stack makes the operator's way (services/order_ms/staff.py) for the test suites, with a
@@ -71,6 +72,14 @@ def relay_wakeups(layout: Layout, service: str) -> dict[str, str]:
             "RELAY_POLL_INTERVAL_SECONDS": os.environ.get("RELAY_POLL_INTERVAL_SECONDS", "0.5")}
 
 
+def token_keys_env(layout: Layout) -> dict[str, dict[str, str]]:
+    """What each HTTP service gets on top of the shared environment: the token key files (kept across restarts
+    in `.run/<profile>/tokens/`, so tokens outlive them). Only order-ms signs; relays and consumers get nothing."""
+    signing_key, public_keys = ensure_key_pair(layout.run_dir / "tokens")
+    return {"order_ms": {"TOKEN_SIGNING_KEY_FILE": str(signing_key), "TOKEN_PUBLIC_KEYS_FILE": str(public_keys)},
+            "delivery_ms": {"TOKEN_PUBLIC_KEYS_FILE": str(public_keys)}}
+
+
 def run_once(name: str, module: str, env: dict[str, str], layout: Layout, args: tuple[str, ...] = ()) -> str:
     """Run a one-shot command of a service to completion; its output goes to its log, failures stop the stack."""
     result = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env={**os.environ, **env},
@@ -95,14 +104,15 @@ def migrate_and_seed(layout: Layout, shared_env: dict[str, str],
 
 
 def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[str, str],
-                      databases: dict[str, ServiceDatabase], consumers: int, replicas: int,
+                      http_env: dict[str, dict[str, str]], databases: dict[str, ServiceDatabase], consumers: int,
+                      replicas: int,
                       kafka_login: Callable[[str], dict[str, str]]) -> dict[str, str]:
     """Starts every application process (each worker logged in to Kafka as `kafka_login` of its name says) and
     waits until each answers; returns their /metrics URLs."""
     metrics = {}
     for http in http_services(layout, replicas):
-        env = {**shared_env, **databases[http.service].app_env(), **relay_wakeups(layout, http.service),
-               "HOST": "127.0.0.1", "PORT": str(http.port),
+        env = {**shared_env, **databases[http.service].app_env(), **http_env[http.service],
+               **relay_wakeups(layout, http.service), "HOST": "127.0.0.1", "PORT": str(http.port),
                "PROMETHEUS_MULTIPROC_DIR": str(layout.run_dir / f"prometheus-{http.name}")}
         supervisor.start(
             ProcessSpec(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shlex
 import signal
 import subprocess
@@ -23,7 +22,7 @@ import sys
 import threading
 import time
 
-from scripts.stack.application import http_services, migrate_and_seed, start_application
+from scripts.stack.application import http_services, migrate_and_seed, start_application, token_keys_env
 from scripts.stack.broker import start_broker
 from scripts.stack.holds import hold_process, holds_for, release_process
 from scripts.stack.ingress import start_ingress
@@ -50,16 +49,16 @@ class Stack:
 
     def start(self, consumers: int, replicas: int) -> None:
         self.layout.logs.mkdir(parents=True, exist_ok=True)
-        shared_env = {"APP_ENV": "local", "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
-                      "JWT_SECRET": os.environ.get("JWT_SECRET") or secrets.token_urlsafe(32)}
+        shared_env = {"APP_ENV": "local", "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}
+        http_env = token_keys_env(self.layout)
         server = database_server(self.layout, self.supervisor)
         shared_env.update(server.env)
         databases = provision_services(server, self.layout)
         broker = start_broker(self.layout, self.supervisor)
         shared_env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
         staff = migrate_and_seed(self.layout, shared_env, databases)
-        metrics = start_application(self.layout, self.supervisor, shared_env, databases, consumers, replicas,
-                                    broker.process_env)
+        metrics = start_application(self.layout, self.supervisor, shared_env, http_env, databases, consumers,
+                                    replicas, broker.process_env)
         instances = http_services(self.layout, replicas)
         base_url = start_ingress(self.supervisor, self.layout.run_dir / "nginx", self.layout.ingress_port,
                                  [i.port for i in instances if i.group == "order-ms"],
@@ -71,6 +70,7 @@ class Stack:
             instances={group: {i.name: i.url for i in instances if i.group == group}
                        for group in dict.fromkeys(i.group for i in instances)},
             env=shared_env,
+            http_env=http_env,
             staff=staff,
             admin={"DB_USER": server.admin_user, "DB_PASSWORD": server.admin_password},
             databases={service: state_entry(database) for service, database in databases.items()},

@@ -52,7 +52,7 @@ class StackState:
     base_url: str  # the ingress
     services: dict[str, str]  # the first instance of each HTTP service, by service name
     instances: dict[str, dict[str, str]]  # every instance, by service and instance name
-    env: dict[str, str]  # what every process shares (database server, broker, token secret, ...)
+    env: dict[str, str]  # what every process shares (database server, broker, ...)
     admin: dict[str, str]  # DB_USER and DB_PASSWORD of the database server's administrator
     databases: dict[str, DatabaseAccounts]  # by service package (order_ms, delivery_ms)
     service_env: dict[str, dict[str, str]]  # each service's database as its app user
@@ -65,6 +65,8 @@ class StackState:
     prometheus_url: str | None = None
     # The staff account the suites log in as (user_id, password), made the operator's way on every start.
     staff: dict[str, str] = field(default_factory=dict)
+    # What each HTTP service gets on top of app_env: its token key files.
+    http_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> StackState:
@@ -100,6 +102,10 @@ class StackState:
     def app_env(self, service: str) -> dict[str, str]:
         """The environment a process of `service` runs with: the shared one plus its database as its app user."""
         return {**self.env, **self.service_env[service]}
+
+    def http_env_of(self, service: str) -> dict[str, str]:
+        """The environment an HTTP instance of `service` runs with: app_env plus its token key files."""
+        return {**self.app_env(service), **self.http_env.get(service, {})}
 
     def owner_env(self, service: str, database: str | None = None) -> dict[str, str]:
         """The environment of `service`'s migrations: its database (or `database`) as the schema owner."""

@@ -22,16 +22,21 @@ EDGE_HINTS = EdgeHints(
 
 
 def create_app(settings: OrderSettings | None = None) -> Flask:
-    from services.order_ms import accounts, api_document, edge_errors, orders, store, ui
+    from services.order_ms import accounts, api_document, edge_errors, orders, store, token_signer, ui
     from services.order_ms.client_address import trust_forwarded_for
     from services.platform.api_docs import add_api_document
+    from services.platform.auth import verifying_keys_for
 
-    app = create_service_app(__name__, "order-ms", PREFIX, settings or get_settings(),
-                             login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS)
+    settings = settings or get_settings()
+    signer = token_signer.signer_for(settings)
+    app = create_service_app(__name__, "order-ms", PREFIX, settings, login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS,
+                             verifying_keys=verifying_keys_for(settings, signer))
+    app.config[token_signer.SIGNING_KEY] = signer
     store.ORDER_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(orders.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(ui.bp)
+    app.register_blueprint(token_signer.bp)
     app.register_blueprint(edge_errors.bp)
     add_api_document(app, PREFIX, api_document.build)
     # Login throttling counts failures per client, which sits behind the ingress in X-Forwarded-For.

@@ -64,7 +64,19 @@ TOKEN_SCHEMA = {
 }
 USER_SCHEMA = object_of({"user_id": ACCOUNT_ID, "created_at": CREATED_AT}, {"role": role_schema()})
 ORDER_SCHEMA = object_of(order_created.FIELDS)
-SCHEMAS = {"Order": ORDER_SCHEMA, "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
+KEY_SET_SCHEMA = {
+    "type": "object",
+    "properties": {"keys": {"type": "array", "items": {
+        "type": "object",
+        "properties": {"kty": {"type": "string", "enum": ["OKP"]}, "crv": {"type": "string", "enum": ["Ed25519"]},
+                       "x": {"type": "string"}, "kid": {"type": "string"},
+                       "alg": {"type": "string", "enum": ["EdDSA"]}, "use": {"type": "string", "enum": ["sig"]}},
+        "required": ["kty", "crv", "x", "kid", "alg", "use"],
+        "additionalProperties": False}}},
+    "required": ["keys"],
+    "additionalProperties": False,
+}
+SCHEMAS = {"KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA, "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
 
 
 def operations() -> list[Operation]:
@@ -75,6 +87,12 @@ def operations() -> list[Operation]:
         Operation("orders.welcome", "GET", "welcome", "Welcome text", "Service", secured=False, replies=(welcome,)),
         *health_operations(PREFIX, "Service"),
         document_operation(DOCUMENT_ENDPOINT, "Service"),
+        Operation(
+            "token_keys.jwks", "GET", "tokenKeys", "The public keys that verify access tokens (JWKS)", "Service",
+            secured=False,
+            description="Every key a verifier accepts (RFC 7517, Ed25519 keys of RFC 8037), named by the `kid` in "
+                        "a token's header. A key to be signed with next is published here before it is used.",
+            replies=(Reply(200, "The key set.", ref("KeySet")),)),
         Operation(
             "accounts.sign_up", "POST", "signUp", "Sign up as a customer", "Accounts", secured=False,
             body=object_schema(accounts.SIGNUP_FIELDS), body_example=accounts.EXAMPLE_CREDENTIALS,

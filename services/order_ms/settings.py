@@ -1,4 +1,5 @@
-"""order-ms's settings: the platform's plus tokens, demo accounts, login throttling and proxies (README table)."""
+"""order-ms's settings: the platform's plus the token signing key, demo accounts, login throttling and proxies
+(docs/configuration.md)."""
 from __future__ import annotations
 
 import functools
@@ -13,6 +14,8 @@ DEMO_OVERRIDE = "INSECURE_DEMO_ACCOUNTS_OUTSIDE_LOCAL"
 
 @dataclass(frozen=True)
 class OrderSettings(Settings):
+    # The Ed25519 private key that signs access tokens (token_signer.py); only order-ms's HTTP processes read it.
+    token_signing_key_file: str
     jwt_ttl_seconds: int
     demo_accounts: bool
     login_max_failures: int
@@ -28,6 +31,7 @@ def load_settings() -> OrderSettings:
     shared = platform_fields(db_name=DEFAULT_DATABASE)
     return OrderSettings(
         **shared,
+        token_signing_key_file=env_str("TOKEN_SIGNING_KEY_FILE", ""),
         jwt_ttl_seconds=env_int("JWT_TTL_SECONDS", 3600),
         demo_accounts=_demo_accounts(shared["app_env"]),
         login_max_failures=env_int("LOGIN_MAX_FAILURES", 5),

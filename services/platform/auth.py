@@ -1,4 +1,5 @@
-"""Bearer tokens and authorization: signed JWTs with an expiry and a role, and one decorator per access rule.
+"""Bearer tokens and authorization: JWTs signed with the signing service's Ed25519 key (token_keys.py), with an
+expiry and a role, verified with public keys only, and one decorator per access rule.
 
 Services say in their own words how to get a token (`LOGIN_HINT` in the app config) and what to do when
 a rule refuses (the `hint` callables they pass to the decorators)."""
@@ -13,13 +14,16 @@ import jwt
 from flask import current_app, g, request
 
 from services.platform import problems
+from services.platform.settings import Settings, SettingsError
+from services.platform.token_keys import ALGORITHM, SigningKey, VerifyingKeys, load_verifying_keys, verifying_keys
 
 ROLE_CUSTOMER = "customer"
 ROLE_STAFF = "staff"
 ROLES = (ROLE_CUSTOMER, ROLE_STAFF)
 TOKEN_ISSUER = "coffee-order"
-ALGORITHM = "HS256"
 LOGIN_HINT = "LOGIN_HINT"
+VERIFYING_KEYS = "TOKEN_VERIFYING_KEYS"  # the app config entry holding the process's VerifyingKeys
+PUBLIC_KEYS_VARIABLE = "TOKEN_PUBLIC_KEYS_FILE"
 
 # A hint for a refused caller: hint(caller's user_id, the user_id in the path) -> text.
 ForbiddenHint = Callable[[str, str], str]
@@ -37,16 +41,33 @@ class Principal:
         return self.role == ROLE_STAFF
 
 
-def issue_token(secret: str, ttl_seconds: int, user_id: str, role: str) -> str:
+def issue_token(signer: SigningKey, ttl_seconds: int, user_id: str, role: str) -> str:
     now = int(time.time())
     claims = {"sub": user_id, "role": role, "iss": TOKEN_ISSUER, "iat": now, "exp": now + ttl_seconds}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return jwt.encode(claims, signer.private_key, algorithm=ALGORITHM, headers={"kid": signer.kid})
 
 
-def decode_token(secret: str, token: str, login_hint: str) -> Principal:
+def verifying_keys_for(settings: Settings, own_key: SigningKey | None = None) -> VerifyingKeys:
+    """The public keys of TOKEN_PUBLIC_KEYS_FILE; the signer's own key (`own_key`, in the issuing service) must be
+    one of them, or the tokens it signs would be refused everywhere. Without the file only in local mode: the
+    signer's key alone (tokens valid in that process only), or none (every token refused)."""
+    if settings.token_public_keys_file:
+        keys = load_verifying_keys(settings.token_public_keys_file, PUBLIC_KEYS_VARIABLE)
+        if own_key and own_key.kid not in keys.by_kid:
+            raise SettingsError(
+                f"The token signing key (kid {own_key.kid}) is not in {PUBLIC_KEYS_VARIABLE}: add its public key to "
+                "every verifier's set before signing with it (rotation: docs/security.md)")
+        return keys
+    if not settings.local_mode:
+        raise SettingsError(f"{PUBLIC_KEYS_VARIABLE} is not set: outside local mode the HTTP services refuse to "
+                            "start without the public keys that verify tokens (in Kubernetes the chart mounts them)")
+    return verifying_keys([own_key.private_key.public_key()] if own_key else [])
+
+
+def decode_token(keys: VerifyingKeys, token: str, login_hint: str) -> Principal:
     """The principal of a valid token; raises a 401 Problem naming what is wrong otherwise."""
     try:
-        subject, role, expires = _verified_claims(secret, token)
+        subject, role, expires = _verified_claims(keys, token)
     except jwt.ExpiredSignatureError:
         raise _unauthorized("The access token has expired.", login_hint) from None
     except jwt.PyJWTError:
@@ -64,10 +85,15 @@ def decode_token(secret: str, token: str, login_hint: str) -> Principal:
 # expires whatever happens (there is no revocation), so remembering one changes no answer; only its expiry is
 # checked again on every request. Tokens that fail are not remembered.
 @functools.lru_cache(maxsize=4096)
-def _verified_claims(secret: str, token: str) -> tuple[object, object, int]:
-    """(subject, role, expiry) of a token whose signature, issuer and times check out."""
+def _verified_claims(keys: VerifyingKeys, token: str) -> tuple[object, object, int]:
+    """(subject, role, expiry) of a token signed with a key of `keys` (by its kid, EdDSA only: `none`, HS256 with
+    a public key as its secret and any other algorithm are refused) whose issuer and times check out."""
+    kid = jwt.get_unverified_header(token).get("kid")
+    key = keys.by_kid.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise jwt.InvalidKeyError("unknown kid")
     claims = jwt.decode(
-        token, secret, algorithms=[ALGORITHM], issuer=TOKEN_ISSUER,
+        token, key, algorithms=[ALGORITHM], issuer=TOKEN_ISSUER,
         options={"require": ["sub", "role", "exp", "iat"]},
     )
     return claims["sub"], claims["role"], claims["exp"]
@@ -86,7 +112,7 @@ def authenticate() -> Principal:
         raise _unauthorized("This endpoint needs an access token and none was sent.", login_hint)
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("The Authorization header must be 'Bearer <token>'.", login_hint)
-    return decode_token(current_app.config["SETTINGS"].jwt_secret, token.strip(), login_hint)
+    return decode_token(current_app.config[VERIFYING_KEYS], token.strip(), login_hint)
 
 
 def current_principal() -> Principal:

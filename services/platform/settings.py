@@ -5,7 +5,6 @@ readers, so there is one settings object per process and one way to read a varia
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +80,8 @@ class Settings:
     relay_batch_size: int
     relay_gather_seconds: float
     relay_wakeup_address: str
-    jwt_secret: str
+    # The public keys that verify access tokens (auth.verifying_keys_for); read by the HTTP services only.
+    token_public_keys_file: str
     metrics_port: int
     log_level: str
     access_log: str
@@ -92,22 +92,10 @@ class Settings:
 
 
 def platform_fields(db_name: str) -> dict[str, Any]:
-    """The shared fields from the environment; `db_name` is the service's own database by default.
-
-    Refuses production without a token secret."""
+    """The shared fields from the environment; `db_name` is the service's own database by default."""
     app_env = env_str("APP_ENV", "local").strip().lower()
     if app_env not in {"local", "production"}:
         raise SettingsError(f"APP_ENV must be 'local' or 'production', got {app_env!r}")
-    jwt_secret = os.environ.get("JWT_SECRET", "")
-    if not jwt_secret:
-        if app_env != "local":
-            raise SettingsError(
-                "JWT_SECRET is not set: outside local mode the services refuse to start without "
-                "a token secret (in Kubernetes it comes from the chart's Secret)"
-            )
-        # Local mode without a secret: tokens only live as long as this process, which is fine
-        # for a throwaway stack; the local stack passes one secret to every process.
-        jwt_secret = secrets.token_urlsafe(32)
     # A SASL login without a principal is refused where a Kafka client is made (kafka.connection_options):
     # migrations and the HTTP services share the protocol setting but have no principal of their own.
     security_protocol = env_choice("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", KAFKA_SECURITY_PROTOCOLS)
@@ -138,7 +126,7 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         relay_batch_size=env_int("RELAY_BATCH_SIZE", 200),
         relay_gather_seconds=env_float("RELAY_GATHER_SECONDS", 0.05),
         relay_wakeup_address=env_str("RELAY_WAKEUP_ADDRESS", ""),
-        jwt_secret=jwt_secret,
+        token_public_keys_file=env_str("TOKEN_PUBLIC_KEYS_FILE", ""),
         metrics_port=env_int("METRICS_PORT", 9100),
         log_level=env_str("LOG_LEVEL", "INFO").upper(),
         access_log=env_choice("ACCESS_LOG", "errors", ACCESS_LOG_CHOICES),

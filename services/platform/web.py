@@ -7,12 +7,13 @@ import uuid
 from flask import Flask, current_app, g, request
 from flask.sessions import NullSession, SessionInterface
 
-from services.platform.auth import LOGIN_HINT
+from services.platform.auth import LOGIN_HINT, VERIFYING_KEYS
 from services.platform.db import ConnectionPool
 from services.platform.logs import configure_logging
 from services.platform.metrics import instrument_app, request_seconds
 from services.platform.problems import EdgeHints, register_error_handlers
 from services.platform.settings import Settings
+from services.platform.token_keys import VerifyingKeys
 from services.platform.validation import MAX_BODY_BYTES
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -22,11 +23,12 @@ access_log = logging.getLogger("access")
 
 
 def create_service_app(import_name: str, service: str, prefix: str, settings: Settings, *,
-                       login_hint: str, edge_hints: EdgeHints) -> Flask:
+                       login_hint: str, edge_hints: EdgeHints, verifying_keys: VerifyingKeys) -> Flask:
     """A Flask app with everything every service shares; the caller adds its blueprints.
 
     `prefix` is where the ingress routes the service (health and readiness are served there too);
-    `login_hint` tells a caller without a valid token how to get one."""
+    `login_hint` tells a caller without a valid token how to get one; `verifying_keys` are the public keys its
+    tokens are checked with."""
     configure_logging(service, settings.log_level)
     app = Flask(import_name)
     app.config.update(
@@ -34,7 +36,7 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
         SERVICE_NAME=service,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
-        **{LOGIN_HINT: login_hint},
+        **{LOGIN_HINT: login_hint, VERIFYING_KEYS: verifying_keys},
     )
     app.json.sort_keys = False
     app.session_interface = NoSessions()

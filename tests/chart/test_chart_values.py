@@ -110,7 +110,9 @@ def test_secrets_come_from_existing_secrets_when_named(rendered):
     assert not [d for d in docs if d["kind"] == "Secret"]
     (order_ms,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "coffee-order-order-ms"]
     env = {e["name"]: e for e in order_ms["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["JWT_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "coffee-jwt", "key": "jwt-secret"}
+    volumes = {v["name"]: v for v in order_ms["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["token-signing-key"]["secret"]["secretName"] == "coffee-token-signing-key"
+    assert volumes["token-public-keys"]["secret"]["secretName"] == "coffee-token-public-keys"
     assert env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "coffee-db-order", "key": "app-password"}
     (relay,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "coffee-order-order-relay"]
     env = {e["name"]: e for e in relay["spec"]["template"]["spec"]["containers"][0]["env"]}

@@ -11,8 +11,9 @@ import yaml
 from tests.chart.conftest import CHART, THROWAWAY, RenderError
 
 PRODUCTION = ["-f", str(CHART / "ci" / "production-values.yaml")]
-# Every place a password or the token secret can come from, as the values of the production example set it.
-EXISTING = ["jwt.existingSecret", "mariadb.auth.existingSecret", "mariadb.databases.coffee_order.existingSecret",
+# Every place a password or a token key can come from, as the values of the production example set it.
+EXISTING = ["tokens.signingKey.existingSecret", "tokens.publicKeys.existingSecret", "mariadb.auth.existingSecret",
+            "mariadb.databases.coffee_order.existingSecret",
             "mariadb.databases.coffee_delivery.existingSecret", "kafka.auth.broker.existingSecret",
             "kafka.auth.admin.existingSecret", "kafka.auth.users.order-relay.existingSecret",
             "kafka.auth.users.delivery-relay.existingSecret", "kafka.auth.users.delivery-consumer.existingSecret"]
@@ -57,7 +58,8 @@ def test_gitops_renders_are_identical_and_hold_no_secret(render):
     docs = [d for d in yaml.safe_load_all(first) if d]
     assert not [d for d in docs if d["kind"] == "Secret"]
     values = yaml.safe_load((CHART / "ci" / "production-values.yaml").read_text())
-    named = {values["jwt"]["existingSecret"], values["mariadb"]["auth"]["existingSecret"],
+    named = {values["tokens"]["signingKey"]["existingSecret"], values["tokens"]["publicKeys"]["existingSecret"],
+             values["mariadb"]["auth"]["existingSecret"],
              *(entry["existingSecret"] for entry in values["mariadb"]["databases"].values()),
              values["kafka"]["auth"]["broker"]["existingSecret"], values["kafka"]["auth"]["admin"]["existingSecret"],
              *(user["existingSecret"] for user in values["kafka"]["auth"]["users"].values())}
@@ -70,20 +72,24 @@ def test_generated_secrets_are_kept_on_uninstall_and_are_all_a_pod_reads(rendere
     generated = [d for d in docs if d["kind"] == "Secret"]
     assert {d["metadata"]["annotations"].get("helm.sh/resource-policy") for d in generated} == {"keep"}
     assert {d["metadata"]["name"] for d in generated} == secret_refs(docs)
-    assert len(generated) == 9, "jwt, root, two databases, the Kafka broker, admin and three users"
+    assert len(generated) == 10, "two token keys, root, two databases, the Kafka broker, admin and three users"
 
 
 def test_throwaway_secrets_differ_on_every_render(render):
     """What global.secrets=throwaway is for (reading helm template output) and why it is never applied."""
-    def jwt(docs):
-        return next(d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"] == "coffee-order-jwt")["data"]
-    assert jwt(render(*THROWAWAY)) != jwt(render(*THROWAWAY))
+    def signing_key(docs):
+        return next(d for d in docs if d["kind"] == "Secret"
+                    and d["metadata"]["name"] == "coffee-order-token-signing-key")["data"]
+    assert signing_key(render(*THROWAWAY)) != signing_key(render(*THROWAWAY))
 
 
 def test_generated_values_are_looked_up_before_being_made():
     """Every generated secret goes through lookup of its own Secret first: an upgrade or a reinstall
     finds the kept value, and only a missing key gets a new random one."""
-    templates = [CHART / "templates" / "secret.yaml", CHART.parent / "mariadb" / "templates" / "_helpers.tpl",
+    text = (CHART / "templates" / "secret.yaml").read_text()
+    assert text.index('lookup "v1" "Secret" .') < text.index('genPrivateKey'), "the token key"
+    assert text.count("genPrivateKey") == 1, "one key, made only when neither lookup nor existingSecret gives one"
+    templates = [CHART.parent / "mariadb" / "templates" / "_helpers.tpl",
                  CHART.parent / "kafka" / "templates" / "_helpers.tpl"]
     for template in templates:
         text = template.read_text()

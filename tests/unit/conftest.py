@@ -16,19 +16,29 @@ import pytest
 from services import delivery_ms, order_ms
 from services.delivery_ms.settings import load_settings as load_delivery_settings
 from services.order_ms.settings import load_settings as load_order_settings
+from services.order_ms.token_signer import SIGNING_KEY
 from services.platform.auth import ROLE_CUSTOMER, issue_token
+from services.platform.token_keys import ensure_key_pair
 from tests.unit.fake_stores import FakeDeliveryStore, FakeOrderStore
 
 
 @pytest.fixture(scope="session")
-def order_settings():
-    return load_order_settings()
+def token_key_files(tmp_path_factory):
+    """(order-ms's private key file, the public key set every service verifies with), as the stack makes them."""
+    return ensure_key_pair(tmp_path_factory.mktemp("token-keys"))
 
 
 @pytest.fixture(scope="session")
-def delivery_settings(order_settings):
-    # Both services check the tokens order-ms issues, so they share its secret (as the stack and the chart do).
-    return replace(load_delivery_settings(), jwt_secret=order_settings.jwt_secret)
+def order_settings(token_key_files):
+    signing_key, public_keys = token_key_files
+    return replace(load_order_settings(), token_signing_key_file=str(signing_key),
+                   token_public_keys_file=str(public_keys))
+
+
+@pytest.fixture(scope="session")
+def delivery_settings(token_key_files):
+    # delivery-ms checks the tokens order-ms signs with the public key only (as the stack and the chart do).
+    return replace(load_delivery_settings(), token_public_keys_file=str(token_key_files[1]))
 
 
 @pytest.fixture
@@ -71,8 +81,10 @@ def delivery_client(delivery_app, delivery_store):
 
 
 @pytest.fixture
-def token(order_settings):
+def token(order_app):
     """token(user_id, role="customer") -> the Authorization header of a valid token, as order-ms's login issues."""
+    signer = order_app.config[SIGNING_KEY]
+
     def headers(user_id: str, role: str = ROLE_CUSTOMER, ttl_seconds: int = 600) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_token(order_settings.jwt_secret, ttl_seconds, user_id, role)}"}
+        return {"Authorization": f"Bearer {issue_token(signer, ttl_seconds, user_id, role)}"}
     return headers

@@ -5,13 +5,21 @@ and staff. Expected: 401 (with a login hint) for the first three; customers act 
 deliveries (403 where the path names someone else, 404 where answering 403 would reveal that a delivery exists);
 only staff change statuses; staff read everything. The acceptance suite proves the same rules through the
 ingress (CASEs of tests/acceptance/test_permissions.py)."""
+import base64
+import hashlib
+import hmac
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.platform.auth import ALGORITHM, TOKEN_ISSUER
+from services.order_ms.token_signer import SIGNING_KEY
+from services.platform.auth import TOKEN_ISSUER, issue_token
+from services.platform.token_keys import ALGORITHM, SigningKey, signing_key
 from tests.unit.answers import assert_problem
 
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 2}
@@ -34,8 +42,7 @@ def world(order_client, delivery_client, order_store, delivery_store, token) -> 
     order, _ = order_store.create_order(None, OWNER, ORDER, None, None)
     delivery_store.insert_deliveries(None, [order])
     delivery = delivery_store.list_deliveries(None, OWNER, None, 1, None)[0]
-    wrongly_signed = jwt.encode({"sub": OWNER, "role": "customer", "iss": TOKEN_ISSUER, "iat": 1, "exp": 2**40},
-                                "not-the-services-secret-" * 2, algorithm=ALGORITHM)
+    wrongly_signed = issue_token(signing_key(Ed25519PrivateKey.generate()), 600, OWNER, "customer")
     headers = {
         "no token": {},
         "bad token": {"Authorization": f"Bearer {wrongly_signed}"},
@@ -129,27 +136,51 @@ def test_customers_filtering_by_status_still_see_only_their_own(world):
     assert response.status_code == 200 and response.json == []
 
 
-def forged(secret: str, **overrides) -> str:
+def forged(signer: SigningKey, headers: dict | None = None, **overrides) -> str:
     now = int(time.time())
     claims = {"sub": OWNER, "role": "customer", "iss": TOKEN_ISSUER, "iat": now, "exp": now + 60}
-    return jwt.encode({**claims, **overrides}, secret, algorithm=ALGORITHM)
+    return jwt.encode({**claims, **overrides}, signer.private_key, algorithm=ALGORITHM,
+                      headers={"kid": signer.kid, **(headers or {})})
+
+
+def hs256_with_the_public_key(signer: SigningKey, public_keys: bytes) -> str:
+    """The algorithm confusion attack: HS256 with the published public key as the HMAC secret (PyJWT refuses to
+    make one, so by hand)."""
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    now = int(time.time())
+    signed = ".".join(part(json.dumps(value).encode()) for value in (
+        {"alg": "HS256", "typ": "JWT", "kid": signer.kid},
+        {"sub": STAFF, "role": "staff", "iss": TOKEN_ISSUER, "iat": now, "exp": now + 60}))
+    return f"{signed}.{part(hmac.new(public_keys, signed.encode(), hashlib.sha256).digest())}"
+
+
+def another_key() -> SigningKey:
+    return signing_key(Ed25519PrivateKey.generate())
 
 
 BAD_TOKENS = {
-    "wrong secret": lambda secret: forged("not-the-services-secret-" * 2),
-    "alg none": lambda secret: jwt.encode({"sub": STAFF, "role": "staff", "iss": TOKEN_ISSUER, "iat": 1,
-                                           "exp": int(time.time()) + 60}, None, algorithm="none"),
-    "wrong issuer": lambda secret: forged(secret, iss="someone-else"),
-    "unknown role": lambda secret: forged(secret, role="admin"),
-    "expired": lambda secret: forged(secret, iat=int(time.time()) - 120, exp=int(time.time()) - 60),
-    "garbage": lambda secret: "not.a.token",
-    "tampered signature": lambda secret: forged(secret)[:-4] + "AAAA",
+    "another key, its own kid": lambda signer, public: forged(another_key()),
+    "another key, the services' kid": lambda signer, public: forged(replace(another_key(), kid=signer.kid)),
+    "no kid": lambda signer, public: jwt.encode({"sub": OWNER, "role": "customer", "iss": TOKEN_ISSUER, "iat": 1,
+                                                 "exp": int(time.time()) + 60}, signer.private_key,
+                                                algorithm=ALGORITHM),
+    "alg none": lambda signer, public: jwt.encode({"sub": STAFF, "role": "staff", "iss": TOKEN_ISSUER, "iat": 1,
+                                                   "exp": int(time.time()) + 60}, None, algorithm="none",
+                                                  headers={"kid": signer.kid}),
+    "HS256 with the public key as secret": hs256_with_the_public_key,
+    "wrong issuer": lambda signer, public: forged(signer, iss="someone-else"),
+    "unknown role": lambda signer, public: forged(signer, role="admin"),
+    "expired": lambda signer, public: forged(signer, iat=int(time.time()) - 120, exp=int(time.time()) - 60),
+    "garbage": lambda signer, public: "not.a.token",
+    "tampered signature": lambda signer, public: forged(signer)[:-4] + "AAAA",
 }
 
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)
-def test_every_kind_of_bad_token_is_401_with_a_login_hint_in_both_services(world, order_settings, kind):
-    headers = {"Authorization": f"Bearer {BAD_TOKENS[kind](order_settings.jwt_secret)}"}
+def test_every_kind_of_bad_token_is_401_with_a_login_hint_in_both_services(world, order_app, order_settings, kind):
+    public_keys = Path(order_settings.token_public_keys_file).read_bytes()
+    headers = {"Authorization": f"Bearer {BAD_TOKENS[kind](order_app.config[SIGNING_KEY], public_keys)}"}
     for service, path in (("order-ms", f"/order-ms/{OWNER}/orders"), ("delivery-ms", "/delivery-ms/deliveries")):
         problem = assert_problem(world.clients[service].get(path, headers=headers), 401)
         assert "POST /order-ms/login" in problem["hint"]

@@ -126,8 +126,53 @@ securityContext:
 {{- toJson (dict "name" $name "ownerUser" $entry.ownerUser "appUser" $entry.appUser "secret" $secret) }}
 {{- end }}
 
-{{- define "coffee-order.jwtSecretName" -}}
-{{- .Values.jwt.existingSecret | default (printf "%s-jwt" (include "coffee-order.fullname" .)) }}
+{{- define "coffee-order.tokenSigningKeySecret" -}}
+{{- .Values.tokens.signingKey.existingSecret | default (printf "%s-token-signing-key" (include "coffee-order.fullname" .)) }}
+{{- end }}
+
+{{- define "coffee-order.tokenPublicKeysSecret" -}}
+{{- .Values.tokens.publicKeys.existingSecret | default (printf "%s-token-public-keys" (include "coffee-order.fullname" .)) }}
+{{- end }}
+
+{{/* Where the token key files are mounted, and the settings naming them. */}}
+{{- define "coffee-order.tokenKeysDir" -}}/var/run/coffee-order/token-keys{{- end }}
+{{- define "coffee-order.tokenSigningKeyDir" -}}/var/run/coffee-order/token-signing-key{{- end }}
+
+{{/* The env and volumeMounts entries of an HTTP service's container: the public key set (every verifier), and
+     with "signs" the private key (order-ms's container only: never its init containers, relays, consumers,
+     migrations). Call with (dict "root" $ "signs" true "part" "env"|"mounts"|"volumes"). */}}
+{{- define "coffee-order.tokenKeys" -}}
+{{- if eq .part "env" }}
+- name: TOKEN_PUBLIC_KEYS_FILE
+  value: {{ include "coffee-order.tokenKeysDir" . }}/public-keys.pem
+{{- if .signs }}
+- name: TOKEN_SIGNING_KEY_FILE
+  value: {{ include "coffee-order.tokenSigningKeyDir" . }}/signing-key.pem
+{{- end }}
+{{- else if eq .part "mounts" }}
+- name: token-public-keys
+  mountPath: {{ include "coffee-order.tokenKeysDir" . }}
+  readOnly: true
+{{- if .signs }}
+- name: token-signing-key
+  mountPath: {{ include "coffee-order.tokenSigningKeyDir" . }}
+  readOnly: true
+{{- end }}
+{{- else }}
+- name: token-public-keys
+  secret:
+    secretName: {{ include "coffee-order.tokenPublicKeysSecret" .root }}
+    items: [{key: public-keys.pem, path: public-keys.pem}]
+    defaultMode: 0444
+{{- if .signs }}
+- name: token-signing-key
+  secret:
+    secretName: {{ include "coffee-order.tokenSigningKeySecret" .root }}
+    items: [{key: signing-key.pem, path: signing-key.pem}]
+    # Readable by the pod's group (fsGroup) only.
+    defaultMode: 0440
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{- define "coffee-order.kafkaFullname" -}}
@@ -170,7 +215,7 @@ securityContext:
 {{- end }}
 
 {{/* The environment of an app container on top of the ConfigMap (configmap.yaml): its database login (the
-     owner's for migrations, else the app user's), the token secret, and its Kafka principal when it has one;
+     owner's for migrations, else the app user's) and its Kafka principal when it has one;
      call with (dict "root" $ "service" "order" "role" "app" "kafkaUser" "order-relay"). */}}
 {{- define "coffee-order.env" -}}
 {{- $db := include "coffee-order.database" (dict "root" .root "service" .service) | fromJson }}
@@ -184,11 +229,6 @@ securityContext:
     secretKeyRef:
       name: {{ $db.secret }}
       key: {{ ternary "owner-password" "app-password" $owner }}
-- name: JWT_SECRET
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "coffee-order.jwtSecretName" .root }}
-      key: jwt-secret
 {{- if and .kafkaUser (include "coffee-order.kafkaUsesSasl" .root) }}
 - name: KAFKA_SASL_USERNAME
   value: {{ .kafkaUser | quote }}

@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from services.order_ms.login_throttle import SCOPE_CLIENT, SCOPE_USER_CLIENT, user_client_subject
-from services.platform.auth import ALGORITHM, TOKEN_ISSUER
+from services.platform.auth import TOKEN_ISSUER
+from services.platform.token_keys import ALGORITHM, load_signing_key, load_verifying_keys
 from tests.integration.conftest import DEMO_CUSTOMER, DEMO_STAFF, auth
 from tests.support.accounts import post_sign_up
 from tests.support.gunicorn import gunicorn
@@ -95,7 +96,9 @@ def test_login_answers_a_bearer_token_for_the_user_and_role(base_url, stack):
         body = response.json()
         assert set(body) == {"access_token", "token_type", "expires_in", "user_id", "role"}
         assert (body["token_type"], body["user_id"], body["role"]) == ("Bearer", user_id, role)
-        claims = jwt.decode(body["access_token"], stack.env["JWT_SECRET"], algorithms=[ALGORITHM],
+        public_keys = load_verifying_keys(stack.http_env_of("delivery_ms")["TOKEN_PUBLIC_KEYS_FILE"], "keys")
+        kid = jwt.get_unverified_header(body["access_token"])["kid"]
+        claims = jwt.decode(body["access_token"], public_keys.by_kid[kid], algorithms=[ALGORITHM],
                             issuer=TOKEN_ISSUER)
         assert (claims["sub"], claims["role"]) == (user_id, role)
         assert claims["exp"] - claims["iat"] == body["expires_in"] > 0
@@ -211,7 +214,7 @@ def test_too_many_failures_from_one_client_slow_it_down_for_every_user_id_on_eve
                                                                                             account, tmp_path):
     client = fresh_client()
     # A second order-ms on the same database stands in for another replica, with a per-client limit of 3.
-    env = {**stack.app_env("order_ms"), "LOGIN_MAX_FAILURES_PER_CLIENT": "3"}
+    env = {**stack.http_env_of("order_ms"), "LOGIN_MAX_FAILURES_PER_CLIENT": "3"}
     with gunicorn("services.order_ms:create_app()", env, tmp_path) as replica:
         # A different user id each time: only the per-client limit can be reached.
         for _ in range(3):
@@ -310,7 +313,7 @@ def test_a_right_password_does_not_count_against_its_client(order_url, stack, or
 
 
 def test_too_many_signups_from_one_client_are_refused_other_clients_go_on(stack, tmp_path):
-    env = {**stack.app_env("order_ms"), "SIGNUP_MAX_PER_CLIENT": "2", "SIGNUP_WINDOW_SECONDS": "600"}
+    env = {**stack.http_env_of("order_ms"), "SIGNUP_MAX_PER_CLIENT": "2", "SIGNUP_WINDOW_SECONDS": "600"}
     client = fresh_client()
     with gunicorn("services.order_ms:create_app()", env, tmp_path) as replica:
         for _ in range(2):
@@ -327,11 +330,24 @@ def test_too_many_signups_from_one_client_are_refused_other_clients_go_on(stack,
 # --- tokens ---------------------------------------------------------------------------------------
 
 # What a bad token is told is proven in process (tests/unit/test_permissions.py, tests/unit/platform/); here only
-# that the stack's services share the secret its JWT_SECRET names.
+# that the stack's services share the key pair the stack made, and that order-ms publishes its public key.
 
-def test_a_token_signed_with_the_stack_secret_is_accepted(base_url, stack):
+def test_a_token_signed_with_the_stack_signing_key_is_accepted_by_both_services(base_url, stack):
+    signer = load_signing_key(stack.http_env_of("order_ms")["TOKEN_SIGNING_KEY_FILE"], "key")
     now = int(time.time())
     claims = {"sub": DEMO_CUSTOMER[0], "role": "customer", "iss": TOKEN_ISSUER, "iat": now, "exp": now + 60}
-    token = jwt.encode(claims, stack.env["JWT_SECRET"], algorithm=ALGORITHM)
+    token = jwt.encode(claims, signer.private_key, algorithm=ALGORITHM, headers={"kid": signer.kid})
     response = requests.get(f"{base_url}/order-ms/{DEMO_CUSTOMER[0]}/orders", headers=auth(token), timeout=10)
     assert response.status_code == 200, response.text
+    response = requests.get(f"{base_url}/delivery-ms/deliveries", headers=auth(token), timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def test_the_published_key_set_through_the_ingress_verifies_login_tokens(base_url):
+    keys = requests.get(f"{base_url}/order-ms/.well-known/jwks.json", timeout=10)
+    assert keys.status_code == 200 and keys.headers["Content-Type"].startswith("application/json")
+    token = log_in(base_url, *DEMO_CUSTOMER).json()["access_token"]
+    kid = jwt.get_unverified_header(token)["kid"]
+    (key,) = [key for key in keys.json()["keys"] if key["kid"] == kid]
+    assert "d" not in key
+    assert jwt.decode(token, jwt.PyJWK(key).key, algorithms=[ALGORITHM], issuer=TOKEN_ISSUER)["sub"] == DEMO_CUSTOMER[0]

@@ -62,7 +62,7 @@ def test_orders_are_accepted_while_the_broker_is_frozen_and_published_after(
 
 def test_database_down_answers_503_with_retry_after(stack, customer, tmp_path):
     user_id, headers = customer.user_id, customer.headers
-    env = {**stack.app_env("order_ms"), "DB_PORT": "1", "DB_CONNECT_TIMEOUT": "1"}  # nothing listens on port 1
+    env = {**stack.http_env_of("order_ms"), "DB_PORT": "1", "DB_CONNECT_TIMEOUT": "1"}  # nothing listens on port 1
     with gunicorn("services.order_ms:create_app()", env, tmp_path) as url:
         ready = requests.get(f"{url}/readyz", timeout=10)
         assert ready.status_code == 503 and ready.headers["Retry-After"] == "5"

@@ -11,7 +11,7 @@ ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 1}
 
 def test_no_503_after_the_database_comes_back(stack, customer, tmp_path):
     user_id, headers = customer.user_id, customer.headers
-    env = stack.app_env("order_ms")
+    env = stack.http_env_of("order_ms")
     proxy = TcpProxy(env["DB_HOST"], int(env["DB_PORT"]))
     try:
         with gunicorn("services.order_ms:create_app()", {**env, "DB_HOST": "127.0.0.1", "DB_PORT": str(proxy.port)},
@@ -39,7 +39,7 @@ def test_a_database_that_stops_answering_gets_a_503_not_a_killed_worker(stack, c
     GUNICORN_TIMEOUT, so each statement's wait is bounded by DB_READ_TIMEOUT (and a new connection's by
     DB_CONNECT_TIMEOUT), and the caller gets a problem it can act on instead of a dropped connection."""
     user_id, headers = customer.user_id, customer.headers
-    env = stack.app_env("order_ms")
+    env = stack.http_env_of("order_ms")
     proxy = TcpProxy(env["DB_HOST"], int(env["DB_PORT"]))
     try:
         with gunicorn("services.order_ms:create_app()",

@@ -3,6 +3,7 @@ import pytest
 
 from services.order_ms import create_app, store
 from services.order_ms.settings import load_settings
+from services.order_ms.token_signer import SIGNING_KEY
 from services.platform import db
 from services.platform.auth import issue_token
 
@@ -11,9 +12,9 @@ ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
 
 @pytest.fixture
 def post_order(monkeypatch):
-    settings = load_settings()
-    client = create_app(settings).test_client()
-    token = issue_token(settings.jwt_secret, 60, "USER0001", "customer")
+    app = create_app(load_settings())
+    client = app.test_client()
+    token = issue_token(app.config[SIGNING_KEY], 60, "USER0001", "customer")
 
     def post(failure: Exception):
         def create_order(*_args, **_kwargs):

@@ -9,7 +9,6 @@ from services.platform.settings import SettingsError
 @pytest.fixture
 def production(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
-    monkeypatch.setenv("JWT_SECRET", "s" * 40)
     monkeypatch.delenv("DEMO_ACCOUNTS", raising=False)
     monkeypatch.delenv(DEMO_OVERRIDE, raising=False)
 
