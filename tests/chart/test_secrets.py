@@ -33,7 +33,7 @@ def secret_refs(docs: list[dict]) -> set[str]:
 
 def test_without_cluster_access_generating_a_secret_is_refused(render):
     """helm template, Argo CD and --dry-run=client cannot look the kept value up: a new random one would
-    change the database passwords and the token secret on every sync, so the render stops and says why."""
+    change the database passwords and the token keys on every sync, so the render stops and says why."""
     with pytest.raises(RenderError) as refused:
         render()
     message = str(refused.value)

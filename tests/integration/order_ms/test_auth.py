@@ -1,5 +1,5 @@
 """Accounts and tokens over HTTP and MariaDB: sign-up, login, throttling per (user id, client) and per client, and
-the stack's token secret. The answers to bad sign-ups, logins and tokens are proven in process (tests/unit).
+the stack's token keys. The answers to bad sign-ups, logins and tokens are proven in process (tests/unit).
 
 Throttling tests use fresh user ids and talk to order-ms directly with a made-up client address in
 X-Forwarded-For (order-ms trusts it from 127.0.0.1), so they never slow down the demo accounts or the
