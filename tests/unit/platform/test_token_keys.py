@@ -1,7 +1,9 @@
 """The token keys: order-ms publishes its public key set (JWKS), tokens name their key by kid, and a rotation
 (add the new public key to every verifier's set, switch the signer, retire the old key a token lifetime later)
 logs no one out. In process, with key files as the stack and the chart mount them."""
+import base64
 import datetime
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from services import delivery_ms, order_ms
 from services.order_ms.token_signer import SIGNING_KEY
@@ -114,3 +118,21 @@ def test_a_rotation_logs_no_one_out(order_settings, delivery_settings, token_key
     assert verifier.test_client().get(DELIVERIES, headers=bearer(new_token)).status_code == 200
     refused = verifier.test_client().get(DELIVERIES, headers=bearer(old_token))
     assert refused.status_code == 401 and "POST /order-ms/login" in refused.json["hint"]
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                        max_size=3), max_leaves=5)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.dictionaries(st.sampled_from(["alg", "kid", "typ", "crit", "jku", "jwk"]), JSON_VALUES, max_size=4),
+       keep_signature=st.booleans())
+def test_any_header_on_a_real_token_is_a_401_never_a_crash(delivery_client, order_app, header, keep_signature):
+    """Whatever a caller puts in the header (a kid of any type, another alg, crit, a key of its own), the answer is
+    a 401 problem: a changed header breaks the signature, and no header picks a key the set does not hold."""
+    _, payload, signature = login_token(order_app).split(".")
+    encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).decode().rstrip("=")
+    token = f"{encoded}.{payload}.{signature if keep_signature else 'AAAA'}"
+    response = delivery_client.get(DELIVERIES, headers=bearer(token))
+    assert response.status_code == 401 and response.json["hint"]
