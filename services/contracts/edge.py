@@ -2,5 +2,8 @@
 to send when a body is too large."""
 from __future__ import annotations
 
-UNKNOWN_ROUTE_HINT = "Check the URL: the API lives under /order-ms and /delivery-ms (see the README's API section)."
+UNKNOWN_ROUTE_HINT = (
+    "Check the URL: the API lives under /order-ms and /delivery-ms"
+    " (their documents: /order-ms/docs and /delivery-ms/docs)."
+)
 BODY_TOO_LARGE_HINT = "Send a smaller JSON body; an order is a few hundred bytes."

@@ -1,5 +1,5 @@
 """delivery-ms's settings (its API, relay and consumer): the platform's plus the consumer's group and stall limit
-(README table)."""
+(docs/configuration.md)."""
 from __future__ import annotations
 
 import functools

@@ -126,7 +126,7 @@ def _from_http_exception(exc: HTTPException) -> Problem:
         return Problem(
             status=405, slug="method-not-allowed", title="Method Not Allowed",
             detail=f"{request.method} is not allowed on {request.path}.",
-            hint=f"Use one of: {', '.join(allowed)}." if allowed else "See the README's API section.",
+            hint=f"Use one of: {', '.join(allowed)}." if allowed else "See the API document on its /docs page.",
             headers={"Allow": ", ".join(allowed)} if allowed else None,
         )
     if code == 413:
@@ -145,7 +145,7 @@ def _from_http_exception(exc: HTTPException) -> Problem:
                        detail=exc.description or "The request could not be read.",
                        hint="Send a valid JSON object with 'Content-Type: application/json'.")
     return Problem(status=code, slug="http-error", title=exc.name, detail=exc.description or exc.name,
-                   hint="See the README's API section.")
+                   hint="See the API document on its /docs page.")
 
 
 def database_problem(exc: TransientDatabaseError, hints: EdgeHints) -> Problem:

@@ -1,4 +1,4 @@
-"""Settings every process shares, read once from environment variables (documented in the README).
+"""Settings every process shares, read once from environment variables (documented in docs/configuration.md).
 
 A service extends `Settings` with its own fields and builds it with `platform_fields(...)` plus its own
 readers, so there is one settings object per process and one way to read a variable."""

@@ -44,7 +44,7 @@ while IFS== read -r name partitions; do
   replicas=$(grep -o 'ReplicationFactor: [0-9]*' <<< "$description" | head -1 | cut -d' ' -f2)
   if [ "$replicas" -lt "$wanted_replicas" ]; then
     echo "topic $name has $replicas replica(s) per partition, this release wants $wanted_replicas:" \
-         "raise it with kafka-reassign-partitions.sh (README \"Kafka: from 1 to 3 nodes\")" >&2
+         "raise it with kafka-reassign-partitions.sh (docs/kubernetes.md \"Kafka: from 1 to 3 nodes\")" >&2
     exit 2
   fi
   echo "$name: $partitions partition(s) wanted, had $current; $replicas replica(s)"
