@@ -6,4 +6,5 @@ TOPIC_PARTITIONS = {
     order_created.TOPIC: 3,
     order_created.DEAD_LETTER_TOPIC: 1,
     delivery_status_changed.TOPIC: 3,
+    delivery_status_changed.DEAD_LETTER_TOPIC: 1,
 }
