@@ -89,7 +89,7 @@ def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[
     with pool.transaction() as cursor:
         # FOR UPDATE: two staff members moving the same delivery at once are serialised, so the
         # second one sees the first one's status and gets a 200 no-op or a 409, never a lost update.
-        cursor.execute("SELECT id, delivery_id, order_id, status, updated_at FROM delivery_status"
+        cursor.execute("SELECT id, delivery_id, order_id, status, version, updated_at FROM delivery_status"
                        " WHERE delivery_id = ? FOR UPDATE", (delivery_id,))
         row = cursor.fetchone()
         if row is None:
@@ -99,10 +99,11 @@ def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[
         if wanted == current:
             return {"delivery_id": delivery_id, "status": current, "updated_at": iso_utc(row["updated_at"])}, current
         updated_at = utc_now()
-        cursor.execute("UPDATE delivery_status SET status = ?, updated_at = ? WHERE id = ?",
-                       (wanted, updated_at, row["id"]))
+        version = row["version"] + 1
+        cursor.execute("UPDATE delivery_status SET status = ?, version = ?, updated_at = ? WHERE id = ?",
+                       (wanted, version, updated_at, row["id"]))
         change = {"delivery_id": delivery_id, "order_id": row["order_id"], "status": wanted,
-                  "previous_status": current, "updated_at": iso_utc(updated_at)}
+                  "previous_status": current, "updated_at": iso_utc(updated_at), "version": version}
         DELIVERY_OUTBOX.add(cursor, delivery_status_changed.build(change))
     return {"delivery_id": delivery_id, "status": wanted, "updated_at": change["updated_at"]}, current
 
