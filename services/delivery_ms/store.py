@@ -54,8 +54,10 @@ def apply_order_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
         plan = lifecycle.plan_batch(stored, events, utc_now())
         _insert_deliveries(cursor, plan.new_deliveries())
         for delivery in plan.moved_deliveries():
-            cursor.execute("UPDATE delivery_status SET status = ?, version = ?, updated_at = ? WHERE delivery_id = ?",
-                           (delivery.status, delivery.version, delivery.updated_at, delivery.delivery_id))
+            # By order_id, the index the lock above went through: by delivery_id this would also wait for that
+            # index's entry, which a staff move locks first, and the two would deadlock.
+            cursor.execute("UPDATE delivery_status SET status = ?, version = ?, updated_at = ? WHERE order_id = ?",
+                           (delivery.status, delivery.version, delivery.updated_at, delivery.order_id))
         _record_changes(cursor, plan.changes)
         DELIVERY_OUTBOX.add(cursor, *plan.messages)
     return plan.applied
