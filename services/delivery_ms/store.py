@@ -41,9 +41,10 @@ def apply_order_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
     the deliveries' rows, their change log and their events; returns how many events were news.
 
     The deliveries the batch names are locked first (FOR UPDATE, also the gap where a missing one would go), so a
-    staff move racing a cancel is serialised with it: whichever locks first wins, the other sees its result. A
-    duplicate key (another consumer inserting the same order during a rebalance) makes the platform write the
-    batch event by event, and each then finds the delivery the other one made."""
+    staff move racing a cancel is serialised with it: whichever locks first wins, the other sees its result. Another
+    consumer writing the same order during a rebalance ends in a deadlock (the batch is rolled back and polled
+    again) or a duplicate key (the platform writes the batch event by event): either way the retry finds the
+    delivery the other one made."""
     if not events:
         return 0
     order_ids = sorted({event.value["order_id"] for event in events})
