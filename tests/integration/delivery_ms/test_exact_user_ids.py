@@ -32,8 +32,8 @@ def database_before_exact_user_ids(stack, tmp_path):
         with database.connect() as conn:
             cursor = conn.cursor()
             delivery_id, order_id = str(uuid.uuid4()), str(uuid.uuid4())
-            cursor.execute("INSERT INTO delivery_status (delivery_id, order_id, user_id, order_json, status, created_at,"
-                           " updated_at) VALUES (?, ?, 'Alice', '{}', 'CONFIRMED', NOW(6), NOW(6))",
+            cursor.execute("INSERT INTO delivery_status (delivery_id, order_id, user_id, order_json, status,"
+                           " created_at, updated_at) VALUES (?, ?, 'Alice', '{}', 'CONFIRMED', NOW(6), NOW(6))",
                            (delivery_id, order_id))
             cursor.execute("INSERT INTO delivery_changes (delivery_id, order_id, user_id, status, version, updated_at)"
                            " VALUES (?, ?, 'Alice', 'CONFIRMED', 1, NOW(6))", (delivery_id, order_id))
