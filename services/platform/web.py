@@ -65,7 +65,7 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
         return response
 
     register_error_handlers(app, edge_hints)
-    instrument_app(app, service)
+    instrument_app(app, service, settings.metrics_port)
     _add_health_routes(app, prefix)
     return app
 
