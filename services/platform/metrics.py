@@ -146,8 +146,6 @@ def instrument_app(app: Flask, service: str, metrics_port: int | None = None) ->
     app.add_url_rule(METRICS_PATH, "metrics", render_latest, methods=["GET"])
 
 
-
-
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, *_args) -> None:
         """Probes and scrapes every few seconds would flood the JSON log."""
