@@ -119,9 +119,10 @@ def operations() -> list[Operation]:
         ),
         Operation(
             "accounts.login", "POST", "login", "Log in for a bearer token", "Accounts", secured=False,
-            parameters=(Param(device_tokens.HEADER, "header", DEVICE_TOKEN_SCHEMA,
-                              "The device token an earlier login of this account answered (browsers send the"
-                              " device_token cookie instead)."),),
+            # Any value is taken: one that is not a live token of this service is ignored, never refused.
+            parameters=(Param(device_tokens.HEADER, "header", {"type": "string"},
+                              "The device token an earlier login of this account answered, `dt1.` and 43"
+                              " base64url characters (browsers send the device_token cookie instead)."),),
             body=object_schema(accounts.LOGIN_FIELDS), body_example=accounts.EXAMPLE_CREDENTIALS,
             description="Logins, successful ones included, are limited per client address (LOGIN_MAX_PER_CLIENT, 60)"
                         " and per account (LOGIN_MAX_PER_ACCOUNT, 20) in LOGIN_RATE_WINDOW_SECONDS (60); too many"
