@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from services.contracts.identifiers import USER_ID
 from services.order_ms import device_tokens, login_throttle, store
 from services.order_ms.client_address import client_address
+from services.order_ms.login_slots import LOGIN_SLOTS
 from services.order_ms.metrics import LOGIN_FAILURES
 from services.order_ms.passwords import hash_password, verify_password
 from services.order_ms.token_signer import SIGNING_KEY
@@ -65,11 +66,14 @@ def login():
     # A device that logged in to this account before is judged by its own limits, not its address's.
     presented = device_tokens.presented(request)
     device = device_tokens.trusted_for(pool, settings, presented, fields["user_id"])
-    # Counted before the password is checked: a throttled guesser does not even cost a hash verification, and
-    # parallel guesses cannot all pass the check before any of them is counted.
-    login_throttle.reserve_attempt(pool, settings, fields["user_id"], client, device)
-    user = store.get_user(pool, fields["user_id"])
-    if not verify_password(user["password_hash"] if user else None, fields["password"]):
+    # A slot first, so that a login refused for want of one counts nothing; then counted before the password is
+    # checked: a throttled guesser does not even cost a hash verification, and parallel guesses cannot all pass
+    # the check before any of them is counted.
+    with current_app.config[LOGIN_SLOTS].held():
+        login_throttle.reserve_attempt(pool, settings, fields["user_id"], client, device)
+        user = store.get_user(pool, fields["user_id"])
+        verified = verify_password(user["password_hash"] if user else None, fields["password"])
+    if not verified:
         LOGIN_FAILURES.labels("invalid_credentials").inc()
         login_throttle.remove_stale_counters(pool, settings)
         raise problems.Problem(

@@ -28,6 +28,8 @@ class OrderSettings(Settings):
     login_max_per_client: int
     login_max_per_account: int
     login_max_per_device: int
+    # Password checks at once per instance (login_slots.py): the other workers stay free for everything else.
+    login_concurrency: int
     device_token_ttl_seconds: int
     device_tokens_per_account: int
     signup_max_per_client: int
@@ -53,6 +55,9 @@ def load_settings() -> OrderSettings:
         login_max_per_client=env_int("LOGIN_MAX_PER_CLIENT", 60),
         login_max_per_account=env_int("LOGIN_MAX_PER_ACCOUNT", 20),
         login_max_per_device=env_int("LOGIN_MAX_PER_DEVICE", 10),
+        # Half of gunicorn's request slots (services/platform/gunicorn_conf.py reads the same two variables).
+        login_concurrency=env_int("LOGIN_CONCURRENCY",
+                                  max(1, env_int("GUNICORN_WORKERS", 4) * env_int("GUNICORN_THREADS", 1) // 2)),
         device_token_ttl_seconds=env_int("DEVICE_TOKEN_TTL_SECONDS", 90 * 24 * 3600),
         device_tokens_per_account=env_int("DEVICE_TOKENS_PER_ACCOUNT", 10),
         signup_max_per_client=env_int("SIGNUP_MAX_PER_CLIENT", 20),

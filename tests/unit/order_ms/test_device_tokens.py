@@ -1,6 +1,7 @@
 """Device tokens: their parser (hypothesis), where a login finds them, how they are handed out, and the login
 route's use of them with the fake store (against MariaDB and gunicorn: tests/integration/order_ms/
 test_throttle_redesign.py)."""
+import contextlib
 import hashlib
 import string
 from dataclasses import replace
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.order_ms import device_tokens
+from services.order_ms.login_slots import LOGIN_SLOTS
 from tests.unit.answers import assert_problem
 
 PASSWORD = "a-long-password"
@@ -174,3 +176,17 @@ def test_a_loop_of_right_passwords_is_slowed_per_account_and_per_device(api, ord
     for _ in range(order_settings.login_max_per_device):
         assert log_in(api, "device-looper", token=token).status_code == 200
     assert "this device" in assert_problem(log_in(api, "device-looper", token=token), 429)["detail"]
+
+
+def test_a_login_that_finds_every_password_check_slot_taken_is_429_and_counts_nothing(api, order_app, order_store):
+    sign_up(api, "owner")
+    slots = order_app.config[LOGIN_SLOTS]
+    with contextlib.ExitStack() as holding:
+        for _ in slots.paths:
+            holding.enter_context(slots.held())
+        busy = api.post("/order-ms/login", json={"user_id": "owner", "password": PASSWORD})
+        problem = assert_problem(busy, 429)
+        assert problem["type"] == "/problems/logins-busy" and busy.headers["Retry-After"] == "1"
+        counted = {scope for scope, _subject in order_store.counters}
+        assert counted == {"signup", "signup_all"}, "a login refused for want of a slot must count nothing"
+    assert log_in(api, "owner").status_code == 200
