@@ -11,7 +11,8 @@ Logins come in two kinds (device_tokens.py):
   successful ones included, count per client address (LOGIN_MAX_PER_CLIENT) and per account
   (LOGIN_MAX_PER_ACCOUNT) in LOGIN_RATE_WINDOW_SECONDS.
 Each login is counted before its password is checked (an argon2id hash of 46 MiB) and a right password takes
-back only its failure, so parallel attempts are counted exactly and a loop of right passwords is slowed too.
+back only its failure, so parallel attempts are counted exactly and a loop of right passwords is slowed too;
+the ones admitted are checked at most LOGIN_CONCURRENCY at once per instance (login_slots.py).
 
 Sign-ups count per client address, SIGNUP_MAX_PER_CLIENT (or its network's limit in SIGNUP_NETWORK_LIMITS) in
 SIGNUP_WINDOW_SECONDS, and of all clients together, SIGNUP_MAX_TOTAL: one address spends at most its own
