@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # Added by a consumer when it dead-letters a record: why the record could not be used.
@@ -62,6 +63,21 @@ def check_envelope(headers: list[tuple[str, bytes | None]] | None, event_type: s
     sent_version = header_text(headers, HEADER_SCHEMA_VERSION)
     if sent_version is not None and sent_version != str(schema_version):
         raise InvalidEvent(f"schema_version {sent_version[:20]!r} is not supported, expected {schema_version}")
+
+
+def parse_by_event_type(parsers: dict[str, Callable[[bytes | None, list | None], dict]],
+                        without_header: str) -> Callable[[bytes | None, list | None], tuple[str, dict]]:
+    """The parse of a topic that carries several contracts: the `event_type` header picks the contract's own parse
+    (a record without the header is a `without_header`, as before the topic carried more); returns (event_type,
+    value). Any other type is an InvalidEvent naming the ones this reader knows."""
+    def parse(raw_value: bytes | None, headers: list | None = None) -> tuple[str, dict]:
+        event_type = header_text(headers, HEADER_EVENT_TYPE)
+        event_type = without_header if event_type is None else event_type
+        contract_parse = parsers.get(event_type)
+        if contract_parse is None:
+            raise InvalidEvent(f"event_type {event_type[:60]!r} is none of {', '.join(parsers)}")
+        return event_type, contract_parse(raw_value, headers)
+    return parse
 
 
 def decode_object(raw: bytes | None, fields: dict[str, Field]) -> dict:

@@ -15,6 +15,7 @@ from collections import Counter
 
 from services.delivery_ms import store as delivery_store
 from services.delivery_ms.statuses import DeliveryStatus, check_move
+from services.order_ms import read_model as order_read_model
 from services.order_ms import store as order_store
 from services.platform.timefmt import iso_utc, utc_now
 
@@ -34,19 +35,31 @@ def _newest_first(rows: list[dict], limit: int, before_id: int | None) -> list[d
 
 
 class FakeOrderStore:
-    """order-ms's orders, accounts and throttle counters in memory."""
+    """order-ms's orders, accounts and throttle counters in memory, and the read model's deliveries and cancels
+    (set with `follow`, as the status consumer would)."""
 
     FUNCTIONS = ("create_order", "list_orders", "get_order", "create_user", "get_user", "set_password",
                        "count_signup", "count_failure_unless_locked", "take_back_failure", "remove_stale_counters")
+    READ_MODEL_FUNCTIONS = ("delivery_and_cancel",)
 
     def __init__(self):
         self.orders: list[dict] = []
         self.users: list[dict] = []
         self.counters: Counter[tuple[str, str]] = Counter()
+        self.followed: dict[str, tuple[dict | None, dict | None]] = {}
 
     def install(self, monkeypatch) -> None:
         for name in self.FUNCTIONS:
             monkeypatch.setattr(order_store, name, getattr(self, name))
+        for name in self.READ_MODEL_FUNCTIONS:
+            monkeypatch.setattr(order_read_model, name, getattr(self, name))
+
+    def follow(self, order_id: str, delivery: dict | None, cancel: dict | None = None) -> None:
+        """What the read model knows of an order, in the views' shape."""
+        self.followed[order_id] = (delivery, cancel)
+
+    def delivery_and_cancel(self, pool, order_ids):
+        return {order_id: self.followed.get(order_id, (None, None)) for order_id in order_ids}
 
     def create_order(self, pool, user_id, fields, idempotency_key, request_hash):
         if idempotency_key:
