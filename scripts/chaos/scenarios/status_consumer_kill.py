@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import signal
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as wait_for_future
 
 import requests
 
 from scripts.chaos import faults
+from scripts.chaos.load import PacedLoad
 from scripts.chaos.scenario import RECOVERY_TIMEOUT, Scenario, ScenarioResult
 from scripts.chaos.stack import ChaosStack
 from scripts.chaos.status_accounting import account_status_changes
@@ -53,21 +52,26 @@ def wait_for_deliveries(stack: ChaosStack, order_ids: list[str], timeout: float)
         time.sleep(0.5)
 
 
-def move_all(stack: ChaosStack, deliveries: list[str], headers: dict[str, str]) -> list[str]:
-    """Every delivery through its moves, MOVERS at a time; the moves that were not answered 200."""
-    def move(index_and_id: tuple[int, str]) -> list[str]:
-        index, delivery_id = index_and_id
-        refused = []
-        with requests.Session() as session:
-            for status in CANCELED if index % 4 == 3 else DELIVERED:
-                answer = session.put(f"{stack.base_url}/delivery-ms/deliveries/{delivery_id}/status",
-                                     json={"status": status}, headers=headers, timeout=30)
-                if answer.status_code != 200:
-                    refused.append(f"{delivery_id} -> {status}: {answer.status_code}")
-        return refused
+class MoveDeliveries:
+    """One delivery through its moves per call, as staff would click them; the moves not answered 200."""
 
-    with ThreadPoolExecutor(MOVERS) as pool:
-        return [problem for problems in pool.map(move, enumerate(deliveries)) for problem in problems]
+    def __init__(self, base_url: str, headers: dict[str, str], delivery_ids: list[str]):
+        self.base_url, self.headers, self.delivery_ids = base_url, headers, delivery_ids
+
+    def __call__(self, session: requests.Session, index: int) -> list[str]:
+        delivery_id = self.delivery_ids[index]
+        refused = []
+        for status in CANCELED if index % 4 == 3 else DELIVERED:
+            try:
+                answer = session.put(f"{self.base_url}/delivery-ms/deliveries/{delivery_id}/status",
+                                     json={"status": status}, headers=self.headers, timeout=30)
+            except requests.RequestException as exc:
+                refused.append(f"{delivery_id} -> {status}: {type(exc).__name__}")
+                break
+            if answer.status_code != 200:
+                refused.append(f"{delivery_id} -> {status}: {answer.status_code}")
+                break
+        return refused
 
 
 def run(scenario: Scenario) -> ScenarioResult:
@@ -77,24 +81,25 @@ def run(scenario: Scenario) -> ScenarioResult:
     orders.wait(RECOVERY_TIMEOUT + total)
     accepted = [outcome.order_id for outcome in orders.results if outcome.accepted]
     delivery_ids = wait_for_deliveries(stack, accepted, scenario.settings.delivery_wait)
-    headers = staff_headers(stack)
 
+    moved = [delivery_ids[order_id] for order_id in accepted if order_id in delivery_ids]
+    # Paced over long enough for several kills even in a small run.
+    moves = PacedLoad(MoveDeliveries(stack.base_url, staff_headers(stack), moved), len(moved),
+                      max(1.0, len(moved) / scenario.settings.seconds(30, 10)), workers=MOVERS)
     scenario.fault_begins()
-    with ThreadPoolExecutor(1) as mover:
-        moving = mover.submit(move_all, stack, [delivery_ids[order_id] for order_id in accepted
-                                                if order_id in delivery_ids], headers)
-        kills = 0
-        while not moving.done():
-            # Only a running status consumer is killed: one in the supervisor's restart back-off is down already.
-            while not stack.processes()[PROCESS].running and not wait_for_future([moving], 0.1).done:
-                pass
-            if wait_for_future([moving], scenario.rng.uniform(*KILL_EVERY)).done:
-                break
-            faults.send(stack, PROCESS, signal.SIGKILL)
-            scenario.restarted_by_fault(PROCESS)
-            kills += 1
-        refused_moves = moving.result()
+    moves.start()
+    kills = 0
+    while not moves.finished:
+        # Only a running status consumer is killed: one in the supervisor's restart back-off is down already.
+        while not moves.finished and not stack.processes()[PROCESS].running:
+            moves.wait(0.1)
+        if moves.wait(scenario.rng.uniform(*KILL_EVERY)):
+            break
+        faults.send(stack, PROCESS, signal.SIGKILL)
+        scenario.restarted_by_fault(PROCESS)
+        kills += 1
     scenario.fault_ends()
+    refused_moves = [problem for problems in moves.results for problem in problems]
 
     account = account_status_changes(stack, accepted, RECOVERY_TIMEOUT)
     scenario.failures.extend(account.failures())
@@ -107,4 +112,4 @@ def run(scenario: Scenario) -> ScenarioResult:
                           f"{account.logged} logged by order-ms")
     return scenario.finish(
         f"SIGKILL {PROCESS} every {KILL_EVERY[0]:.0f}-{KILL_EVERY[1]:.0f} s ({kills} kills) while staff moved "
-        f"{len(delivery_ids)} deliveries through {len(DELIVERED)} moves each (every fourth canceled)", orders)
+        f"{len(moved)} deliveries through {len(DELIVERED)} moves each (every fourth canceled)", orders)

@@ -85,11 +85,13 @@ def test_unusable_records_become_dead_letters_with_the_reason():
         record(6, change(), refusal_headers, key=b"k6"),
         record(7, refusal(reason=""), refusal_headers, key=b"k7"),
         record(8, None, key=b"k8"),
+        record(9, change(updated_at="2026-13-45T25:61:00.000000Z"), key=b"k9"),
+        record(10, refusal(refused_at="2026-02-30T10:00:00.000000Z"), refusal_headers, key=b"k10"),
     ]
     good = change()
-    sorted_batch = sort_batch({TopicPartition(TOPIC, 0): [*bad, record(9, good)]})
+    sorted_batch = sort_batch({TopicPartition(TOPIC, 0): [*bad, record(11, good)]})
     assert sorted_batch.items == [("DeliveryStatusChanged", good)]
-    assert [letter.record.key for letter in sorted_batch.dead_letters] == [f"k{n}".encode() for n in range(1, 9)]
+    assert [letter.record.key for letter in sorted_batch.dead_letters] == [f"k{n}".encode() for n in range(1, 11)]
     assert all(letter.topic == "delivery_status.dlq" for letter in sorted_batch.dead_letters)
     reasons = [letter.error for letter in sorted_batch.dead_letters]
     assert "not JSON" in reasons[0]
@@ -100,7 +102,9 @@ def test_unusable_records_become_dead_letters_with_the_reason():
     assert "reason" in reasons[5] and "refused_at" in reasons[5], "a change sent as a refusal misses its fields"
     assert "reason" in reasons[6]
     assert "no value" in reasons[7]
-    assert {tp.partition: meta.offset for tp, meta in sorted_batch.offsets.items()} == {0: 10}
+    assert reasons[8] == "updated_at '2026-13-45T25:61:00.000000Z' is not a real time"
+    assert reasons[9] == "refused_at '2026-02-30T10:00:00.000000Z' is not a real time"
+    assert {tp.partition: meta.offset for tp, meta in sorted_batch.offsets.items()} == {0: 12}
 
 
 def test_an_unknown_order_is_a_dead_letter_reason_of_its_own():
