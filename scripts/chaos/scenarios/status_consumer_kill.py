@@ -88,14 +88,16 @@ def run(scenario: Scenario) -> ScenarioResult:
                       max(1.0, len(moved) / scenario.settings.seconds(30, 10)), workers=MOVERS)
     scenario.fault_begins()
     moves.start()
-    kills = 0
+    kills, killed_pid = 0, None
     while not moves.finished:
-        # Only a running status consumer is killed: one in the supervisor's restart back-off is down already.
-        while not moves.finished and not stack.processes()[PROCESS].running:
+        # Only a running status consumer is killed, and never the one just killed again: until the supervisor has
+        # restarted it, the state file may still name the dead pid.
+        while not moves.finished and (not (process := stack.processes()[PROCESS]).running
+                                      or process.pid == killed_pid):
             moves.wait(0.1)
         if moves.wait(scenario.rng.uniform(*KILL_EVERY)):
             break
-        faults.send(stack, PROCESS, signal.SIGKILL)
+        killed_pid = faults.send(stack, PROCESS, signal.SIGKILL)
         scenario.restarted_by_fault(PROCESS)
         kills += 1
     scenario.fault_ends()
