@@ -9,6 +9,7 @@ from flask import Flask
 from services.contracts import delivery_status_changed, order_cancel_refused, order_created
 from services.contracts.identifiers import ORDER_ID, TIMESTAMP, USER_ID
 from services.order_ms import LOGIN_HINT, PREFIX, accounts, orders
+from services.order_ms.read_model import CANCEL_OUTCOMES
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
 from services.platform.openapi import (
@@ -70,7 +71,6 @@ DELIVERY_SCHEMA = {
                                        description="When its status last changed.")}),
     "description": "The order's delivery as order-ms last heard of it on delivery_status; null until the first event.",
 }
-CANCEL_OUTCOMES = ("PENDING", "CANCELED", "REFUSED")
 CANCEL_SCHEMA = {
     **object_of({}, {
         "outcome": {"type": "string", "enum": list(CANCEL_OUTCOMES),

@@ -13,6 +13,8 @@ from services.platform.timefmt import iso_utc
 
 DELIVERY_CHANGED = delivery_status_changed.EVENT_TYPE
 CANCEL_REFUSED = order_cancel_refused.EVENT_TYPE
+# A cancel request's outcomes (order_cancel_requests.outcome): PENDING until delivery-ms answers.
+CANCEL_OUTCOMES = ("PENDING", "CANCELED", "REFUSED")
 
 
 class UnknownOrder(UnusableItem):
