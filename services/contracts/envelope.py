@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 # Added by a consumer when it dead-letters a record: why the record could not be used.
@@ -65,18 +65,31 @@ def check_envelope(headers: list[tuple[str, bytes | None]] | None, event_type: s
         raise InvalidEvent(f"schema_version {sent_version[:20]!r} is not supported, expected {schema_version}")
 
 
-def parse_by_event_type(parsers: dict[str, Callable[[bytes | None, list | None], dict]],
-                        without_header: str) -> Callable[[bytes | None, list | None], tuple[str, dict]]:
-    """The parse of a topic that carries several contracts: the `event_type` header picks the contract's own parse
-    (a record without the header is a `without_header`, as before the topic carried more); returns (event_type,
-    value). Any other type is an InvalidEvent naming the ones this reader knows."""
-    def parse(raw_value: bytes | None, headers: list | None = None) -> tuple[str, dict]:
+@dataclass(frozen=True)
+class TypedEvent:
+    """A record of a topic that carries several contracts, parsed: which contract it follows, and its value."""
+
+    event_type: str
+    value: dict
+
+
+def parse_by_event_type(parsers: Mapping[str, Callable[[bytes | None, list | None], dict]],
+                        untyped: str) -> Callable[[bytes | None, list | None], TypedEvent]:
+    """One `parse` for a topic that carries several contracts: the `event_type` header picks the contract's own
+    parse (which checks the rest of the envelope); a record without that header is `untyped`'s, as every record
+    was before the topic carried a second contract. A type not in `parsers` is refused, naming those it knows."""
+    if untyped not in parsers:
+        raise ValueError(f"untyped {untyped!r} is not one of the parsed event types {sorted(parsers)}")
+
+    def parse(raw_value: bytes | None, headers: list[tuple[str, bytes | None]] | None = None) -> TypedEvent:
         event_type = header_text(headers, HEADER_EVENT_TYPE)
-        event_type = without_header if event_type is None else event_type
+        if event_type is None:
+            event_type = untyped
         contract_parse = parsers.get(event_type)
         if contract_parse is None:
-            raise InvalidEvent(f"event_type {event_type[:60]!r} is none of {', '.join(parsers)}")
-        return event_type, contract_parse(raw_value, headers)
+            raise InvalidEvent(f"event_type {event_type[:60]!r} is not one of {', '.join(parsers)}")
+        return TypedEvent(event_type, contract_parse(raw_value, headers))
+
     return parse
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.contracts import delivery_status_changed, order_cancel_refused
+from services.contracts.envelope import TypedEvent
 from services.contracts.identifiers import TIMESTAMP_FORMAT
 from services.platform.consumer import UnusableItem
 from services.platform.db import ConnectionPool
@@ -33,8 +34,8 @@ def _placeholders(values: list) -> str:
     return ", ".join("?" * len(values))
 
 
-def apply_status_events(pool: ConnectionPool, events: list[tuple[str, dict]]) -> int:
-    """Apply one batch of (event_type, event) from `delivery_status` in one transaction; returns how many changed
+def apply_status_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
+    """Apply one batch of events from `delivery_status` in one transaction; returns how many changed
     something (the rest were redeliveries, or older than what is stored).
 
     A DeliveryStatusChanged is applied only when its version is higher than the stored one (or none is stored),
@@ -43,7 +44,7 @@ def apply_status_events(pool: ConnectionPool, events: list[tuple[str, dict]]) ->
     Raises UnknownOrder for an event whose order is not in `orders` (the consumer dead-letters just that one)."""
     if not events:
         return 0
-    order_ids = sorted({event["order_id"] for _event_type, event in events})
+    order_ids = sorted({event.value["order_id"] for event in events})
     where = f"order_id IN ({_placeholders(order_ids)})"
     with pool.transaction() as cursor:
         # The orders' rows are locked first, in key order: a customer's cancel request locks its order too, so it
@@ -61,12 +62,12 @@ def apply_status_events(pool: ConnectionPool, events: list[tuple[str, dict]]) ->
         cursor.execute(f"SELECT order_id, outcome FROM order_cancel_requests WHERE {where}", tuple(order_ids))
         outcomes = {row["order_id"]: row["outcome"] for row in cursor.fetchall()}
         applied = 0
-        for event_type, event in events:
-            order_id = event["order_id"]
-            if event_type == DELIVERY_CHANGED:
-                applied += _apply_change(cursor, event, owners[order_id], deliveries, outcomes)
+        for event in events:
+            owner = owners[event.value["order_id"]]
+            if event.event_type == DELIVERY_CHANGED:
+                applied += _apply_change(cursor, event.value, owner, deliveries, outcomes)
             else:
-                applied += _apply_refusal(cursor, event, owners[order_id], deliveries, outcomes)
+                applied += _apply_refusal(cursor, event.value, owner, deliveries, outcomes)
         return applied
 
 

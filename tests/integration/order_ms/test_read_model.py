@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services import order_ms
+from services.contracts.envelope import TypedEvent
 from services.order_ms import read_model, store
 from services.order_ms.read_model import CANCEL_REFUSED, DELIVERY_CHANGED, UnknownOrder
 from services.order_ms.settings import load_settings
@@ -44,16 +45,16 @@ def at(version: int) -> str:
     return iso_utc(BASE_TIME + timedelta(seconds=version))
 
 
-def changed(order: dict, version: int, status: str = "IN_DELIVERY", delivery_id: str = "") -> tuple[str, dict]:
-    return DELIVERY_CHANGED, {"delivery_id": delivery_id or order["delivery_id"], "order_id": order["order_id"],
-                              "status": status, "previous_status": None, "updated_at": at(version),
-                              "version": version}
+def changed(order: dict, version: int, status: str = "IN_DELIVERY", delivery_id: str = "") -> TypedEvent:
+    return TypedEvent(DELIVERY_CHANGED, {
+        "delivery_id": delivery_id or order["delivery_id"], "order_id": order["order_id"], "status": status,
+        "previous_status": None, "updated_at": at(version), "version": version})
 
 
-def refused(order: dict, reason: str = "The delivery is already IN_DELIVERY.") -> tuple[str, dict]:
-    return CANCEL_REFUSED, {"delivery_id": order["delivery_id"], "order_id": order["order_id"],
-                            "status": "IN_DELIVERY", "version": 2, "reason": reason,
-                            "refused_at": "2026-11-28T16:00:00.000001Z"}
+def refused(order: dict, reason: str = "The delivery is already IN_DELIVERY.") -> TypedEvent:
+    return TypedEvent(CANCEL_REFUSED, {
+        "delivery_id": order["delivery_id"], "order_id": order["order_id"], "status": "IN_DELIVERY", "version": 2,
+        "reason": reason, "refused_at": "2026-11-28T16:00:00.000001Z"})
 
 
 @pytest.fixture

@@ -81,4 +81,4 @@ def test_any_record_is_refused_with_a_reason_or_stored(pool, order_id, refusal, 
     try:
         read_model.apply_status_events(pool, [parsed])
     except UnknownOrder:
-        assert parsed[1]["order_id"] != order_id
+        assert parsed.value["order_id"] != order_id
