@@ -139,7 +139,6 @@ def test_status_changes_follow_the_rules(deliveries):
     assert store.get_delivery(pool, delivery_id, owner)["status"] == "IN_DELIVERY"
 
 
-
 def test_an_order_without_events_has_no_delivery_and_no_cancel(orders):
     store, pool = orders
     # The fake answers for the read model too; the real queries live in read_model.py.
