@@ -6,9 +6,10 @@ from dataclasses import replace
 
 from flask import Flask
 
-from services.contracts import order_created
-from services.contracts.identifiers import ORDER_ID, USER_ID
+from services.contracts import delivery_status_changed, order_cancel_refused, order_created
+from services.contracts.identifiers import ORDER_ID, TIMESTAMP, USER_ID
 from services.order_ms import LOGIN_HINT, PREFIX, accounts, device_tokens, orders
+from services.order_ms.read_model import CANCEL_OUTCOMES
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
 from services.platform.openapi import (
@@ -41,7 +42,8 @@ INFO = ApiInfo(
         "a `hint`; validation errors list each refused field in `errors`. Times are ISO-8601 UTC with microseconds."
     ),
     tags={"Accounts": "Sign up and log in for a bearer token.",
-          "Orders": "Place coffee orders and read them back; each order becomes one delivery.",
+          "Orders": "Place coffee orders and read them back, each with its delivery's status as order-ms last heard"
+                    " of it (and the outcome of a cancel request); each order becomes one delivery.",
           "Service": "Welcome text, probes and this document."},
 )
 # The web UI's pages and files, and the docs pages: for people in a browser, not operations of the API.
@@ -63,7 +65,28 @@ TOKEN_SCHEMA = {
     "additionalProperties": False,
 }
 USER_SCHEMA = object_of({"user_id": ACCOUNT_ID, "created_at": CREATED_AT}, {"role": role_schema()})
-ORDER_SCHEMA = object_of(order_created.FIELDS)
+DELIVERY_SCHEMA = {
+    **object_of({"delivery_id": delivery_status_changed.DELIVERY_ID, "status": delivery_status_changed.STATUS,
+                 "updated_at": replace(delivery_status_changed.UPDATED_AT,
+                                       description="When its status last changed.")}),
+    "description": "The order's delivery as order-ms last heard of it on delivery_status; null until the first event.",
+}
+CANCEL_SCHEMA = {
+    **object_of({}, {
+        "outcome": {"type": "string", "enum": list(CANCEL_OUTCOMES),
+                    "description": "PENDING until delivery-ms answers; CANCELED or REFUSED then."},
+        "requested_at": replace(TIMESTAMP, description="When the customer asked to cancel.",
+                                example="2026-11-28T15:06:00.120000Z").json_schema(),
+        "reason": {"type": ["string", "null"], "maxLength": order_cancel_refused.REASON.max_length,
+                   "description": "Why delivery-ms refused (REFUSED only), else null."},
+        "decided_at": {"type": ["string", "null"], "pattern": TIMESTAMP.json_schema()["pattern"],
+                       "description": "When delivery-ms decided; null while PENDING."}}),
+    "description": "The customer's cancel request and its outcome; null when never requested.",
+}
+# The order as placed (the OrderCreated event's fields, in that order), then what order-ms knows of its delivery
+# and cancel request: they follow the delivery, so two reads may differ there and only there.
+ORDER_SCHEMA = object_of(order_created.FIELDS, {"delivery": {"oneOf": [ref("Delivery"), {"type": "null"}]},
+                                                "cancel": {"oneOf": [ref("Cancel"), {"type": "null"}]}})
 KEY_SET_SCHEMA = {
     "type": "object",
     "properties": {"keys": {"type": "array", "items": {
@@ -86,7 +109,8 @@ HEADERS = {
     "Set-Cookie": {"description": "The same device token as an HttpOnly `device_token` cookie for /order-ms/login.",
                    "required": True, "schema": {"type": "string", "pattern": "^device_token="}},
 }
-SCHEMAS = {"KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA, "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
+SCHEMAS = {"Cancel": CANCEL_SCHEMA, "Delivery": DELIVERY_SCHEMA, "KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA,
+           "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
 
 
 def operations() -> list[Operation]:

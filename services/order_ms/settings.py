@@ -1,12 +1,12 @@
-"""order-ms's settings: the platform's plus the token signing key, demo accounts, login throttling and proxies
-(docs/configuration.md)."""
+"""order-ms's settings: the platform's plus the token signing key, demo accounts, login throttling, proxies and the
+status consumer's group (docs/configuration.md)."""
 from __future__ import annotations
 
 import functools
 import ipaddress
 from dataclasses import dataclass
 
-from services.platform.settings import Settings, SettingsError, env_bool, env_int, env_str, platform_fields
+from services.platform.settings import Settings, SettingsError, env_bool, env_float, env_int, env_str, platform_fields
 
 DEFAULT_DATABASE = "coffee_order"
 # The demo accounts' passwords are printed in the docs: outside local mode they are refused unless this is on.
@@ -39,6 +39,11 @@ class OrderSettings(Settings):
     signup_network_limits: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, int], ...]
     trusted_proxy_hops: int
     forwarded_allow_ips: str
+    # The status consumer's group on delivery_status; its own variable, so that CONSUMER_GROUP (delivery-ms's
+    # consumer) in a shared environment never puts both consumers in one group.
+    status_consumer_group: str
+    # Seconds the status consumer may have work without committing before its /healthz says 503.
+    consumer_stall_seconds: float
 
 
 def load_settings() -> OrderSettings:
@@ -67,6 +72,8 @@ def load_settings() -> OrderSettings:
         trusted_proxy_hops=env_int("TRUSTED_PROXY_HOPS", 1),
         # The same variable tells gunicorn whose X-Forwarded-* headers to believe.
         forwarded_allow_ips=env_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        status_consumer_group=env_str("STATUS_CONSUMER_GROUP", "order-ms-status"),
+        consumer_stall_seconds=env_float("CONSUMER_STALL_SECONDS", 120.0),
     )
 
 

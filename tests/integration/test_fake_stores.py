@@ -8,6 +8,7 @@ from services import delivery_ms, order_ms
 from services.delivery_ms import store as delivery_store
 from services.delivery_ms.settings import load_settings as load_delivery_settings
 from services.delivery_ms.statuses import MoveNotAllowed
+from services.order_ms import read_model as order_read_model
 from services.order_ms import store as order_store
 from services.order_ms.settings import load_settings as load_order_settings
 from services.platform.web import db_pool
@@ -167,3 +168,14 @@ def test_status_changes_follow_the_rules(deliveries):
         store.change_status(pool, delivery_id, "CONFIRMED")
     assert (refused.value.current, refused.value.wanted) == ("IN_DELIVERY", "CONFIRMED")
     assert store.get_delivery(pool, delivery_id, owner)["status"] == "IN_DELIVERY"
+
+
+def test_an_order_without_events_has_no_delivery_and_no_cancel(orders):
+    store, pool = orders
+    # The fake answers for the read model too; the real queries live in read_model.py.
+    read_model = store if isinstance(store, FakeOrderStore) else order_read_model
+    placed = store.create_order(pool, fresh("fake"), ORDER, None, None)[0]
+    unknown = str(uuid.uuid4())
+    assert read_model.delivery_and_cancel(pool, [placed["order_id"], unknown]) == {
+        placed["order_id"]: (None, None), unknown: (None, None)}
+    assert read_model.delivery_and_cancel(pool, []) == {}

@@ -17,6 +17,7 @@ from services.contracts.envelope import TypedEvent
 from services.delivery_ms import lifecycle
 from services.delivery_ms import store as delivery_store
 from services.delivery_ms.statuses import DeliveryStatus, check_move
+from services.order_ms import read_model as order_read_model
 from services.order_ms import store as order_store
 from services.platform.timefmt import iso_utc, utc_now
 
@@ -41,11 +42,13 @@ def _newest_first(rows: list[dict], limit: int, before_id: int | None) -> list[d
 
 
 class FakeOrderStore:
-    """order-ms's orders, accounts and throttle counters in memory."""
+    """order-ms's orders, accounts and throttle counters in memory, and the read model's deliveries and cancels
+    (set with `follow`, as the status consumer would)."""
 
     FUNCTIONS = ("create_order", "list_orders", "get_order", "create_user", "get_user", "set_password",
                  "admit_login", "count_in_window", "take_back_count", "take_back_failure", "remove_stale_counters",
                  "device_vouches", "device_known", "remember_device")
+    READ_MODEL_FUNCTIONS = ("delivery_and_cancel",)
 
     def __init__(self):
         self.orders: list[dict] = []
@@ -54,10 +57,20 @@ class FakeOrderStore:
         # (token hash, account's lower-case id) -> when it last logged in, in the order they did.
         self.devices: dict[tuple[str, str], int] = {}
         self._logins = 0
+        self.followed: dict[str, tuple[dict | None, dict | None]] = {}
 
     def install(self, monkeypatch) -> None:
         for name in self.FUNCTIONS:
             monkeypatch.setattr(order_store, name, getattr(self, name))
+        for name in self.READ_MODEL_FUNCTIONS:
+            monkeypatch.setattr(order_read_model, name, getattr(self, name))
+
+    def follow(self, order_id: str, delivery: dict | None, cancel: dict | None = None) -> None:
+        """What the read model knows of an order, in the views' shape."""
+        self.followed[order_id] = (delivery, cancel)
+
+    def delivery_and_cancel(self, pool, order_ids):
+        return {order_id: self.followed.get(order_id, (None, None)) for order_id in order_ids}
 
     def create_order(self, pool, user_id, fields, idempotency_key, request_hash):
         if idempotency_key:

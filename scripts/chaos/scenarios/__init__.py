@@ -13,8 +13,8 @@ from scripts.chaos.scenarios import (
                                      record_batches,
                                      relay_kill,
                                      rolling_restart,
+                                     status_consumer_kill,
 )
 
-SCENARIOS = [consumer_kill, broker_freeze, broker_kill, database_down, relay_kill, rolling_restart, rebalance,
-             login_loop, record_batches,
-             poison_flood]
+SCENARIOS = [consumer_kill, status_consumer_kill, broker_freeze, broker_kill, database_down, relay_kill,
+             rolling_restart, rebalance, login_loop, record_batches, poison_flood]
