@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from flask import Flask
 
-from services.contracts import order_created
-from services.contracts.identifiers import ORDER_ID, USER_ID
+from services.contracts import delivery_status_changed, order_cancel_requested, order_created
+from services.contracts.identifiers import ORDER_ID, TIMESTAMP, USER_ID
 from services.order_ms import LOGIN_HINT, PREFIX, accounts, orders
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
@@ -41,7 +41,7 @@ INFO = ApiInfo(
         "a `hint`; validation errors list each refused field in `errors`. Times are ISO-8601 UTC with microseconds."
     ),
     tags={"Accounts": "Sign up and log in for a bearer token.",
-          "Orders": "Place coffee orders and read them back; each order becomes one delivery.",
+          "Orders": "Place coffee orders, read them back and cancel them; each order becomes one delivery.",
           "Service": "Welcome text, probes and this document."},
 )
 # The web UI's pages and files, and the docs pages: for people in a browser, not operations of the API.
@@ -76,7 +76,28 @@ KEY_SET_SCHEMA = {
     "required": ["keys"],
     "additionalProperties": False,
 }
-SCHEMAS = {"KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA, "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
+# What order-ms knows of an order's delivery (null until its first event) and of its cancel request (null when none).
+ORDER_DELIVERY_SCHEMA = {"oneOf": [
+    object_of({"delivery_id": delivery_status_changed.DELIVERY_ID, "status": delivery_status_changed.STATUS,
+               "updated_at": replace(TIMESTAMP, description="When delivery-ms last changed the delivery.")}),
+    {"type": "null"}]}
+CANCEL_OUTCOMES = ("PENDING", "CANCELED", "REFUSED")
+ORDER_CANCEL_SCHEMA = {"oneOf": [
+    object_of({"requested_at": order_cancel_requested.REQUESTED_AT}, {
+        "outcome": {"type": "string", "enum": list(CANCEL_OUTCOMES),
+                    "description": "PENDING until delivery-ms answers; then CANCELED, or REFUSED with the reason."},
+        "reason": {"type": ["string", "null"], "description": "Why delivery-ms refused; null otherwise."},
+        "decided_at": {"type": ["string", "null"], "description": "When delivery-ms's answer arrived; null while "
+                                                                   "PENDING."}}),
+    {"type": "null"}]}
+CANCEL_ACCEPTED_SCHEMA = object_of(order_created.FIELDS, {
+    "delivery": ORDER_DELIVERY_SCHEMA,
+    "cancel": ORDER_CANCEL_SCHEMA,
+    "watch": {"type": "string", "description": "The customer's live stream of their orders' changes, where the "
+                                               "outcome appears.", "examples": ["/order-ms/USER0001/orders/events"]},
+})
+SCHEMAS = {"CancelAccepted": CANCEL_ACCEPTED_SCHEMA, "KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA,
+           "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
 
 
 def operations() -> list[Operation]:
@@ -140,6 +161,23 @@ def operations() -> list[Operation]:
             parameters=(USER_ID_PARAM, Param("order_id", "path", ORDER_ID)),
             replies=(Reply(200, "The order.", ref("Order")), unauthorized(), refused,
                      problem(404, "The user has no order with this id."),
+                     problem(422, "The user_id is not allowed."), database_down()),
+        ),
+        Operation(
+            "cancels.cancel_order", "POST", "cancelOrder", "Ask to cancel an order", "Orders",
+            parameters=(USER_ID_PARAM, Param("order_id", "path", ORDER_ID)),
+            description="No body. Customers cancel their own orders, staff anyone's, while the delivery is CONFIRMED"
+                        " or not yet known. The request is recorded PENDING and sent to delivery-ms"
+                        " (OrderCancelRequested on `new_orders`), which cancels the delivery or refuses because it"
+                        " has moved on; the order's `cancel` then says CANCELED or REFUSED with the reason. One"
+                        " request per order.",
+            replies=(Reply(202, "Accepted: the order with its `cancel` PENDING, and in `watch` the stream that shows "
+                                "the outcome. Location is the order.", ref("CancelAccepted"), headers=("Location",)),
+                     unauthorized(), refused,
+                     problem(404, "The user has no order with this id."),
+                     problem(409, "A cancel was requested before (`cancel-already-requested`, with that request in "
+                                  "`cancel`), or the delivery has moved past CONFIRMED (`cancel-not-allowed`, with "
+                                  "its `delivery_status`)."),
                      problem(422, "The user_id is not allowed."), database_down()),
         ),
     ]
