@@ -1,11 +1,19 @@
-"""order-ms's settings: the platform's plus the token signing key, demo accounts, login throttling and proxies
-(docs/configuration.md)."""
+"""order-ms's settings: the platform's plus the token signing key, demo accounts, login throttling, proxies and the
+reconciler of overdue orders (docs/configuration.md)."""
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 
-from services.platform.settings import Settings, SettingsError, env_bool, env_int, env_str, platform_fields
+from services.platform.settings import (
+    Settings,
+    SettingsError,
+    env_bool,
+    env_float,
+    env_int,
+    env_str,
+    platform_fields,
+)
 
 DEFAULT_DATABASE = "coffee_order"
 # The demo accounts' passwords are printed in the docs: outside local mode they are refused unless this is on.
@@ -25,6 +33,12 @@ class OrderSettings(Settings):
     signup_window_seconds: int
     trusted_proxy_hops: int
     forwarded_allow_ips: str
+    # The reconciler (reconciler.py, in the order relay's process): an order with no delivery event this long after
+    # it was placed is overdue and its OrderCreated is published again, at most once per this period.
+    order_overdue_seconds: int
+    order_overdue_check_seconds: float
+    # Only orders this young are looked at (older ones are left alone: no flood after an upgrade).
+    order_reconcile_window_seconds: int
 
 
 def load_settings() -> OrderSettings:
@@ -42,7 +56,19 @@ def load_settings() -> OrderSettings:
         trusted_proxy_hops=env_int("TRUSTED_PROXY_HOPS", 1),
         # The same variable tells gunicorn whose X-Forwarded-* headers to believe.
         forwarded_allow_ips=env_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        order_overdue_seconds=_at_least_one("ORDER_OVERDUE_SECONDS", env_int("ORDER_OVERDUE_SECONDS", 60)),
+        order_overdue_check_seconds=_at_least_one("ORDER_OVERDUE_CHECK_SECONDS",
+                                                  env_float("ORDER_OVERDUE_CHECK_SECONDS", 15.0)),
+        order_reconcile_window_seconds=_at_least_one("ORDER_RECONCILE_WINDOW_SECONDS",
+                                                     env_int("ORDER_RECONCILE_WINDOW_SECONDS", 86400)),
     )
+
+
+def _at_least_one(name: str, value):
+    """A period of 0 or less would republish every order at once, or check in a busy loop: refused."""
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def _demo_accounts(app_env: str) -> bool:
