@@ -42,8 +42,8 @@ INFO = ApiInfo(
         "a `hint`; validation errors list each refused field in `errors`. Times are ISO-8601 UTC with microseconds."
     ),
     tags={"Accounts": "Sign up and log in for a bearer token.",
-          "Orders": "Place coffee orders and read them back, each with its delivery's status as order-ms last heard"
-                    " of it (and the outcome of a cancel request); each order becomes one delivery.",
+          "Orders": "Place coffee orders, read them back, each with its delivery's status as order-ms last heard"
+                    " of it, and cancel them while they wait; each order becomes one delivery.",
           "Service": "Welcome text, probes and this document."},
 )
 # The web UI's pages and files, and the docs pages: for people in a browser, not operations of the API.
@@ -109,7 +109,15 @@ HEADERS = {
     "Set-Cookie": {"description": "The same device token as an HttpOnly `device_token` cookie for /order-ms/login.",
                    "required": True, "schema": {"type": "string", "pattern": "^device_token="}},
 }
-SCHEMAS = {"Cancel": CANCEL_SCHEMA, "Delivery": DELIVERY_SCHEMA, "KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA,
+# The 202 of a cancel request: the order as GET shows it (its cancel PENDING), and where the outcome appears.
+CANCEL_ACCEPTED_SCHEMA = object_of(order_created.FIELDS, {
+    "delivery": ORDER_SCHEMA["properties"]["delivery"],
+    "cancel": ORDER_SCHEMA["properties"]["cancel"],
+    "watch": {"type": "string", "description": "The customer's live stream of their orders' changes, where the "
+                                               "outcome appears.", "examples": ["/order-ms/USER0001/orders/events"]},
+})
+SCHEMAS = {"Cancel": CANCEL_SCHEMA, "CancelAccepted": CANCEL_ACCEPTED_SCHEMA, "Delivery": DELIVERY_SCHEMA,
+           "KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA,
            "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
 
 
@@ -185,6 +193,23 @@ def operations() -> list[Operation]:
             parameters=(USER_ID_PARAM, Param("order_id", "path", ORDER_ID)),
             replies=(Reply(200, "The order.", ref("Order")), unauthorized(), refused,
                      problem(404, "The user has no order with this id."),
+                     problem(422, "The user_id is not allowed."), database_down()),
+        ),
+        Operation(
+            "cancels.cancel_order", "POST", "cancelOrder", "Ask to cancel an order", "Orders",
+            parameters=(USER_ID_PARAM, Param("order_id", "path", ORDER_ID)),
+            description="No body. Customers cancel their own orders, staff anyone's, while the delivery is CONFIRMED"
+                        " or not yet known. The request is recorded PENDING and sent to delivery-ms"
+                        " (OrderCancelRequested on `new_orders`), which cancels the delivery or refuses because it"
+                        " has moved on; the order's `cancel` then says CANCELED or REFUSED with the reason. One"
+                        " request per order.",
+            replies=(Reply(202, "Accepted: the order with its `cancel` PENDING, and in `watch` the stream that shows "
+                                "the outcome. Location is the order.", ref("CancelAccepted"), headers=("Location",)),
+                     unauthorized(), refused,
+                     problem(404, "The user has no order with this id."),
+                     problem(409, "A cancel was requested before (`cancel-already-requested`, with that request in "
+                                  "`cancel`), or the delivery has moved past CONFIRMED (`cancel-not-allowed`, with "
+                                  "its `delivery_status`)."),
                      problem(422, "The user_id is not allowed."), database_down()),
         ),
     ]

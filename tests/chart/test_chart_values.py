@@ -17,6 +17,8 @@ from tests.chart.conftest import THROWAWAY, RenderError
     ("securityContext.readOnlyRootFileSystem=false", "additional properties 'readOnlyRootFileSystem' not allowed"),
     ("orderMs.port=http", "want integer"),
     ("kafka.replicas=2", "must be one of 1, 3"),
+    ("orderRelay.reconciler.overdueSeconds=0", "minimum"),
+    ("orderRelay.reconciler.overdue=30", "additional properties 'overdue' not allowed"),
 ])
 def test_values_schema_rejects_typos_and_wrong_types(render, setting, complaint):
     with pytest.raises(RenderError, match=re.escape(complaint)):
@@ -63,6 +65,18 @@ def test_status_consumer_replicas_never_exceed_the_delivery_status_partitions(re
     with pytest.raises(RenderError, match="exceeds the 2 partitions of delivery_status"):
         render("-f", "charts/coffee-order/ci/external-values.yaml", "--set", "externalKafka.deliveryStatusPartitions=2",
                "--set", "orderStatusConsumer.replicas=3")
+
+
+def test_the_order_relay_runs_the_reconciler_with_the_products_defaults_or_the_values(rendered, render):
+    def relay_env(docs):
+        (relay,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-order-relay")]
+        return {e["name"]: e.get("value") for e in relay["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+    defaults = relay_env(rendered["defaults"])
+    assert (defaults["ORDER_OVERDUE_SECONDS"], defaults["ORDER_OVERDUE_CHECK_SECONDS"],
+            defaults["ORDER_RECONCILE_WINDOW_SECONDS"]) == ("60", "15", "86400")
+    tuned = relay_env(render("--set", "orderRelay.reconciler.overdueSeconds=300", *THROWAWAY))
+    assert tuned["ORDER_OVERDUE_SECONDS"] == "300"
 
 
 def test_termination_grace_outlasts_gunicorns_graceful_timeout(rendered, render):

@@ -7,6 +7,7 @@ from scripts.chaos.scenarios import (
                                      broker_kill,
                                      consumer_kill,
                                      database_down,
+                                     events_dropped,
                                      login_loop,
                                      poison_flood,
                                      rebalance,
@@ -17,4 +18,4 @@ from scripts.chaos.scenarios import (
 )
 
 SCENARIOS = [consumer_kill, status_consumer_kill, broker_freeze, broker_kill, database_down, relay_kill,
-             rolling_restart, rebalance, login_loop, record_batches, poison_flood]
+             rolling_restart, rebalance, events_dropped, login_loop, record_batches, poison_flood]
