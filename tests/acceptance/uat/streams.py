@@ -6,8 +6,11 @@ blocks on a quiet connection. An answer that is not an event stream (a 401/403/4
 left in `response` for assert_problem."""
 from __future__ import annotations
 
+import codecs
+import contextlib
 import json
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -85,17 +88,41 @@ def parse_lines(lines, emit: Callable[[Item], None]) -> None:
 
 
 def _lines(chunks):
-    """Splits decoded chunks at CRLF, LF or CR, as the stream format allows."""
-    buffer = ""
+    """Splits decoded chunks at CRLF, LF or CR, as the stream format allows (a CR ends its line at once)."""
+    buffer, after_cr = "", False
     for chunk in chunks:
+        if after_cr and chunk.startswith("\n"):
+            chunk = chunk[1:]  # the LF of a CRLF split across two chunks
         buffer += chunk
+        after_cr = False
         while True:
-            cut = min((i for i in (buffer.find("\r"), buffer.find("\n")) if i >= 0), default=-1)
-            if cut < 0 or (buffer[cut] == "\r" and cut == len(buffer) - 1):
-                break  # a CR at the end may be the first half of a CRLF
-            end = cut + 2 if buffer.startswith("\r\n", cut) else cut + 1
+            ends = [i for i in (buffer.find("\r"), buffer.find("\n")) if i >= 0]
+            if not ends:
+                break
+            cut = min(ends)
             yield buffer[:cut]
-            buffer = buffer[end:]
+            if buffer.startswith("\r\n", cut):
+                buffer = buffer[cut + 2:]
+            else:
+                after_cr = buffer[cut] == "\r" and cut == len(buffer) - 1
+                buffer = buffer[cut + 1:]
+
+
+def _chunks(raw):
+    """The stream's text as it arrives: read1 returns whatever the connection has, never waiting for more."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while data := raw.read1(65536, decode_content=True):
+        yield decoder.decode(data)
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The connection's socket: urllib3 keeps it on the connection, or (a response that closes the connection at
+    its end) only in http.client's reader."""
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if sock is None:
+        reader = getattr(getattr(response.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
 
 
 class EventStream:
@@ -115,8 +142,8 @@ class EventStream:
         self.items: list[Item] = []
         self._arrived: queue.Queue[Item] = queue.Queue()
         self.is_stream = self.response.status_code == 200 and media_type(self.response) == EVENT_STREAM
+        self._socket = _socket_of(self.response)
         if self.is_stream:
-            self.response.encoding = "utf-8"  # the stream format is UTF-8 whatever the header says
             self._reader = threading.Thread(target=self._read, name=f"sse {path}", daemon=True)
             self._reader.start()
             body = "(event stream)"
@@ -129,8 +156,7 @@ class EventStream:
 
     def _read(self) -> None:
         try:
-            chunks = self.response.iter_content(chunk_size=None, decode_unicode=True)
-            parse_lines(_lines(chunks), self._arrived.put)
+            parse_lines(_lines(_chunks(self.response.raw)), self._arrived.put)
             self._arrived.put(Closed("the server ended the stream"))
         except Exception as exc:  # noqa: BLE001 - any end of reading is reported as a Closed item
             self._arrived.put(Closed(f"reading stopped: {exc!r}"))
@@ -177,6 +203,11 @@ class EventStream:
         return self.events(name, where)
 
     def close(self) -> None:
+        # Shutting the socket down first wakes the reader thread: closing the response alone would wait for its
+        # read, that is for the next heartbeat.
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)
         self.response.close()
         self.session.close()
 
