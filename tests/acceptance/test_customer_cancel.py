@@ -13,7 +13,7 @@ from tests.acceptance.uat import metrics
 from tests.acceptance.uat.checks import ISO_UTC_MICROSECONDS, assert_problem
 from tests.acceptance.uat.client import Api
 from tests.acceptance.uat.events import headers_of, value_of
-from tests.acceptance.uat.flows import ORDER_FIELDS, VIEW_FIELDS, move, new_delivery, place_order, placed
+from tests.acceptance.uat.flows import ORDER_FIELDS, ORDER_VIEW_FIELDS, as_placed, move, new_delivery, place_order
 from tests.acceptance.uat.live import (
     ORDER_EVENT,
     cancel,
@@ -54,8 +54,8 @@ def test_a_confirmed_order_is_canceled_on_both_services(api, customer, staff):
         assert response.status_code == 202, f"{response.status_code} {response.text[:300]}"
         assert response.headers["Location"].endswith(order_path(customer.user_id, order["order_id"]))
         answer = response.json()
-        assert set(answer) == VIEW_FIELDS | {"watch"}
-        assert placed(answer) == order
+        assert set(answer) == ORDER_VIEW_FIELDS | {"watch"}
+        assert as_placed(answer) == order
         assert answer["watch"] == order_stream_path(customer.user_id)
         requested = answer["cancel"]
         assert (requested["outcome"], requested["reason"], requested["decided_at"]) == ("PENDING", None, None)

@@ -6,12 +6,12 @@ import pytest
 from tests.acceptance.uat.checks import ISO_UTC_MICROSECONDS, assert_problem
 from tests.acceptance.uat.flows import (
     ORDER,
-    VIEW_FIELDS,
+    ORDER_VIEW_FIELDS,
+    as_placed,
     move,
     new_delivery,
     orders_path,
     place_order,
-    placed,
     wait_for_delivery,
 )
 from tests.acceptance.uat.live import (
@@ -38,20 +38,20 @@ def test_the_order_view_shows_its_delivery(api, customer):
     response = api.post(orders_path(customer.user_id), json=ORDER, token=customer.token)
     assert response.status_code == 201
     answer = response.json()
-    assert set(answer) == VIEW_FIELDS
+    assert set(answer) == ORDER_VIEW_FIELDS
     assert answer["cancel"] is None
     # The delivery may already exist when the answer is made, but never with a status other than CONFIRMED.
     assert answer["delivery"] is None or answer["delivery"]["status"] == "CONFIRMED", answer
-    order = placed(answer)
+    order = as_placed(answer)
     shown = wait_for_view(api, customer, order["order_id"], delivery_status_is("CONFIRMED"), "the order's delivery")
     delivery = wait_for_delivery(api, customer.token, order["order_id"])
     assert set(shown["delivery"]) == DELIVERY_VIEW_FIELDS
     assert shown["delivery"] == {"delivery_id": delivery["delivery_id"], "status": "CONFIRMED",
                                  "updated_at": delivery["updated_at"]}
     assert ISO_UTC_MICROSECONDS.match(shown["delivery"]["updated_at"])
-    assert (placed(shown), shown["cancel"]) == (order, None)
+    assert (as_placed(shown), shown["cancel"]) == (order, None)
     listed = listed_view(api, customer, order["order_id"])
-    assert (placed(listed), listed["delivery"], listed["cancel"]) == (order, shown["delivery"], None)
+    assert (as_placed(listed), listed["delivery"], listed["cancel"]) == (order, shown["delivery"], None)
 
 
 @pytest.mark.case("CASE-0113")
