@@ -1,5 +1,5 @@
 """The customer's live order stream: its framing, staff moves arriving in order, the replay after a reconnect,
-and who may open it (CASE-0115..0122)."""
+who may open it, and a resume position that is not an event id (CASE-0115..0122, CASE-0139)."""
 from __future__ import annotations
 
 import pytest
@@ -13,6 +13,7 @@ from tests.acceptance.uat.live import (
     delivery_status_is,
     following,
     of_order,
+    open_board_stream,
     open_order_stream,
     staff_move,
     wait_for_view,
@@ -125,3 +126,18 @@ def test_a_customer_cannot_open_another_customers_stream(api, customer, other_cu
         assert not stream.is_stream, "another customer's stream was opened"
         told = assert_problem(stream.response, 403, case)
     assert (told.values["user_id"], told.values["other_user_id"]) == (customer.user_id, other_customer.user_id)
+
+
+@pytest.mark.case("CASE-0139")
+def test_a_resume_position_that_is_not_an_event_id_is_refused(api, customer, staff, case):
+    refused = [
+        ("Last-Event-ID", "abc", open_order_stream(api, customer.user_id, customer.token, last_event_id="abc")),
+        ("last_event_id", "-1", open_order_stream(api, customer.user_id, customer.token,
+                                                  params={"last_event_id": "-1"})),
+        ("Last-Event-ID", "1.5", open_board_stream(api, staff.token, last_event_id="1.5")),
+    ]
+    for field, value, stream in refused:
+        with stream:
+            assert not stream.is_stream, f"a stream started with {field} {value}"
+            told = assert_problem(stream.response, 422, case, field=field)
+            assert told.values["value"] == value
