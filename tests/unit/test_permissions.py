@@ -21,6 +21,7 @@ from services.order_ms.token_signer import SIGNING_KEY
 from services.platform.auth import TOKEN_ISSUER, issue_token
 from services.platform.token_keys import ALGORITHM, SigningKey, signing_key
 from tests.unit.answers import assert_problem
+from tests.unit.fake_stores import order_created_events
 
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 2}
 OWNER, OTHER, STAFF = "perm-owner", "perm-other", "barista"
@@ -40,7 +41,7 @@ class World:
 @pytest.fixture
 def world(order_client, delivery_client, order_store, delivery_store, token) -> World:
     order, _ = order_store.create_order(None, OWNER, ORDER, None, None)
-    delivery_store.insert_deliveries(None, [order])
+    delivery_store.apply_order_events(None, order_created_events([order]))
     delivery = delivery_store.list_deliveries(None, OWNER, None, 1, None)[0]
     wrongly_signed = issue_token(signing_key(Ed25519PrivateKey.generate()), 600, OWNER, "customer")
     headers = {

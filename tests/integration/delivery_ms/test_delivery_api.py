@@ -104,9 +104,14 @@ def test_status_move(base_url, staff_headers, delivery_in, status_events, delive
         event = status_events.wait_for(
             lambda r: r.key == delivery["order_id"].encode() and json.loads(r.value)["status"] == wanted,
             f"the {current} -> {wanted} event")[0]
+        # Version 1 at creation, one higher with each move: delivery_in made one move unless it stayed CONFIRMED.
+        version = (1 if current == "CONFIRMED" else 2) + 1
         assert json.loads(event.value) == {"delivery_id": delivery["delivery_id"], "order_id": delivery["order_id"],
                                            "status": wanted, "previous_status": current,
-                                           "updated_at": body["updated_at"]}
+                                           "updated_at": body["updated_at"], "version": version}
+        cursor.execute("SELECT status, previous_status, version FROM delivery_changes WHERE delivery_id = ?"
+                       " ORDER BY id DESC LIMIT 1", (delivery["delivery_id"],))
+        assert cursor.fetchone() == (wanted, current, version), "each move is in the board's change log"
         headers = dict(event.headers)
         assert headers["event_type"] == b"DeliveryStatusChanged" and headers["schema_version"] == b"1"
     else:
