@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from tests.acceptance.uat.checks import ISO_UTC_MICROSECONDS, assert_problem
+from tests.acceptance.uat.checks import ISO_UTC_MICROSECONDS, WAIT_SECONDS, assert_problem
 from tests.acceptance.uat.client import Api
 from tests.acceptance.uat.events import headers_of, value_of
 from tests.acceptance.uat.flows import ORDER_FIELDS, ORDER_VIEW_FIELDS, as_placed, move, new_delivery, place_order
@@ -29,7 +29,7 @@ from tests.acceptance.uat.live import (
     wait_for_view,
 )
 
-# Orders raced per run: enough that both winners are likely to show up, few enough for a shared deployment.
+# Orders raced per run, two of each start: few enough for a shared deployment.
 RACES = 6
 
 
@@ -152,19 +152,28 @@ def test_a_cancel_without_token_or_of_an_unknown_order_is_refused(api, customer,
     assert delivery_status_in_delivery_ms(api, staff, delivery["delivery_id"]) == "CONFIRMED"
 
 
-def race(base_url: str, customer, staff, delivery) -> tuple[requests.Response, requests.Response]:
-    """The customer's cancel and staff's move to IN_DELIVERY, sent at the same moment on two connections."""
-    start = threading.Barrier(2)
+# How the two requests of a race are sent: at the same moment, or one as soon as the other was answered (then they
+# still race: against the saga's trip through Kafka, or against order-ms hearing of the move).
+RACE_STARTS = ("together", "cancel first", "move first")
+
+
+def race(base_url: str, customer, staff, delivery, starts: str) -> tuple[requests.Response, requests.Response]:
+    """The customer's cancel and staff's move to IN_DELIVERY, on two connections, started as `starts` says."""
+    together = threading.Barrier(2)
+    answered = {"cancel": threading.Event(), "move": threading.Event()}
     answers: dict[str, requests.Response | BaseException] = {}
 
     def send(name, call):
         client = Api(base_url)
         try:
-            start.wait()
+            together.wait()
+            if starts == f"{'move' if name == 'cancel' else 'cancel'} first":
+                answered["move" if name == "cancel" else "cancel"].wait(timeout=WAIT_SECONDS)
             answers[name] = call(client)
         except BaseException as exc:  # noqa: BLE001 - the main thread reports it
             answers[name] = exc
         finally:
+            answered[name].set()
             client.close()
 
     threads = [
@@ -183,12 +192,12 @@ def race(base_url: str, customer, staff, delivery) -> tuple[requests.Response, r
 
 
 @pytest.mark.case("CASE-0130")
-def test_a_cancel_racing_a_staff_move_has_exactly_one_winner(api, customer, staff, case):
+def test_a_cancel_racing_a_staff_move_has_exactly_one_winner(api, customer, staff, case, met_settings):
     winners = []
-    for _ in range(RACES):
+    for number in range(RACES):
         delivery = new_delivery(api, customer)
         order_id = delivery["order_id"]
-        canceled, moved = race(api.base_url, customer, staff, delivery)
+        canceled, moved = race(api.base_url, customer, staff, delivery, RACE_STARTS[number % len(RACE_STARTS)])
         assert (canceled.status_code, moved.status_code) in {(202, 409), (202, 200), (409, 200)}, (
             f"cancel {canceled.status_code} {canceled.text[:200]}; move {moved.status_code} {moved.text[:200]}")
         if moved.status_code == 409:
@@ -203,13 +212,17 @@ def test_a_cancel_racing_a_staff_move_has_exactly_one_winner(api, customer, staf
             assert told.values["order_id"] == order_id
             view = order_view(api, customer, order_id)
             assert view["cancel"] is None
+            winners.append("move (cancel refused at once)")
         else:
             view = wait_for_view(api, customer, order_id, cancel_outcome_is("CANCELED", "REFUSED"),
                                  "the cancel's outcome")
             assert view["cancel"]["outcome"] == "REFUSED", view
             case.assert_told(error=view["cancel"]["reason"])
             assert ISO_UTC_MICROSECONDS.match(view["cancel"]["decided_at"]), view
+            winners.append("move (cancel REFUSED by delivery-ms)")
         assert delivery_status_in_delivery_ms(api, staff, delivery["delivery_id"]) == "IN_DELIVERY"
         wait_for_view(api, customer, order_id, delivery_status_is("IN_DELIVERY"), "IN_DELIVERY in the order's view")
-        winners.append("move")
     assert len(winners) == RACES
+    # Which side won is the deployment's timing, not a promise: the report shows it, the case does not assert it.
+    met_settings["cancel-vs-move races won"] = ", ".join(
+        f"{winner}: {winners.count(winner)}" for winner in sorted(set(winners)))
