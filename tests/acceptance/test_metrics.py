@@ -1,6 +1,8 @@
 """Metrics: each service counts its requests on its own port, and the ingress does not expose them (CASE-0013..0017)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import requests
 
@@ -8,9 +10,16 @@ from tests.acceptance.uat import metrics
 from tests.acceptance.uat.checks import assert_problem
 from tests.acceptance.uat.flows import orders_path
 
+# Where Prometheus would scrape each service: its own port, never the ingress. The defaults are the
+# local dev stack's; `make test` and the in-cluster Job pass their own.
+METRICS_URLS = {
+    "order-ms": os.environ.get("ORDER_MS_METRICS_URL", "http://127.0.0.1:9130/metrics"),
+    "delivery-ms": os.environ.get("DELIVERY_MS_METRICS_URL", "http://127.0.0.1:9140/metrics"),
+}
+
 
 def read_metrics(service: str) -> str:
-    response = requests.get(metrics.METRICS_URLS[service], timeout=10)
+    response = requests.get(METRICS_URLS[service], timeout=10)
     assert response.status_code == 200
     assert response.headers.get("Content-Type", "").startswith("text/plain")
     assert metrics.request_series(response.text), "no http_requests_total series"

@@ -181,7 +181,7 @@ BAD_TOKENS = {
 @pytest.mark.parametrize("kind", BAD_TOKENS)
 def test_every_kind_of_bad_token_is_401_with_a_login_hint_in_both_services(world, order_app, order_settings, kind):
     public_keys = Path(order_settings.token_public_keys_file).read_bytes()
-    headers = {"Authorization": f"Bearer {BAD_TOKENS[kind](order_app.config[SIGNING_KEY], public_keys)}"}
+    headers = {"Authorization": f"Bearer {BAD_TOKENS[kind](order_app.config[SIGNING_KEY].current(), public_keys)}"}
     for service, path in (("order-ms", f"/order-ms/{OWNER}/orders"), ("delivery-ms", "/delivery-ms/deliveries")):
         problem = assert_problem(world.clients[service].get(path, headers=headers), 401)
         assert "POST /order-ms/login" in problem["hint"]

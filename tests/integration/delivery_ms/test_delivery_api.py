@@ -152,13 +152,14 @@ def test_status_filter_and_paging_newest_first(base_url, customer, staff_headers
     assert created == sorted(created, reverse=True)
 
 
-def test_health_readiness_and_status_change_metric(base_url, delivery_url, staff_headers, delivery_in):
+def test_health_readiness_and_status_change_metric(base_url, delivery_url, delivery_metrics_url, staff_headers,
+                                                  delivery_in):
     assert requests.get(f"{delivery_url}/healthz", timeout=10).json() == {"status": "ok"}
     assert requests.get(f"{delivery_url}/readyz", timeout=10).json() == {"status": "ready"}
     assert requests.get(f"{base_url}/delivery-ms/readyz", timeout=10).status_code == 200
 
     def changes():
-        text = requests.get(f"{delivery_url}/metrics", timeout=10).text
+        text = requests.get(delivery_metrics_url, timeout=10).text
         return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                    if sample.name == "delivery_status_changes_total"
                    and sample.labels == {"from_status": "CONFIRMED", "to_status": "CANCELED"})
