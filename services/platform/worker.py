@@ -167,8 +167,8 @@ def health_of(workers: list[Worker], threads: list[threading.Thread] = ()) -> tu
     for companion, thread in zip(workers[1:], threads, strict=False):
         if not thread.is_alive() and not companion.stopping:
             return False, f"{companion.client_id} stopped unexpectedly (see its log)"
-    for worker in workers:
-        alive, why = worker.health()
+    answers = [worker.health() for worker in workers]
+    for worker, (alive, why) in zip(workers, answers, strict=True):
         if not alive:
             return False, f"{worker.client_id}: {why}" if len(workers) > 1 else why
-    return True, "running"
+    return True, answers[0][1]  # the process's own worker says how it is doing

@@ -65,3 +65,16 @@ def test_a_worker_started_in_a_thread_runs_and_stops_without_taking_signals():
     thread.start()
     thread.join(timeout=10)
     assert not thread.is_alive() and worker.steps == 3
+
+
+def test_a_healthy_process_answers_with_its_own_workers_detail():
+    # /healthz of a consumer says "making progress"; a companion beside it must not replace that.
+    class Consumer(Stub):
+        def health(self):
+            return True, "making progress"
+
+    stop = threading.Event()
+    try:
+        assert health_of([Consumer("consumer"), Stub("reconciler")], [running_thread(stop)]) == (True, "making progress")
+    finally:
+        stop.set()
