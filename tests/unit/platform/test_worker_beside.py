@@ -75,6 +75,7 @@ def test_a_healthy_process_answers_with_its_own_workers_detail():
 
     stop = threading.Event()
     try:
-        assert health_of([Consumer("consumer"), Stub("reconciler")], [running_thread(stop)]) == (True, "making progress")
+        healthy = health_of([Consumer("consumer"), Stub("reconciler")], [running_thread(stop)])
+        assert healthy == (True, "making progress")
     finally:
         stop.set()
