@@ -187,7 +187,8 @@ def test_deliveries_list_by_owner_and_status_newest_first_below_a_cursor(deliver
     owner = fresh("fake")
     made = new_orders(owner, 3)
     store.apply_order_events(pool, order_created_events(made))
-    listed = store.list_deliveries(pool, owner.upper(), "CONFIRMED", 2, None)
+    assert store.list_deliveries(pool, owner.upper(), "CONFIRMED", 2, None) == []  # user ids compare exactly
+    listed = store.list_deliveries(pool, owner, "CONFIRMED", 2, None)
     assert [row["order_id"] for row in listed] == [made[2]["order_id"], made[1]["order_id"]]
     below = store.list_deliveries(pool, owner, None, 5, listed[-1]["id"])
     assert [row["order_id"] for row in below] == [made[0]["order_id"]]

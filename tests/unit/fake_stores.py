@@ -2,10 +2,10 @@
 
 Each fake has every store function its service calls, with the real one's parameters
 (tests/unit/test_fake_stores.py), and answers as the real one does for what the routes rely on: ids that grow,
-newest first below a cursor, an Idempotency-Key that replays or conflicts, order-ms's user ids and keys compared
-byte for byte (utf8mb4_bin) with an account found by its id in any case (users.user_key), delivery-ms's ids
-compared without regard to case (utf8mb4_unicode_ci), owners that see only their own deliveries, the status
-rules of statuses.py. They build their answers with the real stores' views and raise the real stores' errors;
+newest first below a cursor, an Idempotency-Key that replays or conflicts, user ids and keys compared byte for byte
+(utf8mb4_bin) in both services with an order-ms account found by its id in any case (users.user_key), delivery and
+order ids compared without regard to case (utf8mb4_unicode_ci), owners that see only their own deliveries, the
+status rules of statuses.py. They build their answers with the real stores' views and raise the real stores' errors;
 tests/integration/test_fake_stores.py runs the same checks against both them and MariaDB."""
 from __future__ import annotations
 
@@ -230,13 +230,13 @@ class FakeDeliveryStore:
         return plan.applied
 
     def list_deliveries(self, pool, owner, status, limit, before_id):
-        rows = [row for row in self.rows if (owner is None or _same(row["user_id"], owner))
+        rows = [row for row in self.rows if (owner is None or _exact(row["user_id"], owner))
                 and (status is None or row["status"] == status)]
         return _newest_first(rows, limit, before_id)
 
     def get_delivery(self, pool, delivery_id, owner):
         row = self._row(delivery_id)
-        if row is None or (owner is not None and not _same(row["user_id"], owner)):
+        if row is None or (owner is not None and not _exact(row["user_id"], owner)):
             return None
         return delivery_store.delivery_view(row)
 

@@ -26,8 +26,10 @@ EXPECTED_CHANGES = {
     "sum(orders_created_total)": ORDERS_POSTED,
     # The idempotent replay is a 201 too, but no new order.
     f"sum(http_requests_total{{{POST_ORDER}}})": ORDERS_POSTED + 1,
-    'sum(consumer_messages_total{result="created"})': ORDERS_POSTED,
-    'sum(consumer_messages_total{result="duplicate"})': 0,
+    'sum(consumer_messages_total{topic="new_orders",result="created"})': ORDERS_POSTED,
+    'sum(consumer_messages_total{topic="new_orders",result="duplicate"})': 0,
+    # order-ms's status consumer applies each delivery's creation and each move once.
+    'sum(consumer_messages_total{topic="delivery_status",result="created"})': ORDERS_POSTED + MOVED_TO_IN_DELIVERY,
     'sum(delivery_status_changes_total{from_status="CONFIRMED", to_status="IN_DELIVERY"})': MOVED_TO_IN_DELIVERY,
     'max(deliveries{status="CONFIRMED"})': ORDERS_POSTED - MOVED_TO_IN_DELIVERY,
     'max(deliveries{status="IN_DELIVERY"})': MOVED_TO_IN_DELIVERY,
