@@ -22,7 +22,7 @@ EDGE_HINTS = EdgeHints(
 
 
 def create_app(settings: OrderSettings | None = None) -> Flask:
-    from services.order_ms import accounts, api_document, edge_errors, orders, store, token_signer, ui
+    from services.order_ms import accounts, api_document, edge_errors, orders, revocation, store, token_signer, ui
     from services.order_ms.client_address import trust_forwarded_for
     from services.platform.api_docs import add_api_document
     from services.platform.auth import verifying_keys_for
@@ -30,7 +30,9 @@ def create_app(settings: OrderSettings | None = None) -> Flask:
     settings = settings or get_settings()
     signer = token_signer.signer_for(settings)
     app = create_service_app(__name__, "order-ms", PREFIX, settings, login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS,
-                             verifying_keys=verifying_keys_for(settings, signer))
+                             verifying_keys=verifying_keys_for(settings, signer),
+                             token_still_valid=revocation.token_still_valid)
+    app.extensions[revocation.CACHE] = revocation.token_version_cache(settings)
     app.config[token_signer.SIGNING_KEY] = signer
     store.ORDER_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(orders.bp)

@@ -9,6 +9,10 @@ ORDERS_CREATED = Counter("orders_created_total", "Orders created; an idempotent 
 LOGIN_FAILURES = Counter("login_failures_total", "Refused logins, by reason.", ["reason"])
 LOGIN_FAILURE_REASONS = ("invalid_credentials", "throttled")
 SIGNUPS_THROTTLED = Counter("signups_throttled_total", "Sign-ups refused because their client made too many.")
+TOKEN_REVOCATIONS = Counter("token_revocations_total", "Accounts whose tokens were revoked, by reason.", ["reason"])
+TOKEN_REVOCATION_REASONS = ("logout", "role_changed", "deleted")
 # Every reason starts at 0, so rate() and increase() see the first failure.
 for _reason in LOGIN_FAILURE_REASONS:
     LOGIN_FAILURES.labels(_reason)
+for _reason in TOKEN_REVOCATION_REASONS:
+    TOKEN_REVOCATIONS.labels(_reason)

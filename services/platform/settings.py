@@ -82,6 +82,9 @@ class Settings:
     relay_wakeup_address: str
     # The public keys that verify access tokens (auth.verifying_keys_for); read by the HTTP services only.
     token_public_keys_file: str
+    # How long an HTTP process trusts an account's token version it read (auth.TokenVersionCache): the longest
+    # a revocation made on another instance takes to reach it.
+    token_version_cache_seconds: float
     metrics_port: int
     log_level: str
     access_log: str
@@ -127,6 +130,7 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         relay_gather_seconds=env_float("RELAY_GATHER_SECONDS", 0.05),
         relay_wakeup_address=env_str("RELAY_WAKEUP_ADDRESS", ""),
         token_public_keys_file=env_str("TOKEN_PUBLIC_KEYS_FILE", ""),
+        token_version_cache_seconds=env_float("TOKEN_VERSION_CACHE_SECONDS", 2.0),
         metrics_port=env_int("METRICS_PORT", 9100),
         log_level=env_str("LOG_LEVEL", "INFO").upper(),
         access_log=env_choice("ACCESS_LOG", "errors", ACCESS_LOG_CHOICES),
