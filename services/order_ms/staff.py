@@ -26,8 +26,8 @@ from services.contracts.identifiers import USER_ID
 from services.order_ms import store
 from services.order_ms.accounts import MIN_PASSWORD_LENGTH, RESERVED_USER_IDS
 from services.order_ms.passwords import hash_password
-from services.order_ms.settings import get_settings
 from services.order_ms.revocation import revoke
+from services.order_ms.settings import get_settings
 from services.platform.auth import ROLE_CUSTOMER, ROLE_STAFF
 from services.platform.db import ConnectionPool
 from services.platform.settings import SettingsError
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     except Refused as refused:
         print(f"staff {args.command} refused: {refused}", file=sys.stderr)
         return refused.code
-    print(f"account {args.user_id!r}: {done}" if args.command != "create" else f"staff account {args.user_id!r}: {done}")
+    print(f"{'staff account' if args.command == 'create' else 'account'} {args.user_id!r}: {done}")
     return 0
 
 

@@ -91,7 +91,7 @@ def decode_token(keys: VerifyingKeys, token: str, login_hint: str) -> Principal:
         raise _unauthorized("The access token has expired.", login_hint)
     if role not in ROLES or not isinstance(subject, str):
         raise _unauthorized("The access token does not name a known role.", login_hint)
-    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_TOKEN_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or not FIRST_TOKEN_VERSION <= version <= MAX_TOKEN_VERSION:
         raise _unauthorized("The access token is malformed or not signed by this service.", login_hint)
     return Principal(user_id=subject, role=role, token_version=version)
 

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("topics", nargs="+", type=parse_topic, metavar="NAME=PARTITIONS")
     parser.add_argument("--config", action="append", type=parse_config, default=[], metavar="NAME:KEY=VALUE",
-                        help="a topic setting a new topic is created with, e.g. account_versions:cleanup.policy=compact")
+                        help="a setting a new topic is created with, e.g. account_versions:cleanup.policy=compact")
     args = parser.parse_args(argv)
     configs: dict[str, dict[str, str]] = {}
     for name, key, value in args.config:

@@ -71,7 +71,7 @@ class FakeOrderStore:
         return order_store.order_view(row) if row else None
 
     def create_user(self, pool, user_id, password_hash, role):
-        if self.get_user(pool, user_id):
+        if any(_same(user["user_id"], user_id) for user in self.users):  # a deleted account's id stays taken
             return None
         created_at = utc_now()
         self.users.append({"user_id": user_id, "password_hash": password_hash, "role": role, "token_version": 1,
