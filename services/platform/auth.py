@@ -91,7 +91,7 @@ def decode_token(keys: VerifyingKeys, token: str, login_hint: str) -> Principal:
         raise _unauthorized("The access token has expired.", login_hint)
     if role not in ROLES or not isinstance(subject, str):
         raise _unauthorized("The access token does not name a known role.", login_hint)
-    if isinstance(version, bool) or not isinstance(version, int) or not FIRST_TOKEN_VERSION <= version <= MAX_TOKEN_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 < version <= MAX_TOKEN_VERSION:
         raise _unauthorized("The access token is malformed or not signed by this service.", login_hint)
     return Principal(user_id=subject, role=role, token_version=version)
 
@@ -103,8 +103,8 @@ def decode_token(keys: VerifyingKeys, token: str, login_hint: str) -> Principal:
 # Tokens that fail are not remembered.
 @functools.lru_cache(maxsize=4096)
 def _verified_claims(keys: VerifyingKeys, token: str) -> tuple[object, object, int, object]:
-    """(subject, role, expiry, token version) of a token signed with a key of `keys` (by its kid, EdDSA only: `none`, HS256 with
-    a public key as its secret and any other algorithm are refused) whose issuer and times check out."""
+    """(subject, role, expiry, token version) of a token signed with a key of `keys` (by its kid, EdDSA only: `none`,
+    HS256 with a public key as its secret and any other algorithm are refused) whose issuer and times check out."""
     kid = jwt.get_unverified_header(token).get("kid")
     key = keys.by_kid.get(kid) if isinstance(kid, str) else None
     if key is None:
