@@ -33,7 +33,6 @@ def create_app(settings: DeliverySettings | None = None) -> Flask:
     app = create_service_app(__name__, "delivery-ms", PREFIX, settings, login_hint=LOGIN_HINT,
                              edge_hints=EDGE_HINTS, verifying_keys=verifying_keys_for(settings),
                              token_still_valid=revocation.token_still_valid)
-    app.extensions[revocation.CACHE] = revocation.token_version_cache(settings)
     store.DELIVERY_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(deliveries.bp)
     add_api_document(app, PREFIX, api_document.build)

@@ -13,14 +13,24 @@ from services.platform.settings import Settings
 from services.platform.token_versions import TokenVersionCache
 from services.platform.web import db_pool
 
-CACHE = "token_versions"  # the app extension holding the process's TokenVersionCache
+CACHE = "token_versions"  # the app extension holding the process's TokenVersionCache, made on first use
 
 
 def token_version_cache(settings: Settings) -> TokenVersionCache:
+    """A new cache of the service's token versions (every app gets its own on first use: cached())."""
     return TokenVersionCache(lambda user_id: store.lowest_token_version(db_pool(), user_id),
                              settings.token_version_cache_seconds)
 
 
+def cached() -> TokenVersionCache:
+    """The current app's cache: any app of the service (its API, its stream app) needs only to pass
+    token_still_valid to create_service_app."""
+    cache = current_app.extensions.get(CACHE)
+    if cache is None:
+        cache = current_app.extensions[CACHE] = token_version_cache(current_app.config["SETTINGS"])
+    return cache
+
+
 def token_still_valid(principal: Principal) -> bool:
-    lowest = current_app.extensions[CACHE].version(principal.user_id)
+    lowest = cached().version(principal.user_id)
     return lowest is None or principal.token_version >= lowest

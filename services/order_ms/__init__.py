@@ -32,7 +32,6 @@ def create_app(settings: OrderSettings | None = None) -> Flask:
     app = create_service_app(__name__, "order-ms", PREFIX, settings, login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS,
                              verifying_keys=verifying_keys_for(settings, signer),
                              token_still_valid=revocation.token_still_valid)
-    app.extensions[revocation.CACHE] = revocation.token_version_cache(settings)
     app.config[token_signer.SIGNING_KEY] = signer
     store.ORDER_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(orders.bp)

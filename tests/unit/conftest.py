@@ -73,15 +73,15 @@ def delivery_app(delivery_settings):
 
 
 @pytest.fixture
-def order_client(order_app, order_store, order_settings):
+def order_client(order_app, order_store):
     # Each test starts with its own fake store, so with nothing remembered of another test's accounts.
-    order_app.extensions[order_revocation.CACHE] = order_revocation.token_version_cache(order_settings)
+    order_app.extensions.pop(order_revocation.CACHE, None)
     return order_app.test_client()
 
 
 @pytest.fixture
-def delivery_client(delivery_app, delivery_store, delivery_settings):
-    delivery_app.extensions[delivery_revocation.CACHE] = delivery_revocation.token_version_cache(delivery_settings)
+def delivery_client(delivery_app, delivery_store):
+    delivery_app.extensions.pop(delivery_revocation.CACHE, None)
     return delivery_app.test_client()
 
 
