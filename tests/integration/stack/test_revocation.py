@@ -5,6 +5,7 @@ polls with a deadline; the services run with their production default TOKEN_VERS
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -17,7 +18,7 @@ from tests.integration.conftest import auth, login
 from tests.support.accounts import new_customer
 from tests.support.gunicorn import gunicorn
 from tests.support.polling import wait_for
-from tests.support.stack import ROOT
+from tests.support.stack import ROOT, current_pid
 
 REVOKED = "The access token has been revoked (its account logged out, changed role or was deleted)."
 # Long enough for the relay, the broker and the consumer on a loaded machine; a pass takes a few seconds.
@@ -134,3 +135,30 @@ def test_a_demoted_staff_token_stops_moving_deliveries_on_every_instance(base_ur
     assert_problem_403 = requests.put(f"{second}{path}", json={"status": "COMPLETED"},
                                       headers=auth(relogin.json()["access_token"]), timeout=10)
     assert assert_problem_403.status_code == 403, "a customer's token: staff work is refused"
+
+
+def test_while_the_broker_is_frozen_delivery_ms_keeps_the_versions_it_knows_and_catches_up_after(
+        base_url, instances, order_db):
+    """Fail open to the known versions (docs/security.md#revocation): order-ms refuses at once, delivery-ms cannot
+    hear of the logout until the broker answers again, then refuses too; nothing is lost on the way."""
+    customer = new_customer(base_url, "revoke")
+    accepted_everywhere(instances, customer.user_id, customer.token)
+    broker = current_pid("broker")
+    os.kill(broker, signal.SIGSTOP)
+    try:
+        logged_out = requests.post(f"{instances['order-ms'][0]}/order-ms/logout", headers=customer.headers,
+                                   timeout=10)
+        assert logged_out.status_code == 204
+        wait_for(lambda: all(requests.get(f"{url}/order-ms/{customer.user_id}/orders", headers=customer.headers,
+                                          timeout=10).status_code == 401 for url in instances["order-ms"]),
+                 "order-ms refusing the token on both instances", timeout=DEADLINE_SECONDS, interval=0.1)
+        cursor = order_db.cursor()
+        cursor.execute("SELECT sent_at FROM order_outbox WHERE topic = 'account_versions' AND message_key = ?",
+                       (customer.user_id,))
+        assert cursor.fetchall() == [(None,)], "the event waits in the outbox while the broker is frozen"
+        for url in instances["delivery-ms"]:
+            still = requests.get(f"{url}/delivery-ms/deliveries", headers=customer.headers, timeout=10)
+            assert still.status_code == 200, "delivery-ms fails open to the versions it knows"
+    finally:
+        os.kill(broker, signal.SIGCONT)
+    refused_everywhere(instances, customer.user_id, customer.token)
