@@ -8,7 +8,7 @@ account:
 
 Run it where order-ms runs, as order-ms's app user (locally by the stack, in a cluster as a Job or with
 `kubectl exec deploy/<release>-order-ms -- ...`). The password comes from STAFF_PASSWORD or standard input, never
-from the command line (other users see that in `ps`). Exit codes: 0 created or already staff, 1 the user id
+from the command line (other users see that in `ps`). `create` exits 0 created or already staff, 1 the user id
 belongs to a customer (in any case: nobody is promoted by accident), 2 bad arguments or settings.
 
 An existing staff account is left as it is unless --reset-password is given, which sets its password; `create`
