@@ -15,7 +15,7 @@ from services.order_ms.access import own_account_only, valid_user_id
 from services.order_ms.client_address import client_address
 from services.order_ms.metrics import LOGIN_FAILURES
 from services.order_ms.passwords import hash_password, verify_password
-from services.order_ms.token_signer import SIGNING_KEY
+from services.order_ms.token_signer import current_signer
 from services.platform import problems
 from services.platform.auth import ROLE_CUSTOMER, current_principal, issue_token, signed_in
 from services.platform.fields import Field
@@ -75,7 +75,7 @@ def login():
             detail="The user id or the password is wrong.",
             hint=f"Check both and try again; sign up with POST {url_for('accounts.sign_up')} if you have no account.")
     login_throttle.release_attempt(pool, settings, fields["user_id"], client)
-    token = issue_token(current_app.config[SIGNING_KEY], settings.jwt_ttl_seconds, user["user_id"], user["role"],
+    token = issue_token(current_signer(), settings.jwt_ttl_seconds, user["user_id"], user["role"],
                         user["token_version"])
     return jsonify(access_token=token, token_type="Bearer", expires_in=settings.jwt_ttl_seconds,
                    user_id=user["user_id"], role=user["role"])

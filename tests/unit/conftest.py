@@ -89,7 +89,7 @@ def delivery_client(delivery_app, delivery_store):
 def token(order_app, order_store):
     """token(user_id, role="customer") -> the Authorization header of a valid token, as order-ms's login issues:
     the account is made in the fake store if it is not there, and the token carries its current version."""
-    signer = order_app.config[SIGNING_KEY]
+    signer = order_app.config[SIGNING_KEY].current()
 
     def headers(user_id: str, role: str = ROLE_CUSTOMER, ttl_seconds: int = 600) -> dict[str, str]:
         version = order_store.account(user_id, role)["token_version"]

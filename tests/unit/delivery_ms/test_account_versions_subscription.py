@@ -7,6 +7,7 @@ from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from services.contracts import account_tokens_revoked, order_created
+from services.contracts.envelope import TypedEvent
 from services.delivery_ms.consumer import new_orders_consumer
 from services.delivery_ms.settings import load_settings
 
@@ -32,7 +33,7 @@ def test_each_topics_records_are_parsed_by_their_contract_and_dead_lettered_to_t
     batch = {versions: [record(versions.topic, 1, 4, REVOCATION), record(versions.topic, 1, 5, ORDER)],
              orders: [record(orders.topic, 0, 9, ORDER), record(orders.topic, 0, 10, REVOCATION)]}
     sorted_batch = new_orders_consumer(load_settings()).sort(batch)
-    assert sorted_batch.items == [REVOCATION, ORDER]
+    assert sorted_batch.items == [REVOCATION, TypedEvent(order_created.EVENT_TYPE, ORDER)]
     assert [(letter.record.offset, letter.topic) for letter in sorted_batch.dead_letters] == [
         (5, "account_versions.dlq"), (10, "new_orders.dlq")]
     assert {tp.topic: meta.offset for tp, meta in sorted_batch.offsets.items()} == {
@@ -53,4 +54,4 @@ def test_each_subscription_writes_its_own_items_in_its_own_call():
     sorted_batch = consumer.sort({versions: [record(versions.topic, 0, 1, REVOCATION)],
                                   orders: [record(orders.topic, 0, 1, ORDER)]})
     assert consumer.write(sorted_batch) == (2, 0)
-    assert written == {"account_versions": [REVOCATION], "new_orders": [ORDER]}
+    assert written == {"account_versions": [REVOCATION], "new_orders": [TypedEvent(order_created.EVENT_TYPE, ORDER)]}

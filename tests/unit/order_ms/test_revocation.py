@@ -66,7 +66,7 @@ def test_a_token_from_before_versions_counts_as_the_first_version(order_app, ord
     """Tokens issued by the previous release carry no `ver`: an upgrade logs no one out."""
     order_store.account(USER, "customer")
     claims = {"sub": USER, "role": "customer", "iss": "coffee-order", "iat": 1, "exp": 2**31}
-    signer = order_app.config[SIGNING_KEY]
+    signer = order_app.config[SIGNING_KEY].current()
     legacy = jwt.encode(claims, signer.private_key, algorithm="EdDSA", headers={"kid": signer.kid})
     assert order_client.get(ORDERS, headers={"Authorization": f"Bearer {legacy}"}).status_code == 200
 
@@ -74,7 +74,7 @@ def test_a_token_from_before_versions_counts_as_the_first_version(order_app, ord
 @pytest.mark.parametrize("version", [0, -1, "1", True, 2**32, None, 1.5])
 def test_a_token_with_a_malformed_version_is_401(order_app, order_client, order_store, version):
     order_store.account(USER, "customer")
-    token = issue_token(order_app.config[SIGNING_KEY], 60, USER, "customer", version)
+    token = issue_token(order_app.config[SIGNING_KEY].current(), 60, USER, "customer", version)
     problem = assert_problem(order_client.get(ORDERS, headers={"Authorization": f"Bearer {token}"}), 401)
     assert problem["detail"] == "The access token is malformed or not signed by this service."
 

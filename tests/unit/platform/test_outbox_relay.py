@@ -4,6 +4,7 @@ import json
 import pytest
 from kafka.errors import KafkaTimeoutError
 
+from services.contracts.envelope import Message
 from services.platform import outbox
 from services.platform.settings import Settings, platform_fields
 from services.platform.worker import PublishFailed
@@ -129,3 +130,33 @@ def test_an_outbox_refuses_an_event_of_another_topic():
             return type("R", (), {"topic": "elsewhere", "key": b"k", "value": b"{}", "headers": []})()
     with pytest.raises(ValueError, match="elsewhere"):
         outbox.Outbox("unit_outbox", "unit_topic", "other_topic").insert(None, Event())
+
+
+class RecordingCursor:
+    def __init__(self):
+        self.statements = []
+
+    def execute(self, sql, params=()):
+        self.statements.append((sql, params))
+
+
+def test_several_events_are_one_insert_in_their_order_and_none_is_no_statement():
+    events = [Message(topic="unit_topic", key=f"k{i}", value={"n": i}, event_type="Unit", schema_version=1)
+              for i in range(3)]
+    cursor = RecordingCursor()
+    TABLE.insert(cursor)
+    assert cursor.statements == []
+    TABLE.insert(cursor, *events)
+    ((sql, params),) = cursor.statements
+    assert sql.count("(?, ?, ?, ?, ?)") == 3
+    assert [params[i] for i in range(0, 15, 5)] == [event.event_id for event in events]
+    assert [params[i] for i in range(2, 15, 5)] == [b"k0", b"k1", b"k2"]
+
+
+def test_an_event_of_another_topic_is_refused_before_anything_is_written():
+    right = Message(topic="unit_topic", key="k", value={}, event_type="Unit", schema_version=1)
+    wrong = Message(topic="other_topic", key="k", value={}, event_type="Unit", schema_version=1)
+    cursor = RecordingCursor()
+    with pytest.raises(ValueError, match="other_topic"):
+        TABLE.insert(cursor, right, wrong)
+    assert cursor.statements == []
