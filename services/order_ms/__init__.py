@@ -22,7 +22,17 @@ EDGE_HINTS = EdgeHints(
 
 
 def create_app(settings: OrderSettings | None = None) -> Flask:
-    from services.order_ms import accounts, api_document, edge_errors, orders, revocation, store, token_signer, ui
+    from services.order_ms import (
+        accounts,
+        api_document,
+        edge_errors,
+        login_slots,
+        orders,
+        revocation,
+        store,
+        token_signer,
+        ui,
+    )
     from services.order_ms.client_address import trust_forwarded_for
     from services.platform.api_docs import add_api_document
     from services.platform.auth import verifying_keys_for
@@ -33,6 +43,8 @@ def create_app(settings: OrderSettings | None = None) -> Flask:
     app = create_service_app(__name__, "order-ms", PREFIX, settings, login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS,
                              verifying_keys=public_keys, token_still_valid=revocation.token_still_valid)
     app.config[token_signer.SIGNING_KEY] = token_signer.Signer(key_file, public_keys)
+    # Made here, in gunicorn's master (preload_app), so that every worker shares the same slots.
+    app.config[login_slots.LOGIN_SLOTS] = login_slots.LoginSlots(app.config["SETTINGS"].login_concurrency)
     store.ORDER_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(orders.bp)
     app.register_blueprint(accounts.bp)

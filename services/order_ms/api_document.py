@@ -8,7 +8,7 @@ from flask import Flask
 
 from services.contracts import order_created
 from services.contracts.identifiers import ORDER_ID, USER_ID
-from services.order_ms import LOGIN_HINT, PREFIX, accounts, orders
+from services.order_ms import LOGIN_HINT, PREFIX, accounts, device_tokens, orders
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
 from services.platform.openapi import (
@@ -76,6 +76,16 @@ KEY_SET_SCHEMA = {
     "required": ["keys"],
     "additionalProperties": False,
 }
+DEVICE_TOKEN_SCHEMA = {"type": "string", "pattern": f"^{device_tokens.TOKEN.pattern}$"}
+HEADERS = {
+    device_tokens.HEADER: {
+        "description": "This client's device token: send it back as the Device-Token header (or the device_token"
+                       " cookie, which browsers keep) on later logins, and strangers' failures from your address"
+                       " never hold your login up.",
+        "required": True, "schema": DEVICE_TOKEN_SCHEMA},
+    "Set-Cookie": {"description": "The same device token as an HttpOnly `device_token` cookie for /order-ms/login.",
+                   "required": True, "schema": {"type": "string", "pattern": "^device_token="}},
+}
 SCHEMAS = {"KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA, "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
 
 
@@ -98,7 +108,9 @@ def operations() -> list[Operation]:
             body=object_schema(accounts.SIGNUP_FIELDS), body_example=accounts.EXAMPLE_CREDENTIALS,
             description="user_id may not be one of the service's own path names"
                         f" ({', '.join(sorted(accounts.RESERVED_USER_IDS))}). Each client address may sign up"
-                        " SIGNUP_MAX_PER_CLIENT accounts (20) in SIGNUP_WINDOW_SECONDS (600); past that, 429.",
+                        " SIGNUP_MAX_PER_CLIENT accounts (20, or its network's limit in SIGNUP_NETWORK_LIMITS) in"
+                        " SIGNUP_WINDOW_SECONDS (600), and all addresses together SIGNUP_MAX_TOTAL (1000); past"
+                        " either, 429.",
             replies=(Reply(201, "The account was created.", ref("User")),
                      problem(409, "The user_id is taken."),
                      problem(429, "Too many sign-ups from this client address; retry after Retry-After seconds.",
@@ -107,12 +119,21 @@ def operations() -> list[Operation]:
         ),
         Operation(
             "accounts.login", "POST", "login", "Log in for a bearer token", "Accounts", secured=False,
+            # Any value is taken: one that is not a live token of this service is ignored, never refused.
+            parameters=(Param(device_tokens.HEADER, "header", {"type": "string"},
+                              "The device token an earlier login of this account answered, `dt1.` and 43"
+                              " base64url characters (browsers send the device_token cookie instead)."),),
             body=object_schema(accounts.LOGIN_FIELDS), body_example=accounts.EXAMPLE_CREDENTIALS,
-            description="Too many failed logins for one user id, or from one client address, lock login for a"
-                        " while (429).",
-            replies=(Reply(200, "The access token.", ref("Token")),
+            description="Logins, successful ones included, are limited per client address (LOGIN_MAX_PER_CLIENT, 60)"
+                        " and per account (LOGIN_MAX_PER_ACCOUNT, 20) in LOGIN_RATE_WINDOW_SECONDS (60); too many"
+                        " failed logins for one user id, or from one client address, lock login for a while. A login"
+                        " that sends the device token of an earlier login of the account meets only that device's"
+                        " limits (LOGIN_MAX_FAILURES failures, LOGIN_MAX_PER_DEVICE logins). Each is a 429.",
+            replies=(Reply(200, "The access token, and this client's device token.", ref("Token"),
+                           headers=(device_tokens.HEADER, "Set-Cookie")),
                      problem(401, "The user id or the password is wrong."),
-                     problem(429, "Locked after too many failed logins.", headers=("Retry-After",)),
+                     problem(429, "Too many logins, or locked after too many failed logins.",
+                             headers=("Retry-After",)),
                      *body_problems(), database_down()),
         ),
         Operation(
@@ -165,4 +186,4 @@ def operations() -> list[Operation]:
 
 
 def build(app: Flask) -> dict:
-    return build_document(app, PREFIX, INFO, operations(), UNDOCUMENTED, SCHEMAS)
+    return build_document(app, PREFIX, INFO, operations(), UNDOCUMENTED, SCHEMAS, HEADERS)

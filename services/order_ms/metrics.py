@@ -7,7 +7,7 @@ from prometheus_client import Counter
 ORDERS_CREATED = Counter("orders_created_total", "Orders created; an idempotent replay is not counted.")
 # One reason for any wrong user id or password: a metric must not tell which user ids exist.
 LOGIN_FAILURES = Counter("login_failures_total", "Refused logins, by reason.", ["reason"])
-LOGIN_FAILURE_REASONS = ("invalid_credentials", "throttled")
+LOGIN_FAILURE_REASONS = ("invalid_credentials", "throttled", "busy")
 SIGNUPS_THROTTLED = Counter("signups_throttled_total", "Sign-ups refused because their client made too many.")
 TOKEN_REVOCATIONS = Counter("token_revocations_total", "Accounts whose tokens were revoked, by reason.", ["reason"])
 TOKEN_REVOCATION_REASONS = ("logout", "role_changed", "deleted")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 from dataclasses import dataclass
 
 from services.platform.settings import Settings, SettingsError, env_bool, env_int, env_str, platform_fields
@@ -21,8 +22,21 @@ class OrderSettings(Settings):
     login_max_failures: int
     login_lockout_seconds: int
     login_max_failures_per_client: int
+    # Logins, successful ones included, per window: without a device token per client address and per account,
+    # with one per (account, device); each is an argon2id hash of 46 MiB, so these bound what hashing can take.
+    login_rate_window_seconds: int
+    login_max_per_client: int
+    login_max_per_account: int
+    login_max_per_device: int
+    # Password checks at once per instance (login_slots.py): the other workers stay free for everything else.
+    login_concurrency: int
+    device_token_ttl_seconds: int
+    device_tokens_per_account: int
     signup_max_per_client: int
+    signup_max_total: int
     signup_window_seconds: int
+    # (network, sign-ups per address of it in the window), most specific network first.
+    signup_network_limits: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, int], ...]
     trusted_proxy_hops: int
     forwarded_allow_ips: str
 
@@ -37,12 +51,41 @@ def load_settings() -> OrderSettings:
         login_max_failures=env_int("LOGIN_MAX_FAILURES", 5),
         login_lockout_seconds=env_int("LOGIN_LOCKOUT_SECONDS", 300),
         login_max_failures_per_client=env_int("LOGIN_MAX_FAILURES_PER_CLIENT", 50),
+        login_rate_window_seconds=env_int("LOGIN_RATE_WINDOW_SECONDS", 60),
+        login_max_per_client=env_int("LOGIN_MAX_PER_CLIENT", 60),
+        login_max_per_account=env_int("LOGIN_MAX_PER_ACCOUNT", 20),
+        login_max_per_device=env_int("LOGIN_MAX_PER_DEVICE", 10),
+        # Half of gunicorn's request slots (services/platform/gunicorn_conf.py reads the same two variables).
+        login_concurrency=env_int("LOGIN_CONCURRENCY",
+                                  max(1, env_int("GUNICORN_WORKERS", 4) * env_int("GUNICORN_THREADS", 1) // 2)),
+        device_token_ttl_seconds=env_int("DEVICE_TOKEN_TTL_SECONDS", 90 * 24 * 3600),
+        device_tokens_per_account=env_int("DEVICE_TOKENS_PER_ACCOUNT", 10),
         signup_max_per_client=env_int("SIGNUP_MAX_PER_CLIENT", 20),
+        signup_max_total=env_int("SIGNUP_MAX_TOTAL", 1000),
         signup_window_seconds=env_int("SIGNUP_WINDOW_SECONDS", 600),
+        signup_network_limits=parse_network_limits(env_str("SIGNUP_NETWORK_LIMITS", "")),
         trusted_proxy_hops=env_int("TRUSTED_PROXY_HOPS", 1),
         # The same variable tells gunicorn whose X-Forwarded-* headers to believe.
         forwarded_allow_ips=env_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
     )
+
+
+def parse_network_limits(text: str) -> tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, int], ...]:
+    """SIGNUP_NETWORK_LIMITS, `CIDR=LIMIT` entries separated by commas (`203.0.113.0/24=200,10.0.0.0/8=100`), most
+    specific network first; a malformed entry stops the process rather than leaving a network at the default."""
+    limits = []
+    for entry in (item.strip() for item in text.split(",")):
+        if not entry:
+            continue
+        network, _, limit = entry.partition("=")
+        try:
+            limits.append((ipaddress.ip_network(network.strip(), strict=False), int(limit)))
+        except ValueError:
+            raise SettingsError(
+                f"SIGNUP_NETWORK_LIMITS entry {entry!r} is not CIDR=LIMIT (e.g. 203.0.113.0/24=200)") from None
+        if limits[-1][1] < 0:
+            raise SettingsError(f"SIGNUP_NETWORK_LIMITS entry {entry!r} has a negative limit")
+    return tuple(sorted(limits, key=lambda item: item[0].prefixlen, reverse=True))
 
 
 def _demo_accounts(app_env: str) -> bool:

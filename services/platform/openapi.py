@@ -237,9 +237,10 @@ def served_operations(app: Flask, prefix: str, undocumented: set[str]) -> dict[t
 
 
 def build_document(app: Flask, prefix: str, info: ApiInfo, operations: list[Operation], undocumented: set[str],
-                   schemas: dict[str, dict] | None = None) -> dict:
+                   schemas: dict[str, dict] | None = None, headers: dict[str, dict] | None = None) -> dict:
     """The OpenAPI 3.1 document of `app`: every route served under `prefix` but the `undocumented` endpoints
-    has exactly one described operation, or DocumentError says which do not match."""
+    has exactly one described operation, or DocumentError says which do not match. `headers` are the service's
+    own response headers, next to the common HEADERS."""
     served = served_operations(app, prefix, undocumented)
     rules_by_endpoint: dict[str, list[str]] = {}
     for rule in app.url_map.iter_rules():
@@ -278,7 +279,7 @@ def build_document(app: Flask, prefix: str, info: ApiInfo, operations: list[Oper
         "components": {
             "schemas": {"Problem": PROBLEM_SCHEMA, "ValidationProblem": VALIDATION_PROBLEM_SCHEMA,
                         "Health": HEALTH_SCHEMA, **(schemas or {})},
-            "headers": HEADERS,
+            "headers": {**HEADERS, **(headers or {})},
             "securitySchemes": {BEARER: {
                 "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 # Markdown would take <token> for an HTML tag and drop it.

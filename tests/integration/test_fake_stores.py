@@ -105,11 +105,42 @@ def test_each_revocation_raises_the_token_version_and_a_deleted_account_keeps_it
     assert store.create_user(pool, user_id.lower(), "hash", "customer") is None, "a deleted account's id stays taken"
 
 
-def test_sign_ups_past_the_limit_are_told_to_wait(orders):
+def test_sign_ups_past_the_limit_are_told_to_wait_and_one_can_be_given_back(orders):
     store, pool = orders
     client = fresh("203.0.113")
-    assert [store.count_signup(pool, "signup", client, 2, 600) for _ in range(2)] == [0, 0]
-    assert 0 < store.count_signup(pool, "signup", client, 2, 600) <= 600
+    assert [store.count_in_window(pool, "signup", client, 2, 600) for _ in range(2)] == [0, 0]
+    assert 0 < store.count_in_window(pool, "signup", client, 2, 600) <= 600
+    store.take_back_count(pool, "signup", client)
+    store.take_back_count(pool, "signup", client)
+    assert store.count_in_window(pool, "signup", client, 2, 600) == 0
+
+
+def test_a_login_is_admitted_until_a_lock_or_a_rate_is_reached_and_a_refusal_counts_nothing(orders):
+    store, pool = orders
+    pair, rate = ("user_client", fresh("pair")[:64], 2), ("login_account", fresh("rate")[:64], 3)
+    assert [store.admit_login(pool, [pair], [rate], 300, 60) for _ in range(2)] == [(0, None), (0, None)]
+    seconds, scope = store.admit_login(pool, [pair], [rate], 300, 60)
+    assert scope == "user_client" and seconds > 0
+    # A right password clears the pair: the rate, which counted both logins, has one left.
+    store.take_back_failure(pool, pair[:2], None)
+    assert store.admit_login(pool, [pair], [rate], 300, 60) == (0, None)
+    store.take_back_failure(pool, pair[:2], None)
+    seconds, scope = store.admit_login(pool, [pair], [rate], 300, 60)
+    assert scope == "login_account" and 0 < seconds <= 60
+
+
+def test_a_device_vouches_for_the_accounts_it_logged_in_to_and_an_account_keeps_its_latest(orders):
+    store, pool = orders
+    user_id, other = fresh("Dev"), fresh("dev")
+    first, second, third = (fresh("token").ljust(64, "0")[:64] for _ in range(3))
+    assert not store.device_known(pool, first, 3600)
+    store.remember_device(pool, first, user_id, 3600, 2)
+    assert store.device_known(pool, first, 3600) and store.device_vouches(pool, first, user_id.lower(), 3600)
+    assert not store.device_vouches(pool, first, other, 3600)
+    store.remember_device(pool, second, user_id, 3600, 2)
+    store.remember_device(pool, third, user_id, 3600, 2)
+    assert [store.device_vouches(pool, token, user_id, 3600) for token in (first, second, third)] == \
+        [False, True, True]
 
 
 def new_orders(user_id: str, count: int) -> list[dict]:

@@ -45,12 +45,16 @@ class FakeOrderStore:
 
     FUNCTIONS = ("create_order", "list_orders", "get_order", "create_user", "get_user", "set_password",
                  "token_version", "revoke_tokens",
-                 "count_signup", "count_failure_unless_locked", "take_back_failure", "remove_stale_counters")
+                 "admit_login", "count_in_window", "take_back_count", "take_back_failure", "remove_stale_counters",
+                 "device_vouches", "device_known", "remember_device")
 
     def __init__(self):
         self.orders: list[dict] = []
         self.users: list[dict] = []
         self.counters: Counter[tuple[str, str]] = Counter()
+        # (token hash, account's lower-case id) -> when it last logged in, in the order they did.
+        self.devices: dict[tuple[str, str], int] = {}
+        self._logins = 0
 
     def install(self, monkeypatch) -> None:
         for name in self.FUNCTIONS:
@@ -117,21 +121,42 @@ class FakeOrderStore:
 
     # The throttle's counters without their clock: a window never ends within a test. Their timing (slow-downs
     # that double, windows that end) is proven against MariaDB in tests/integration/order_ms/test_auth.py.
-    def count_signup(self, pool, scope, subject, limit, window_seconds):
+    def count_in_window(self, pool, scope, subject, limit, window_seconds):
         self.counters[scope, subject] += 1
         return 0 if self.counters[scope, subject] <= limit else window_seconds
 
-    def count_failure_unless_locked(self, pool, counters, window_seconds):
-        if any(self.counters[scope, subject] >= limit for scope, subject, limit in counters):
-            return 1
-        for scope, subject, _limit in counters:
+    def take_back_count(self, pool, scope, subject):
+        self.counters[scope, subject] = max(self.counters[scope, subject] - 1, 0)
+
+    def admit_login(self, pool, locks, rates, lockout_seconds, rate_window_seconds):
+        for counters, seconds in ((locks, 1), (rates, rate_window_seconds)):
+            refused = next((scope for scope, subject, limit in counters if self.counters[scope, subject] >= limit),
+                           None)
+            if refused:
+                return seconds, refused
+        for scope, subject, _limit in (*locks, *rates):
             self.counters[scope, subject] += 1
-        return 0
+        return 0, None
 
     def take_back_failure(self, pool, cleared, uncounted):
         self.counters.pop(cleared, None)
-        scope, subject, _limit = uncounted
-        self.counters[scope, subject] = max(self.counters[scope, subject] - 1, 0)
+        if uncounted is not None:
+            scope, subject, _limit = uncounted
+            self.counters[scope, subject] = max(self.counters[scope, subject] - 1, 0)
+
+    # Device tokens never expire without a clock; how many an account keeps is kept.
+    def device_vouches(self, pool, token_hash, user_id, ttl_seconds):
+        return (token_hash, user_id.lower()) in self.devices
+
+    def device_known(self, pool, token_hash, ttl_seconds):
+        return any(hashed == token_hash for hashed, _account in self.devices)
+
+    def remember_device(self, pool, token_hash, user_id, ttl_seconds, keep):
+        self._logins += 1
+        self.devices[token_hash, user_id.lower()] = self._logins
+        mine = sorted((when, key) for key, when in self.devices.items() if key[1] == user_id.lower())
+        for _when, key in mine[:-keep] if keep else mine:
+            del self.devices[key]
 
     def remove_stale_counters(self, pool, window_seconds, batch):
         """Nothing is stale without a clock."""

@@ -7,6 +7,7 @@ from scripts.chaos.scenarios import (
                                      broker_kill,
                                      consumer_kill,
                                      database_down,
+                                     login_loop,
                                      poison_flood,
                                      rebalance,
                                      record_batches,
@@ -15,5 +16,5 @@ from scripts.chaos.scenarios import (
 )
 
 SCENARIOS = [consumer_kill, broker_freeze, broker_kill, database_down, relay_kill, rolling_restart, rebalance,
-             record_batches,
+             login_loop, record_batches,
              poison_flood]
