@@ -47,8 +47,8 @@ def test_an_order_becomes_one_confirmed_delivery_with_the_same_order(consumers, 
     assert row["status"] == "CONFIRMED" and row["user_id"] == order["user_id"]
     assert json.loads(row["order_json"]) == order
     assert len(row["delivery_id"]) == 36 and row["created_at"] == row["updated_at"]
-    assert wait_for(lambda: (consumer.metric("consumer_messages_total", topic="new_orders", result="created") or 0) >= 1,
-                    "created metric")
+    assert wait_for(lambda: (consumer.metric("consumer_messages_total", topic="new_orders",
+                                             result="created") or 0) >= 1, "created metric")
 
 
 def test_the_same_event_delivered_twice_makes_one_delivery(consumers, producer):
