@@ -1,4 +1,5 @@
-"""order-ms: accounts and login, coffee orders written with their outbox event, and the web UI (app factory)."""
+"""order-ms: accounts and login, coffee orders written with their outbox event, customers' cancel requests, and the
+web UI (app factory)."""
 from __future__ import annotations
 
 from flask import Flask
@@ -25,6 +26,7 @@ def create_app(settings: OrderSettings | None = None) -> Flask:
     from services.order_ms import (
         accounts,
         api_document,
+        cancels,
         edge_errors,
         login_slots,
         orders,
@@ -47,6 +49,7 @@ def create_app(settings: OrderSettings | None = None) -> Flask:
     app.config[login_slots.LOGIN_SLOTS] = login_slots.LoginSlots(app.config["SETTINGS"].login_concurrency)
     store.ORDER_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(orders.bp)
+    app.register_blueprint(cancels.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(ui.bp)
     app.register_blueprint(token_signer.bp)

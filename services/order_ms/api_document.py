@@ -6,9 +6,10 @@ from dataclasses import replace
 
 from flask import Flask
 
-from services.contracts import order_created
-from services.contracts.identifiers import ORDER_ID, USER_ID
+from services.contracts import delivery_status_changed, order_cancel_refused, order_created
+from services.contracts.identifiers import ORDER_ID, TIMESTAMP, USER_ID
 from services.order_ms import LOGIN_HINT, PREFIX, accounts, device_tokens, orders
+from services.order_ms.read_model import CANCEL_OUTCOMES
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
 from services.platform.openapi import (
@@ -41,7 +42,8 @@ INFO = ApiInfo(
         "a `hint`; validation errors list each refused field in `errors`. Times are ISO-8601 UTC with microseconds."
     ),
     tags={"Accounts": "Sign up, log in for a bearer token, log out, delete your account.",
-          "Orders": "Place coffee orders and read them back; each order becomes one delivery.",
+          "Orders": "Place coffee orders, read them back, each with its delivery's status as order-ms last heard"
+                    " of it, and cancel them while they wait; each order becomes one delivery.",
           "Service": "Welcome text, probes and this document."},
 )
 # The web UI's pages and files, and the docs pages: for people in a browser, not operations of the API.
@@ -63,7 +65,28 @@ TOKEN_SCHEMA = {
     "additionalProperties": False,
 }
 USER_SCHEMA = object_of({"user_id": ACCOUNT_ID, "created_at": CREATED_AT}, {"role": role_schema()})
-ORDER_SCHEMA = object_of(order_created.FIELDS)
+DELIVERY_SCHEMA = {
+    **object_of({"delivery_id": delivery_status_changed.DELIVERY_ID, "status": delivery_status_changed.STATUS,
+                 "updated_at": replace(delivery_status_changed.UPDATED_AT,
+                                       description="When its status last changed.")}),
+    "description": "The order's delivery as order-ms last heard of it on delivery_status; null until the first event.",
+}
+CANCEL_SCHEMA = {
+    **object_of({}, {
+        "outcome": {"type": "string", "enum": list(CANCEL_OUTCOMES),
+                    "description": "PENDING until delivery-ms answers; CANCELED or REFUSED then."},
+        "requested_at": replace(TIMESTAMP, description="When the customer asked to cancel.",
+                                example="2026-11-28T15:06:00.120000Z").json_schema(),
+        "reason": {"type": ["string", "null"], "maxLength": order_cancel_refused.REASON.max_length,
+                   "description": "Why delivery-ms refused (REFUSED only), else null."},
+        "decided_at": {"type": ["string", "null"], "pattern": TIMESTAMP.json_schema()["pattern"],
+                       "description": "When delivery-ms decided; null while PENDING."}}),
+    "description": "The customer's cancel request and its outcome; null when never requested.",
+}
+# The order as placed (the OrderCreated event's fields, in that order), then what order-ms knows of its delivery
+# and cancel request: they follow the delivery, so two reads may differ there and only there.
+ORDER_SCHEMA = object_of(order_created.FIELDS, {"delivery": {"oneOf": [ref("Delivery"), {"type": "null"}]},
+                                                "cancel": {"oneOf": [ref("Cancel"), {"type": "null"}]}})
 KEY_SET_SCHEMA = {
     "type": "object",
     "properties": {"keys": {"type": "array", "items": {
@@ -86,7 +109,16 @@ HEADERS = {
     "Set-Cookie": {"description": "The same device token as an HttpOnly `device_token` cookie for /order-ms/login.",
                    "required": True, "schema": {"type": "string", "pattern": "^device_token="}},
 }
-SCHEMAS = {"KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA, "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
+# The 202 of a cancel request: the order as GET shows it (its cancel PENDING), and where the outcome appears.
+CANCEL_ACCEPTED_SCHEMA = object_of(order_created.FIELDS, {
+    "delivery": ORDER_SCHEMA["properties"]["delivery"],
+    "cancel": ORDER_SCHEMA["properties"]["cancel"],
+    "watch": {"type": "string", "description": "The customer's live stream of their orders' changes, where the "
+                                               "outcome appears.", "examples": ["/order-ms/USER0001/orders/events"]},
+})
+SCHEMAS = {"Cancel": CANCEL_SCHEMA, "CancelAccepted": CANCEL_ACCEPTED_SCHEMA, "Delivery": DELIVERY_SCHEMA,
+           "KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA,
+           "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
 
 
 def operations() -> list[Operation]:
@@ -180,6 +212,23 @@ def operations() -> list[Operation]:
             parameters=(USER_ID_PARAM, Param("order_id", "path", ORDER_ID)),
             replies=(Reply(200, "The order.", ref("Order")), unauthorized(), refused,
                      problem(404, "The user has no order with this id."),
+                     problem(422, "The user_id is not allowed."), database_down()),
+        ),
+        Operation(
+            "cancels.cancel_order", "POST", "cancelOrder", "Ask to cancel an order", "Orders",
+            parameters=(USER_ID_PARAM, Param("order_id", "path", ORDER_ID)),
+            description="No body. Customers cancel their own orders, staff anyone's, while the delivery is CONFIRMED"
+                        " or not yet known. The request is recorded PENDING and sent to delivery-ms"
+                        " (OrderCancelRequested on `new_orders`), which cancels the delivery or refuses because it"
+                        " has moved on; the order's `cancel` then says CANCELED or REFUSED with the reason. One"
+                        " request per order.",
+            replies=(Reply(202, "Accepted: the order with its `cancel` PENDING, and in `watch` the stream that shows "
+                                "the outcome. Location is the order.", ref("CancelAccepted"), headers=("Location",)),
+                     unauthorized(), refused,
+                     problem(404, "The user has no order with this id."),
+                     problem(409, "A cancel was requested before (`cancel-already-requested`, with that request in "
+                                  "`cancel`), or the delivery has moved past CONFIRMED (`cancel-not-allowed`, with "
+                                  "its `delivery_status`)."),
                      problem(422, "The user_id is not allowed."), database_down()),
         ),
     ]

@@ -1,12 +1,12 @@
-"""order-ms's settings: the platform's plus the token signing key, demo accounts, login throttling and proxies
-(docs/configuration.md)."""
+"""order-ms's settings: the platform's plus the token signing key, demo accounts, login throttling, proxies and the
+status consumer's group and the reconciler of overdue orders (docs/configuration.md)."""
 from __future__ import annotations
 
 import functools
 import ipaddress
 from dataclasses import dataclass
 
-from services.platform.settings import Settings, SettingsError, env_bool, env_int, env_str, platform_fields
+from services.platform.settings import Settings, SettingsError, env_bool, env_float, env_int, env_str, platform_fields
 
 DEFAULT_DATABASE = "coffee_order"
 # The demo accounts' passwords are printed in the docs: outside local mode they are refused unless this is on.
@@ -39,6 +39,17 @@ class OrderSettings(Settings):
     signup_network_limits: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, int], ...]
     trusted_proxy_hops: int
     forwarded_allow_ips: str
+    # The status consumer's group on delivery_status; its own variable, so that CONSUMER_GROUP (delivery-ms's
+    # consumer) in a shared environment never puts both consumers in one group.
+    status_consumer_group: str
+    # Seconds the status consumer may have work without committing before its /healthz says 503.
+    consumer_stall_seconds: float
+    # The reconciler (reconciler.py, in the order relay's process): an order with no delivery event this long after
+    # it was placed is overdue and its OrderCreated is published again, at most once per this period.
+    order_overdue_seconds: int
+    order_overdue_check_seconds: float
+    # Only orders this young are looked at (older ones are left alone: no flood after an upgrade).
+    order_reconcile_window_seconds: int
 
 
 def load_settings() -> OrderSettings:
@@ -67,6 +78,13 @@ def load_settings() -> OrderSettings:
         trusted_proxy_hops=env_int("TRUSTED_PROXY_HOPS", 1),
         # The same variable tells gunicorn whose X-Forwarded-* headers to believe.
         forwarded_allow_ips=env_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        status_consumer_group=env_str("STATUS_CONSUMER_GROUP", "order-ms-status"),
+        consumer_stall_seconds=env_float("CONSUMER_STALL_SECONDS", 120.0),
+        order_overdue_seconds=_at_least_one("ORDER_OVERDUE_SECONDS", env_int("ORDER_OVERDUE_SECONDS", 60)),
+        order_overdue_check_seconds=_at_least_one("ORDER_OVERDUE_CHECK_SECONDS",
+                                                  env_float("ORDER_OVERDUE_CHECK_SECONDS", 15.0)),
+        order_reconcile_window_seconds=_at_least_one("ORDER_RECONCILE_WINDOW_SECONDS",
+                                                     env_int("ORDER_RECONCILE_WINDOW_SECONDS", 86400)),
     )
 
 
@@ -86,6 +104,13 @@ def parse_network_limits(text: str) -> tuple[tuple[ipaddress.IPv4Network | ipadd
         if limits[-1][1] < 0:
             raise SettingsError(f"SIGNUP_NETWORK_LIMITS entry {entry!r} has a negative limit")
     return tuple(sorted(limits, key=lambda item: item[0].prefixlen, reverse=True))
+
+
+def _at_least_one(name: str, value):
+    """A period of 0 or less would republish every order at once, or check in a busy loop: refused."""
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def _demo_accounts(app_env: str) -> bool:

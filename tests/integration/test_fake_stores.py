@@ -8,10 +8,12 @@ from services import delivery_ms, order_ms
 from services.delivery_ms import store as delivery_store
 from services.delivery_ms.settings import load_settings as load_delivery_settings
 from services.delivery_ms.statuses import MoveNotAllowed
+from services.order_ms import cancel_store
+from services.order_ms import read_model as order_read_model
 from services.order_ms import store as order_store
 from services.order_ms.settings import load_settings as load_order_settings
 from services.platform.web import db_pool
-from tests.unit.fake_stores import FakeDeliveryStore, FakeOrderStore, order_created_events
+from tests.unit.fake_stores import FakeCancelStore, FakeDeliveryStore, FakeOrderStore, order_created_events
 
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 1}
 
@@ -41,6 +43,22 @@ def store_and_pool(kind, monkeypatch, stack, service):
 @pytest.fixture(params=["MariaDB", "fake"])
 def orders(request, monkeypatch, stack):
     yield from store_and_pool(request.param, monkeypatch, stack, "order_ms")
+
+
+@pytest.fixture(params=["MariaDB", "fake"])
+def cancels(request, monkeypatch, stack):
+    """(order store, cancel store, pool, set_delivery(order_id, status) as the status consumer would write it)."""
+    for orders_store, pool in store_and_pool(request.param, monkeypatch, stack, "order_ms"):
+        if request.param == "fake":
+            fake = FakeCancelStore(orders_store)
+            yield orders_store, fake, pool, fake.set_delivery
+            continue
+
+        def set_delivery(order_id: str, status: str) -> None:
+            with stack.admin_connect(stack.databases["order_ms"].database) as conn:
+                conn.cursor().execute("INSERT INTO order_deliveries (order_id, delivery_id, status, version,"
+                                      " updated_at) VALUES (?, UUID(), ?, 1, UTC_TIMESTAMP(6))", (order_id, status))
+        yield orders_store, cancel_store, pool, set_delivery
 
 
 @pytest.fixture(params=["MariaDB", "fake"])
@@ -143,6 +161,32 @@ def test_a_device_vouches_for_the_accounts_it_logged_in_to_and_an_account_keeps_
         [False, True, True]
 
 
+def test_one_cancel_per_order_only_while_its_delivery_may_still_be_canceled(cancels):
+    orders, store, pool, set_delivery = cancels
+    user_id = fresh("fake")
+    order, _ = orders.create_order(pool, user_id, ORDER, None, None)
+    with pytest.raises(cancel_store.OrderNotFound):
+        store.request_cancel(pool, user_id.upper(), order["order_id"])
+    with pytest.raises(cancel_store.OrderNotFound):
+        store.request_cancel(pool, user_id, str(uuid.uuid4()))
+    accepted = store.request_cancel(pool, user_id, order["order_id"].upper())
+    assert {name: accepted[name] for name in order} == order and accepted["delivery"] is None
+    assert (accepted["cancel"]["outcome"], accepted["cancel"]["reason"], accepted["cancel"]["decided_at"]) == (
+        "PENDING", None, None)
+    with pytest.raises(cancel_store.CancelAlreadyRequested) as again:
+        store.request_cancel(pool, user_id, order["order_id"])
+    assert again.value.cancel == accepted["cancel"]
+
+    confirmed, _ = orders.create_order(pool, user_id, ORDER, None, None)
+    set_delivery(confirmed["order_id"], "CONFIRMED")
+    assert store.request_cancel(pool, user_id, confirmed["order_id"])["delivery"]["status"] == "CONFIRMED"
+    moved, _ = orders.create_order(pool, user_id, ORDER, None, None)
+    set_delivery(moved["order_id"], "IN_DELIVERY")
+    with pytest.raises(cancel_store.CancelNotAllowed) as refused:
+        store.request_cancel(pool, user_id, moved["order_id"])
+    assert refused.value.status == "IN_DELIVERY"
+
+
 def new_orders(user_id: str, count: int) -> list[dict]:
     return [{**ORDER, "user_id": user_id, "order_id": str(uuid.uuid4()), "ordered_at": "2026-01-01T00:00:00.000000Z"}
             for _ in range(count)]
@@ -199,3 +243,14 @@ def test_token_versions_only_rise(deliveries):
     assert store.record_token_versions(pool, [revocation(alice, 3)]) == 0, "a redelivery changes nothing"
     assert (store.lowest_token_version(pool, alice), store.lowest_token_version(pool, bob)) == (3, 2)
     assert store.lowest_token_version(pool, alice.lower()) is None, "user ids compare byte for byte"
+
+
+def test_an_order_without_events_has_no_delivery_and_no_cancel(orders):
+    store, pool = orders
+    # The fake answers for the read model too; the real queries live in read_model.py.
+    read_model = store if isinstance(store, FakeOrderStore) else order_read_model
+    placed = store.create_order(pool, fresh("fake"), ORDER, None, None)[0]
+    unknown = str(uuid.uuid4())
+    assert read_model.delivery_and_cancel(pool, [placed["order_id"], unknown]) == {
+        placed["order_id"]: (None, None), unknown: (None, None)}
+    assert read_model.delivery_and_cancel(pool, []) == {}
