@@ -25,7 +25,7 @@ from scripts.stack.kafka_dist import java_argv
 from scripts.stack.layout import ROOT, Layout
 from scripts.stack.supervisor import ProcessSpec, Supervisor
 from scripts.stack.waiting import log, port_open, wait_until
-from services.contracts.topics import TOPIC_PARTITIONS
+from services.contracts.topics import TOPIC_CONFIGS, TOPIC_PARTITIONS
 
 # Sized for a small shared machine: the broker idles at about a fifth of this (docs/local-stack.md).
 HEAP_OPTIONS = ("-Xms64m", "-Xmx384m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExplicitGCInvokesConcurrent")
@@ -149,7 +149,9 @@ def create_topics(bootstrap_servers: str, logs: Path, env: dict[str, str] | None
     while True:
         result = subprocess.run(
             [sys.executable, "-m", "services.platform.kafka_topics",
-             *(f"{name}={count}" for name, count in TOPIC_PARTITIONS.items())],
+             *(f"{name}={count}" for name, count in TOPIC_PARTITIONS.items()),
+             *(f"--config={name}:{key}={value}" for name, config in TOPIC_CONFIGS.items()
+               for key, value in config.items())],
             cwd=ROOT, env={**os.environ, **(env or {}), "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers},
             capture_output=True, text=True)
         (logs / "topics.log").write_text(result.stdout + result.stderr)

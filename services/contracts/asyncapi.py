@@ -9,7 +9,13 @@ import json
 import sys
 from dataclasses import replace
 
-from services.contracts import delivery_status_changed, order_cancel_refused, order_cancel_requested, order_created
+from services.contracts import (
+    account_tokens_revoked,
+    delivery_status_changed,
+    order_cancel_refused,
+    order_cancel_requested,
+    order_created,
+)
 from services.contracts.envelope import HEADER_ERROR, HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_SCHEMA_VERSION
 from services.contracts.identifiers import ORDER_ID, UUID
 from services.contracts.topics import TOPIC_PARTITIONS
@@ -122,7 +128,39 @@ def operation(action: str, channel_id: str, message_name: str, summary: str) -> 
             "messages": [{"$ref": f"#/channels/{channel_id}/messages/{message_name}"}]}
 
 
-def document() -> dict:
+def account_versions() -> dict:
+    """The account_versions topic's part of the document (issue 25: revocation), merged in by document()."""
+    message = event_message(
+        account_tokens_revoked.EVENT_TYPE, "Account tokens revoked",
+        "An account's new token version: tokens carrying a lower one are refused.", account_tokens_revoked.USER_ID,
+        account_tokens_revoked.FIELDS, account_tokens_revoked.SCHEMA_VERSION,
+        example_of(account_tokens_revoked.FIELDS))
+    message["bindings"]["kafka"]["key"]["description"] = "user_id: one account's events stay in order on one partition."
+    revocations = channel(account_tokens_revoked.TOPIC, "Each account's latest token version (a compacted topic): "
+                          "raised by a logout, a role change or a deletion.", "AccountTokensRevoked")
+    revocations["bindings"]["kafka"]["topicConfiguration"] = {
+        "cleanup.policy": [account_tokens_revoked.TOPIC_CONFIG["cleanup.policy"]]}
+    dead_letters = channel(account_tokens_revoked.DEAD_LETTER_TOPIC, "account_versions records the consumer could "
+                           "not use, as received, with an error header.", "DeadLetteredAccountVersion")
+    return {
+        "channels": {"accountVersions": revocations, "accountVersionsDeadLetter": dead_letters},
+        "operations": {
+            "publishAccountTokensRevoked": operation(
+                "send", "accountVersions", "AccountTokensRevoked",
+                "order-ms's relay publishes each raised token version (logout, role change, deletion)."),
+            "receiveAccountTokensRevoked": operation(
+                "receive", "accountVersions", "AccountTokensRevoked",
+                "delivery-ms's consumer keeps each account's version; delivery-ms refuses older tokens."),
+            "deadLetterAccountVersion": operation(
+                "send", "accountVersionsDeadLetter", "DeadLetteredAccountVersion",
+                "The consumer parks a record it cannot use, and moves on."),
+        },
+        "messages": {"AccountTokensRevoked": message, "DeadLetteredAccountVersion": dead_letter_message(
+            "DeadLetteredAccountVersion", "Dead-lettered account_versions record")},
+    }
+
+
+def base_document() -> dict:
     order_example = example_of(order_created.FIELDS)
     order_id = order_example["order_id"]
     cancel_example = {**example_of(order_cancel_requested.FIELDS), **order_example}
@@ -223,6 +261,16 @@ def document() -> dict:
             },
         },
     }
+
+
+def document() -> dict:
+    """The whole document: base_document() with account_versions() merged in."""
+    merged = base_document()
+    part = account_versions()
+    merged["channels"].update(part["channels"])
+    merged["operations"].update(part["operations"])
+    merged["components"]["messages"].update(part["messages"])
+    return merged
 
 
 if __name__ == "__main__":

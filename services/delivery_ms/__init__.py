@@ -25,13 +25,14 @@ EDGE_HINTS = EdgeHints(
 
 
 def create_app(settings: DeliverySettings | None = None) -> Flask:
-    from services.delivery_ms import api_document, deliveries, store
+    from services.delivery_ms import api_document, deliveries, revocation, store
     from services.platform.api_docs import add_api_document
     from services.platform.auth import verifying_keys_for
 
     settings = settings or get_settings()
     app = create_service_app(__name__, "delivery-ms", PREFIX, settings, login_hint=LOGIN_HINT,
-                             edge_hints=EDGE_HINTS, verifying_keys=verifying_keys_for(settings))
+                             edge_hints=EDGE_HINTS, verifying_keys=verifying_keys_for(settings),
+                             token_still_valid=revocation.token_still_valid)
     store.DELIVERY_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(deliveries.bp)
     add_api_document(app, PREFIX, api_document.build)

@@ -11,7 +11,7 @@ from services.delivery_ms import lifecycle
 from services.delivery_ms.statuses import DeliveryStatus, check_move, next_statuses
 from services.platform.db import ConnectionPool
 from services.platform.outbox import Outbox
-from services.platform.timefmt import iso_utc, utc_now
+from services.platform.timefmt import iso_utc, parse_iso_utc, utc_now
 
 COLUMNS = "id, delivery_id, order_id, user_id, order_json, status, created_at, updated_at"
 # Every creation's and status change's DeliveryStatusChanged, and every OrderCancelRefused, waits here for the relay.
@@ -173,3 +173,36 @@ def count_by_status(pool: ConnectionPool) -> dict[str, int]:
         cursor.execute("SELECT status, COUNT(*) AS deliveries FROM delivery_status GROUP BY status")
         counts = {row["status"]: row["deliveries"] for row in cursor.fetchall()}
     return {status.value: counts.get(status.value, 0) for status in DeliveryStatus}
+
+
+# --- token versions (order-ms's account_versions events; docs/security.md#revocation) -----------------------
+
+def record_token_versions(pool: ConnectionPool, revocations: list[dict]) -> int:
+    """Each account's highest token version among `revocations`, kept unless a higher one is stored, in one
+    transaction; returns how many raised a stored version (the others were redeliveries or older events)."""
+    highest: dict[str, dict] = {}
+    for revocation in revocations:
+        known = highest.get(revocation["user_id"])
+        if known is None or revocation["token_version"] > known["token_version"]:
+            highest[revocation["user_id"]] = revocation
+    raised = 0
+    with pool.transaction() as cursor:
+        for user_id, revocation in highest.items():
+            # MariaDB assigns left to right: revoked_at is compared with the version stored before this event.
+            cursor.execute(
+                "INSERT INTO account_token_versions (user_id, token_version, revoked_at) VALUES (?, ?, ?)"
+                " ON DUPLICATE KEY UPDATE"
+                " revoked_at = IF(VALUES(token_version) > token_version, VALUES(revoked_at), revoked_at),"
+                " token_version = GREATEST(token_version, VALUES(token_version))",
+                (user_id, revocation["token_version"], parse_iso_utc(revocation["revoked_at"])),
+            )
+            raised += 1 if cursor.rowcount else 0
+    return raised
+
+
+def lowest_token_version(pool: ConnectionPool, user_id: str) -> int | None:
+    """The lowest version the account's tokens may carry; None when it never revoked any."""
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT token_version FROM account_token_versions WHERE user_id = ?", (user_id,))
+        row = cursor.fetchone()
+    return row["token_version"] if row else None

@@ -30,6 +30,7 @@ def create_app(settings: OrderSettings | None = None) -> Flask:
         edge_errors,
         login_slots,
         orders,
+        revocation,
         store,
         token_signer,
         ui,
@@ -42,7 +43,7 @@ def create_app(settings: OrderSettings | None = None) -> Flask:
     key_file = token_signer.signing_key_file(settings)
     public_keys = verifying_keys_for(settings, key_file.current())
     app = create_service_app(__name__, "order-ms", PREFIX, settings, login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS,
-                             verifying_keys=public_keys)
+                             verifying_keys=public_keys, token_still_valid=revocation.token_still_valid)
     app.config[token_signer.SIGNING_KEY] = token_signer.Signer(key_file, public_keys)
     # Made here, in gunicorn's master (preload_app), so that every worker shares the same slots.
     app.config[login_slots.LOGIN_SLOTS] = login_slots.LoginSlots(app.config["SETTINGS"].login_concurrency)

@@ -29,3 +29,10 @@ own_only = auth.self_only(
         f"Place orders under your own id: POST {url_for('orders.create_order', user_id=caller)}."
     )
 )
+# Deleting an account: only the account itself, staff included (an operator deletes others with staff.py).
+own_account_only = auth.self_only(
+    hint=lambda caller, _user_id: (
+        f"You can delete only your own account: DELETE {url_for('accounts.delete_account', user_id=caller)}. "
+        "An operator deletes other accounts with python -m services.order_ms.staff delete --user-id ID."
+    )
+)

@@ -1,4 +1,5 @@
-"""Account routes: sign-up (customers) and login for a bearer token.
+"""Account routes: sign-up (customers), login for a bearer token, logout and account deletion (each of which
+revokes every token of the account: revocation.py).
 
 A user id keeps the form it was signed up with and is unique whatever its case (`Alice` refuses `alice`);
 login finds the account in any case and the token carries the account's own form, which every later check
@@ -10,14 +11,15 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from services.contracts.identifiers import USER_ID
-from services.order_ms import device_tokens, login_throttle, store
+from services.order_ms import device_tokens, login_throttle, revocation, store
+from services.order_ms.access import own_account_only, valid_user_id
 from services.order_ms.client_address import client_address
 from services.order_ms.login_slots import LOGIN_SLOTS
 from services.order_ms.metrics import LOGIN_FAILURES
 from services.order_ms.passwords import hash_password, verify_password
 from services.order_ms.token_signer import current_signer
 from services.platform import problems
-from services.platform.auth import ROLE_CUSTOMER, issue_token
+from services.platform.auth import ROLE_CUSTOMER, current_principal, issue_token, signed_in
 from services.platform.fields import Field
 from services.platform.validation import read_body
 from services.platform.web import db_pool
@@ -27,7 +29,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/order-ms")
 EXAMPLE_CREDENTIALS = {"user_id": "USER0002", "password": "a-long-password"}
 MIN_PASSWORD_LENGTH = 8
 # Path segments of order-ms itself: an account with one of these names could not use its own URLs.
-RESERVED_USER_IDS = {"ui", "users", "login", "healthz", "readyz", "metrics", "docs"}
+RESERVED_USER_IDS = {"ui", "users", "login", "logout", "healthz", "readyz", "metrics", "docs"}
 SIGNUP_FIELDS = {
     "user_id": USER_ID,
     "password": Field(str, min_length=MIN_PASSWORD_LENGTH, max_length=128, rule="8-128 characters"),
@@ -82,8 +84,28 @@ def login():
             hint=f"Check both and try again; sign up with POST {url_for('accounts.sign_up')} if you have no account.")
     login_throttle.release_attempt(pool, settings, fields["user_id"], client, device)
     device_token = device_tokens.remember(pool, settings, user["user_id"], presented)
-    token = issue_token(current_signer(), settings.jwt_ttl_seconds, user["user_id"], user["role"])
+    token = issue_token(current_signer(), settings.jwt_ttl_seconds, user["user_id"], user["role"],
+                        user["token_version"])
     response = jsonify(access_token=token, token_type="Bearer", expires_in=settings.jwt_ttl_seconds,
                        user_id=user["user_id"], role=user["role"])
     device_tokens.attach(response, device_token, settings, secure=request.is_secure)
     return response
+
+
+@bp.post("/logout")
+@signed_in
+def logout():
+    """Revokes every token of the caller's account, on every device (not only the one sent): order-ms refuses them
+    within TOKEN_VERSION_CACHE_SECONDS, delivery-ms once the event has reached it."""
+    revocation.revoke(db_pool(), current_principal().user_id, "LOGOUT")
+    return "", 204
+
+
+@bp.delete("/users/<user_id>")
+@valid_user_id
+@own_account_only
+def delete_account(user_id: str):
+    """Deletes the caller's account: its tokens are revoked, its password goes, its orders stay, and its user id is
+    never given to anyone else."""
+    revocation.revoke(db_pool(), user_id, "DELETED")
+    return "", 204

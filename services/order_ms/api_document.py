@@ -41,7 +41,7 @@ INFO = ApiInfo(
         "`Authorization: Bearer <token>` (the Authorize button). Every error is `application/problem+json` with "
         "a `hint`; validation errors list each refused field in `errors`. Times are ISO-8601 UTC with microseconds."
     ),
-    tags={"Accounts": "Sign up and log in for a bearer token.",
+    tags={"Accounts": "Sign up, log in for a bearer token, log out, delete your account.",
           "Orders": "Place coffee orders, read them back, each with its delivery's status as order-ms last heard"
                     " of it, and cancel them while they wait; each order becomes one delivery.",
           "Service": "Welcome text, probes and this document."},
@@ -167,6 +167,25 @@ def operations() -> list[Operation]:
                      problem(429, "Too many logins, or locked after too many failed logins.",
                              headers=("Retry-After",)),
                      *body_problems(), database_down()),
+        ),
+        Operation(
+            "accounts.logout", "POST", "logout", "Log out everywhere: revoke every token of the account", "Accounts",
+            description="Revokes every token the caller's account holds, on every device, not only the one sent: "
+                        "order-ms refuses them within TOKEN_VERSION_CACHE_SECONDS (2), delivery-ms as soon as the "
+                        "account's `account_versions` event has reached it (seconds). Log in again for a new token.",
+            replies=(Reply(204, "Logged out: every earlier token of the account is revoked."), unauthorized(),
+                     database_down()),
+        ),
+        Operation(
+            "accounts.delete_account", "DELETE", "deleteAccount", "Delete your own account", "Accounts",
+            parameters=(Param("user_id", "path", USER_ID, "Your own user id."),),
+            description="Only the account itself (an operator deletes others with `python -m "
+                        "services.order_ms.staff delete --user-id ID`). Every token of the account is revoked as by "
+                        "a logout, its password is removed and it can no longer log in; its orders stay, and its "
+                        "user id is never signed up again.",
+            replies=(Reply(204, "Deleted: the account's tokens are revoked."), unauthorized(),
+                     problem(403, "The token is for another account."),
+                     problem(422, "The user_id is not allowed."), database_down()),
         ),
         Operation(
             "orders.create_order", "POST", "createOrder", "Place an order", "Orders",

@@ -14,8 +14,12 @@ CANCEL_OUTCOMES = ("accepted", "already_requested", "not_allowed")
 LOGIN_FAILURES = Counter("login_failures_total", "Refused logins, by reason.", ["reason"])
 LOGIN_FAILURE_REASONS = ("invalid_credentials", "throttled", "busy")
 SIGNUPS_THROTTLED = Counter("signups_throttled_total", "Sign-ups refused because their client made too many.")
+TOKEN_REVOCATIONS = Counter("token_revocations_total", "Accounts whose tokens were revoked, by reason.", ["reason"])
+TOKEN_REVOCATION_REASONS = ("logout", "role_changed", "deleted")
 # Every reason starts at 0, so rate() and increase() see the first failure.
 for _reason in LOGIN_FAILURE_REASONS:
     LOGIN_FAILURES.labels(_reason)
+for _reason in TOKEN_REVOCATION_REASONS:
+    TOKEN_REVOCATIONS.labels(_reason)
 for _outcome in CANCEL_OUTCOMES:
     CANCEL_REQUESTS.labels(_outcome)

@@ -1,16 +1,17 @@
-"""All SQL of order-ms: orders with their outbox row, user accounts, the login and sign-up counters and the
-device tokens."""
+"""All SQL of order-ms: orders with their outbox row, user accounts with their token versions, the login and
+sign-up counters and the device tokens."""
 from __future__ import annotations
 
 import uuid
 
-from services.contracts import order_created
+from services.contracts import account_tokens_revoked, order_created
 from services.platform.db import ConnectionPool, is_duplicate_key
 from services.platform.outbox import Outbox
 from services.platform.timefmt import iso_utc, utc_now
 
-# Every new order's OrderCreated event waits here for the order relay.
-ORDER_OUTBOX = Outbox("order_outbox", order_created.TOPIC)
+# Every new order's OrderCreated event, and every raised token version's AccountTokensRevoked event, waits here
+# for the order relay.
+ORDER_OUTBOX = Outbox("order_outbox", order_created.TOPIC, account_tokens_revoked.TOPIC)
 
 ORDER_COLUMNS = "id, order_id, user_id, coffee_name, coffee_price, coffee_qty, ordered_at, request_hash"
 
@@ -120,10 +121,43 @@ def create_user(pool: ConnectionPool, user_id: str, password_hash: str, role: st
 
 
 def get_user(pool: ConnectionPool, user_id: str) -> dict | None:
-    """The account whose user id is `user_id` in any case (no two differ only in case), with its own form."""
+    """The account whose user id is `user_id` in any case (no two differ only in case), with its own form; a
+    deleted account is none."""
     with pool.transaction() as cursor:
-        cursor.execute("SELECT user_id, password_hash, role FROM users WHERE user_key = LOWER(?)", (user_id,))
+        cursor.execute("SELECT user_id, password_hash, role, token_version FROM users"
+                       " WHERE user_key = LOWER(?) AND deleted_at IS NULL", (user_id,))
         return cursor.fetchone()
+
+
+def token_version(pool: ConnectionPool, user_id: str) -> int | None:
+    """The version every valid token of the account `user_id` (exact form) carries; None when deleted or unknown."""
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT token_version FROM users WHERE user_id = ? AND deleted_at IS NULL", (user_id,))
+        row = cursor.fetchone()
+    return row["token_version"] if row else None
+
+
+def revoke_tokens(pool: ConnectionPool, user_id: str, reason: str, role: str | None = None) -> dict | None:
+    """Raises the account's token version, so that every token issued before is refused, with its
+    `account_versions` event, in one transaction; `reason` ROLE_CHANGED sets `role`, DELETED deletes the account
+    (its password goes, its row and id stay). The account's user_id, role and new token_version, or None when
+    there is no such account (deleted, or not this exact form)."""
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT role, token_version FROM users WHERE user_id = ? AND deleted_at IS NULL FOR UPDATE",
+                       (user_id,))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        version, revoked_at = row["token_version"] + 1, utc_now()
+        role = role if reason == "ROLE_CHANGED" and role else row["role"]
+        if reason == "DELETED":
+            cursor.execute("UPDATE users SET token_version = ?, password_hash = '', deleted_at = ? WHERE user_id = ?",
+                           (version, revoked_at, user_id))
+        else:
+            cursor.execute("UPDATE users SET token_version = ?, role = ? WHERE user_id = ?", (version, role, user_id))
+        ORDER_OUTBOX.add(cursor, account_tokens_revoked.build(
+            {"user_id": user_id, "token_version": version, "reason": reason, "revoked_at": iso_utc(revoked_at)}))
+    return {"user_id": user_id, "role": role, "token_version": version}
 
 
 def set_password(pool: ConnectionPool, user_id: str, password_hash: str) -> None:

@@ -2,7 +2,8 @@
 expiry and a role, verified with public keys only, and one decorator per access rule.
 
 Services say in their own words how to get a token (`LOGIN_HINT` in the app config) and what to do when
-a rule refuses (the `hint` callables they pass to the decorators)."""
+a rule refuses (the `hint` callables they pass to the decorators), and each decides whether a verified token is
+still valid (`TOKEN_STILL_VALID`: its revocation rule, asked on every request; docs/security.md#revocation)."""
 from __future__ import annotations
 
 import functools
@@ -33,6 +34,13 @@ TOKEN_ISSUER = "coffee-order"
 LOGIN_HINT = "LOGIN_HINT"
 VERIFYING_KEYS = "TOKEN_VERIFYING_KEYS"  # the app config entry holding the process's KeySource of VerifyingKeys
 PUBLIC_KEYS_VARIABLE = "TOKEN_PUBLIC_KEYS_FILE"
+TOKEN_STILL_VALID = "TOKEN_STILL_VALID"  # the app config entry holding the service's TokenStillValid
+# The account's token version when the token was issued: a logout, a role change or a deletion raises it.
+TOKEN_VERSION_CLAIM = "ver"
+# Tokens issued before versions existed carry none: they count as the version every account started with.
+FIRST_TOKEN_VERSION = 1
+MAX_TOKEN_VERSION = 2**32 - 1
+REVOKED_DETAIL = "The access token has been revoked (its account logged out, changed role or was deleted)."
 
 # A hint for a refused caller: hint(caller's user_id, the user_id in the path) -> text.
 ForbiddenHint = Callable[[str, str], str]
@@ -40,19 +48,25 @@ ForbiddenHint = Callable[[str, str], str]
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's subject and role."""
+    """Who is calling: the token's subject, role and token version."""
 
     user_id: str
     role: str
+    token_version: int = FIRST_TOKEN_VERSION
 
     @property
     def is_staff(self) -> bool:
         return self.role == ROLE_STAFF
 
 
-def issue_token(signer: SigningKey, ttl_seconds: int, user_id: str, role: str) -> str:
+# A service's revocation rule: False when the (verified, unexpired) token's account has revoked it since.
+TokenStillValid = Callable[[Principal], bool]
+
+
+def issue_token(signer: SigningKey, ttl_seconds: int, user_id: str, role: str, token_version: int) -> str:
     now = int(time.time())
-    claims = {"sub": user_id, "role": role, "iss": TOKEN_ISSUER, "iat": now, "exp": now + ttl_seconds}
+    claims = {"sub": user_id, "role": role, TOKEN_VERSION_CLAIM: token_version, "iss": TOKEN_ISSUER, "iat": now,
+              "exp": now + ttl_seconds}
     return jwt.encode(claims, signer.private_key, algorithm=ALGORITHM, headers={"kid": signer.kid})
 
 
@@ -77,7 +91,7 @@ def verifying_keys_for(settings: Settings, own_key: SigningKey | None = None) ->
 def decode_token(keys: VerifyingKeys, token: str, login_hint: str) -> Principal:
     """The principal of a valid token; raises a 401 Problem naming what is wrong otherwise."""
     try:
-        subject, role, expires = _verified_claims(keys, token)
+        subject, role, expires, version = _verified_claims(keys, token)
     except jwt.ExpiredSignatureError:
         raise _unauthorized("The access token has expired.", login_hint) from None
     except jwt.PyJWTError:
@@ -87,18 +101,21 @@ def decode_token(keys: VerifyingKeys, token: str, login_hint: str) -> Principal:
         raise _unauthorized("The access token has expired.", login_hint)
     if role not in ROLES or not isinstance(subject, str):
         raise _unauthorized("The access token does not name a known role.", login_hint)
-    return Principal(user_id=subject, role=role)
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 < version <= MAX_TOKEN_VERSION:
+        raise _unauthorized("The access token is malformed or not signed by this service.", login_hint)
+    return Principal(user_id=subject, role=role, token_version=version)
 
 
 # A client sends the same token with every request until it expires, and checking its signature and claims
-# is a large part of a request's cost: each process remembers the tokens it verified. A token stays valid until it
-# expires whatever happens (there is no revocation), so remembering one changes no answer; only its expiry is
-# checked again on every request. Tokens that fail are not remembered. They are remembered per key set: a set
-# read again (a retired key) starts with none.
+# is a large part of a request's cost: each process remembers the tokens it verified. What a signature proves
+# never changes, so remembering it changes no answer; what can change is checked again on every request: the
+# expiry here, and whether the account revoked the token (the service's TOKEN_STILL_VALID, in authenticate()).
+# Tokens that fail are not remembered. They are remembered per key set: a set read again (a retired key) starts
+# with none.
 @functools.lru_cache(maxsize=4096)
-def _verified_claims(keys: VerifyingKeys, token: str) -> tuple[object, object, int]:
-    """(subject, role, expiry) of a token signed with a key of `keys` (by its kid, EdDSA only: `none`, HS256 with
-    a public key as its secret and any other algorithm are refused) whose issuer and times check out."""
+def _verified_claims(keys: VerifyingKeys, token: str) -> tuple[object, object, int, object]:
+    """(subject, role, expiry, token version) of a token signed with a key of `keys` (by its kid, EdDSA only: `none`,
+    HS256 with a public key as its secret and any other algorithm are refused) whose issuer and times check out."""
     kid = jwt.get_unverified_header(token).get("kid")
     key = keys.by_kid.get(kid) if isinstance(kid, str) else None
     if key is None:
@@ -107,7 +124,7 @@ def _verified_claims(keys: VerifyingKeys, token: str) -> tuple[object, object, i
         token, key, algorithms=[ALGORITHM], issuer=TOKEN_ISSUER,
         options={"require": ["sub", "role", "exp", "iat"]},
     )
-    return claims["sub"], claims["role"], claims["exp"]
+    return claims["sub"], claims["role"], claims["exp"], claims.get(TOKEN_VERSION_CLAIM, FIRST_TOKEN_VERSION)
 
 
 def _unauthorized(detail: str, login_hint: str) -> problems.Problem:
@@ -115,7 +132,8 @@ def _unauthorized(detail: str, login_hint: str) -> problems.Problem:
 
 
 def authenticate() -> Principal:
-    """The caller of the current request, from its `Authorization: Bearer` header (401 otherwise)."""
+    """The caller of the current request, from its `Authorization: Bearer` header (401 otherwise, also when the
+    service says its account revoked the token)."""
     login_hint = current_app.config[LOGIN_HINT]
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -123,7 +141,10 @@ def authenticate() -> Principal:
         raise _unauthorized("This endpoint needs an access token and none was sent.", login_hint)
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("The Authorization header must be 'Bearer <token>'.", login_hint)
-    return decode_token(current_app.config[VERIFYING_KEYS].current(), token.strip(), login_hint)
+    principal = decode_token(current_app.config[VERIFYING_KEYS].current(), token.strip(), login_hint)
+    if not current_app.config[TOKEN_STILL_VALID](principal):
+        raise _unauthorized(REVOKED_DETAIL, login_hint)
+    return principal
 
 
 def current_principal() -> Principal:

@@ -1,12 +1,13 @@
 """The one batch consumer every service's consumer is built from: it polls a topic, parses each record, writes
 each batch in one transaction, dead-letters what it cannot use, and commits only after the database commit; it
 steps over record batches the client cannot decode and tells /healthz whether it still makes progress. A service
-names its topic, group, dead-letter topic, `parse` and `write` in a `Subscription`, as it names an `Outbox`."""
+names its topic, group, dead-letter topic, `parse` and `write` in a `Subscription`, as it names an `Outbox`; one
+consumer may read several subscriptions of one group (one poll loop and one process for all its topics)."""
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -88,10 +89,11 @@ SMALLEST_DEAD_LETTER_BYTES = 4096
 
 
 class BatchConsumer(Worker):
-    """Reads one subscription, at least once with an idempotent write, until SIGTERM.
+    """Reads one subscription, or several of one group, at least once with an idempotent write, until SIGTERM.
 
-    Every record is either written or sent to the dead-letter topic with the reason; only a failure of the
-    database or the broker themselves holds the batch back (it is rewound and retried, never committed)."""
+    Every record is either written or sent to its subscription's dead-letter topic with the reason; only a failure
+    of the database or the broker themselves holds the batch back (it is rewound and retried, never committed).
+    Each subscription's records of a poll are written in a transaction of their own, all before the commit."""
 
     # poll() returns as soon as records arrive; the timeout only bounds how long a SIGTERM waits
     # to be noticed on an idle topic.
@@ -101,19 +103,30 @@ class BatchConsumer(Worker):
     # consumer would spin on the CPU the services need, e.g. while the broker is frozen.
     EARLY_EMPTY_POLL_SECONDS = 0.05
 
-    def __init__(self, settings: Settings, subscription: Subscription, client_id: str, stall_seconds: float):
+    def __init__(self, settings: Settings, subscriptions: Subscription | Sequence[Subscription], client_id: str,
+                 stall_seconds: float):
         super().__init__(settings, client_id)
-        self.subscription = subscription
-        self._labels = {"topic": subscription.topic, "group": subscription.group}
+        self.subscriptions = (subscriptions,) if isinstance(subscriptions, Subscription) else tuple(subscriptions)
+        groups = {subscription.group for subscription in self.subscriptions}
+        self._by_topic = {subscription.topic: subscription for subscription in self.subscriptions}
+        if len(groups) != 1 or len(self._by_topic) != len(self.subscriptions):
+            raise ValueError("one consumer reads subscriptions of one group, each of another topic")
+        self.group = groups.pop()
         self._pool = ConnectionPool(settings, size=1)
         self._consumer = None
         self._empty_poll_backoff = Backoff(first=0.05, maximum=1.0)
         self._lag_partitions: set = set()
         self._progress = ProgressWatch(stall_seconds)
-        STALLED.labels(**self._labels).set_function(lambda: self._progress.stalled_seconds())
-        # Zero from the start, so dashboards and alerts see every series before the first record.
-        for result in RESULTS:
-            MESSAGES.labels(result=result, **self._labels)
+        for topic in self._by_topic:
+            STALLED.labels(topic, self.group).set_function(lambda: self._progress.stalled_seconds())
+            # Zero from the start, so dashboards and alerts see every series before the first record.
+            for result in RESULTS:
+                MESSAGES.labels(topic=topic, group=self.group, result=result)
+
+    @property
+    def subscription(self) -> Subscription:
+        """The first subscription (the only one of most consumers)."""
+        return self.subscriptions[0]
 
     def step(self) -> bool:
         consumer = self._kafka_consumer()
@@ -151,8 +164,8 @@ class BatchConsumer(Worker):
     def sort(self, batch: dict[TopicPartition, list]) -> SortedBatch:
         """Every partition of the batch, each in offset order: parsed items, dead letters, offsets to commit."""
         result = SortedBatch()
-        subscription = self.subscription
         for partition, records in batch.items():
+            subscription = self._by_topic[partition.topic]
             for record in records:
                 try:
                     result.accepted.append((record, subscription.parse(record.value, record.headers)))
@@ -163,17 +176,30 @@ class BatchConsumer(Worker):
         return result
 
     def write(self, sorted_batch: SortedBatch) -> tuple[int, int]:
-        """The batch's items in one transaction; when the database refuses an item's data, each on its own, so
-        that record is dead-lettered and the others are still written. Returns (created, duplicates)."""
-        subscription = self.subscription
-        items = sorted_batch.items
+        """Each subscription's items of the batch in one transaction, counted; returns (created, duplicates) of all."""
+        created = duplicates = 0
+        for subscription in self.subscriptions:
+            accepted = [(record, item) for record, item in sorted_batch.accepted if record.topic == subscription.topic]
+            if not accepted:
+                continue
+            new, again = self._write(subscription, accepted, sorted_batch)
+            self._count(subscription.topic, "created", new)
+            self._count(subscription.topic, "duplicate", again)
+            created, duplicates = created + new, duplicates + again
+        return created, duplicates
+
+    def _write(self, subscription: Subscription, accepted: list[tuple[object, object]],
+               sorted_batch: SortedBatch) -> tuple[int, int]:
+        """One subscription's items in one transaction; when the database refuses an item's data, each on its own,
+        so that record is dead-lettered and the others are still written. Returns (created, duplicates)."""
+        items = [item for _record, item in accepted]
         try:
             created = subscription.write(self._pool, items)
             return created, len(items) - created
         except subscription.refused:
             log.warning("a record of the batch was refused; writing its records one by one")
         created = duplicates = 0
-        for record, item in sorted_batch.accepted:
+        for record, item in accepted:
             try:
                 new = subscription.write(self._pool, [item])
             except subscription.refused as exc:
@@ -188,8 +214,6 @@ class BatchConsumer(Worker):
         """Write, dead-letter, then commit: the offsets move only once the database has the items."""
         sorted_batch = self.sort(batch)
         created, duplicates = self.write(sorted_batch)
-        self._count("created", created)
-        self._count("duplicate", duplicates)
         self._dead_letter(sorted_batch)
         try:
             consumer.commit(sorted_batch.offsets)
@@ -202,8 +226,8 @@ class BatchConsumer(Worker):
         log.debug("batch done", extra={"created": created, "duplicates": duplicates,
                                        "dead_lettered": len(sorted_batch.dead_letters)})
 
-    def _count(self, result: str, amount: int) -> None:
-        MESSAGES.labels(result=result, **self._labels).inc(amount)
+    def _count(self, topic: str, result: str, amount: int) -> None:
+        MESSAGES.labels(topic=topic, group=self.group, result=result).inc(amount)
 
     def _dead_letter(self, sorted_batch: SortedBatch) -> None:
         if not sorted_batch.dead_letters:
@@ -221,7 +245,8 @@ class BatchConsumer(Worker):
             log.warning("dead-lettered an unusable message", extra={
                 "key": (record.key or b"").decode("utf-8", "replace"), "partition": record.partition,
                 "offset": record.offset, "error": letter.error})
-        self._count("dead_lettered", len(letters))
+        for letter in letters:
+            self._count(letter.record.topic, "dead_lettered", 1)
 
     def _dead_letter_smaller(self, letter: DeadLetter) -> None:
         """The broker takes smaller records than we assumed: halve the copy until it fits, never forever."""
@@ -241,14 +266,15 @@ class BatchConsumer(Worker):
         If the note cannot be sent the partition is put back, so the batch is met and noted again."""
         skipped = step_over_undecodable(consumer, error, self.POLL_TIMEOUT_MS)
         try:
-            self.send_acknowledged([skip_note(skipped, self.subscription.dead_letter_topic)])
+            dead_letter_topic = self._by_topic[skipped.partition.topic].dead_letter_topic
+            self.send_acknowledged([skip_note(skipped, dead_letter_topic)])
             consumer.commit({skipped.partition: OffsetAndMetadata(skipped.end, "", -1)})
         except BaseException:
             if skipped.partition in consumer.assignment():  # after a rebalance its new owner meets the batch
                 consumer.seek(skipped.partition, skipped.first)
             raise
         self._progress.progressed()
-        self._count("dead_lettered", skipped.end - skipped.first)
+        self._count(skipped.partition.topic, "dead_lettered", skipped.end - skipped.first)
         log.error("skipped an unreadable record batch", extra={
             "partition": skipped.partition.partition, "first_offset": skipped.first, "last_offset": skipped.last,
             "error": skipped.reason})
@@ -277,19 +303,19 @@ class BatchConsumer(Worker):
             if highwater is not None and position is not None:
                 lag = max(0, highwater - position)
                 behind = behind or lag > 0
-                LAG.labels(partition.topic, self.subscription.group, str(partition.partition)).set(lag)
+                LAG.labels(partition.topic, self.group, str(partition.partition)).set(lag)
                 self._lag_partitions.add(partition)
         for partition in self._lag_partitions - assigned:
-            LAG.remove(partition.topic, self.subscription.group, str(partition.partition))
+            LAG.remove(partition.topic, self.group, str(partition.partition))
         self._lag_partitions &= assigned
         return behind
 
     def _kafka_consumer(self):
         if self._consumer is None:
-            consumer = create_consumer(self.settings, self.client_id, self.subscription.group)
-            consumer.subscribe([self.subscription.topic], listener=_AssignmentLog())
+            consumer = create_consumer(self.settings, self.client_id, self.group)
+            consumer.subscribe(list(self._by_topic), listener=_AssignmentLog())
             self._consumer = consumer
-            log.info("consumer started", extra=self._labels)
+            log.info("consumer started", extra={"topics": list(self._by_topic), "group": self.group})
         return self._consumer
 
     def close(self) -> None:

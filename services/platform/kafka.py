@@ -84,14 +84,16 @@ def create_consumer(settings: Settings, client_id: str, group_id: str) -> KafkaC
     )
 
 
-def ensure_topics(settings: Settings, partitions: dict[str, int], replication_factor: int = 1) -> None:
-    """Create the topics that do not exist yet (idempotent)."""
+def ensure_topics(settings: Settings, partitions: dict[str, int], replication_factor: int = 1,
+                  configs: dict[str, dict[str, str]] | None = None) -> None:
+    """Create the topics that do not exist yet (idempotent), each with its `configs` (topic settings)."""
     admin = KafkaAdminClient(**connection_options(settings), client_id="topics",
                              request_timeout_ms=settings.kafka_request_timeout_ms * 2)
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(name, count, replication_factor) for name, count in partitions.items() if name not in existing
+            NewTopic(name, count, replication_factor, topic_configs=(configs or {}).get(name, {}))
+            for name, count in partitions.items() if name not in existing
         ]
         if wanted:
             try:

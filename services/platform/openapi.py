@@ -149,7 +149,8 @@ def problem(status: int, description: str, headers: tuple[str, ...] = ()) -> Rep
 
 
 def unauthorized() -> Reply:
-    return problem(401, "No access token, or one that is expired, malformed or not signed by this system.",
+    return problem(401, "No access token, or one that is expired, revoked (its account logged out, changed role or "
+                        "was deleted), malformed or not signed by this system.",
                    headers=("WWW-Authenticate",))
 
 

@@ -48,14 +48,17 @@ _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 class Outbox:
-    """One outbox table and the topic its rows are published to; owned by one service. A row holds the record it
-    will become: key and value as the bytes the broker gets, headers as a JSON list of [name, value] in order."""
+    """One outbox table and the topics its rows are published to (the first is its main one); owned by one
+    service. A row holds the record it will become: its topic, key and value as the bytes the broker gets, headers
+    as a JSON list of [name, value] in order. One table per service keeps one relay per service, publishing every
+    event in the order the service committed it."""
 
-    def __init__(self, table: str, topic: str):
+    def __init__(self, table: str, topic: str, *other_topics: str):
         if not _IDENTIFIER.fullmatch(table):
             raise ValueError(f"not a table name: {table!r}")
         self.table = table
         self.topic = topic
+        self.topics = (topic, *other_topics)
         self._relay = WakeUpSender("")
 
     def wake_relay_at(self, address: str) -> None:
@@ -75,8 +78,9 @@ class Outbox:
         rows = []
         for event in events:
             record = event.record()
-            if record.topic != self.topic:
-                raise ValueError(f"{self.table} publishes to {self.topic!r}, not {record.topic!r}")
+            if record.topic not in self.topics:
+                raise ValueError(f"{self.table} publishes to {' and '.join(map(repr, self.topics))}, "
+                                 f"not {record.topic!r}")
             rows.append((event.event_id, record.topic, record.key, record.value,
                          json.dumps([[name, value.decode()] for name, value in record.headers])))
         if not rows:
@@ -107,8 +111,9 @@ class OutboxRelay(Worker):
         self._gauges_refreshed = 0.0
         self._wakeups = listen(settings.relay_wakeup_address)
         # Series that exist from the start: rate() and increase() then see the first event and failure.
-        EVENTS_PUBLISHED.labels(outbox.topic)
-        EVENTS_FAILED.labels(outbox.topic)
+        for topic in outbox.topics:
+            EVENTS_PUBLISHED.labels(topic)
+            EVENTS_FAILED.labels(topic)
         LEADER.labels(outbox.table).set(0)
 
     def step(self) -> bool:
@@ -142,7 +147,7 @@ class OutboxRelay(Worker):
     def publish_batch(self) -> int:
         """Publish up to one batch of pending rows; returns how many were acknowledged and marked sent."""
         rows = self._query(
-            f"SELECT id, message_key, payload, headers FROM {self.outbox.table}"
+            f"SELECT id, topic, message_key, payload, headers FROM {self.outbox.table}"
             f" WHERE sent_at IS NULL ORDER BY id LIMIT ?", (self.settings.relay_batch_size,))
         if not rows:
             return 0
@@ -150,11 +155,11 @@ class OutboxRelay(Worker):
         try:
             self.send_acknowledged(records)
         except PublishFailed as failed:
-            EVENTS_FAILED.labels(self.outbox.topic).inc()
+            EVENTS_FAILED.labels(records[failed.acknowledged].topic).inc()
             self._mark_sent(rows[:failed.acknowledged])
             raise
         except Exception:
-            EVENTS_FAILED.labels(self.outbox.topic).inc()
+            EVENTS_FAILED.labels(records[0].topic).inc()
             raise
         self._mark_sent(rows)
         return len(rows)
@@ -220,7 +225,10 @@ class OutboxRelay(Worker):
             return
         self._query(f"UPDATE {self.outbox.table} SET sent_at = NOW(6) WHERE id IN ({', '.join('?' * len(rows))})",
                     tuple(row["id"] for row in rows))
-        EVENTS_PUBLISHED.labels(self.outbox.topic).inc(len(rows))
+        for topic in self.outbox.topics:
+            published = sum(1 for row in rows if self._topic_of(row) == topic)
+            if published:
+                EVENTS_PUBLISHED.labels(topic).inc(published)
 
     def _record(self, row: dict) -> Record:
         headers = json.loads(row["headers"])
@@ -228,8 +236,14 @@ class OutboxRelay(Worker):
             # Written by a writer of the previous release while a rolling upgrade replaces it (its rows kept
             # their headers as one JSON object); its own migration turned every row pending before it into pairs.
             headers = list(headers.items())
-        return Record(topic=self.outbox.topic, key=bytes(row["message_key"]), value=bytes(row["payload"]),
+        return Record(topic=self._topic_of(row), key=bytes(row["message_key"]), value=bytes(row["payload"]),
                       headers=[(name, value.encode()) for name, value in headers])
+
+    def _topic_of(self, row: dict) -> str:
+        """The row's topic when it is one of the outbox's, else its main topic, as before rows named theirs: a row
+        written by hand with another topic must not stop the relay (its consumers dead-letter what is not theirs)."""
+        topic = row.get("topic")
+        return topic if topic in self.outbox.topics else self.outbox.topic
 
     def _refresh_gauges(self) -> None:
         now = time.monotonic()

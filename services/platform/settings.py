@@ -87,6 +87,9 @@ class Settings:
     relay_wakeup_address: str
     # The public keys that verify access tokens (auth.verifying_keys_for); read by the HTTP services only.
     token_public_keys_file: str
+    # How long an HTTP process trusts an account's token version it read (token_versions.TokenVersionCache): the
+    # longest a revocation made on another instance takes to reach it.
+    token_version_cache_seconds: float
     # Workers: where /metrics and /healthz are served (default 9100). HTTP services: a port of their own for
     # /metrics and the health checks (none: /metrics is on the API port).
     metrics_port: int | None
@@ -134,6 +137,7 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         relay_gather_seconds=env_float("RELAY_GATHER_SECONDS", 0.05),
         relay_wakeup_address=env_str("RELAY_WAKEUP_ADDRESS", ""),
         token_public_keys_file=env_str("TOKEN_PUBLIC_KEYS_FILE", ""),
+        token_version_cache_seconds=env_float("TOKEN_VERSION_CACHE_SECONDS", 2.0),
         metrics_port=env_optional_int("METRICS_PORT"),
         log_level=env_str("LOG_LEVEL", "INFO").upper(),
         access_log=env_choice("ACCESS_LOG", "errors", ACCESS_LOG_CHOICES),

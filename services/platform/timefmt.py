@@ -11,3 +11,8 @@ def utc_now() -> datetime:
 
 def iso_utc(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso_utc(value: str) -> datetime:
+    """The naive UTC datetime of an iso_utc() text."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")

@@ -7,7 +7,7 @@ import uuid
 from flask import Flask, current_app, g, request
 from flask.sessions import NullSession, SessionInterface
 
-from services.platform.auth import LOGIN_HINT, VERIFYING_KEYS
+from services.platform.auth import LOGIN_HINT, TOKEN_STILL_VALID, VERIFYING_KEYS, TokenStillValid
 from services.platform.db import ConnectionPool
 from services.platform.logs import configure_logging
 from services.platform.metrics import instrument_app, request_seconds
@@ -23,12 +23,14 @@ access_log = logging.getLogger("access")
 
 
 def create_service_app(import_name: str, service: str, prefix: str, settings: Settings, *,
-                       login_hint: str, edge_hints: EdgeHints, verifying_keys: KeySource[VerifyingKeys]) -> Flask:
+                       login_hint: str, edge_hints: EdgeHints, verifying_keys: KeySource[VerifyingKeys],
+                       token_still_valid: TokenStillValid) -> Flask:
     """A Flask app with everything every service shares; the caller adds its blueprints.
 
     `prefix` is where the ingress routes the service (health and readiness are served there too);
     `login_hint` tells a caller without a valid token how to get one; `verifying_keys` gives the public keys its
-    tokens are checked with."""
+    tokens are checked with, and `token_still_valid` is the service's revocation rule, asked for every verified
+    token (it may use `db_pool()`)."""
     configure_logging(service, settings.log_level)
     app = Flask(import_name)
     app.config.update(
@@ -36,7 +38,7 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
         SERVICE_NAME=service,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
-        **{LOGIN_HINT: login_hint, VERIFYING_KEYS: verifying_keys},
+        **{LOGIN_HINT: login_hint, VERIFYING_KEYS: verifying_keys, TOKEN_STILL_VALID: token_still_valid},
     )
     app.json.sort_keys = False
     app.session_interface = NoSessions()

@@ -70,3 +70,18 @@ def test_the_chart_runs_the_local_stacks_kafka_release_line():
     local = kafka_version()
     assert chart.split(".")[:2] == local.split(".")[:2], f"chart {chart}, local stack {local}"
     assert app_version == chart
+
+
+def test_the_topics_job_sets_the_contracts_topic_settings(rendered):
+    """Compaction of account_versions (and any other topic setting of services/contracts/topics.py) is set by the
+    topics Job, on existing topics too, and only there."""
+    from services.contracts.topics import TOPIC_CONFIGS
+
+    script = topics_script(rendered["defaults"])
+    listed = script.split("<<'TOPIC_CONFIGS'\n")[1].split("\nTOPIC_CONFIGS")[0].split()
+    rendered_configs: dict[str, dict[str, str]] = {}
+    for line in listed:
+        name, key, value = line.split("=")
+        rendered_configs.setdefault(name, {})[key] = value
+    assert rendered_configs == TOPIC_CONFIGS
+    assert '--entity-type topics --entity-name "$name" --add-config "$setting"' in script

@@ -102,8 +102,25 @@ def test_a_user_id_is_taken_whatever_its_case(orders):
     created = store.create_user(pool, user_id, "hash", "customer")
     assert (created["user_id"], created["role"]) == (user_id, "customer")
     assert store.create_user(pool, user_id.lower(), "hash", "customer") is None
-    assert store.get_user(pool, user_id.lower()) == {"user_id": user_id, "password_hash": "hash", "role": "customer"}
+    assert store.get_user(pool, user_id.lower()) == {"user_id": user_id, "password_hash": "hash", "role": "customer",
+                                                     "token_version": 1}
     assert store.get_user(pool, fresh("nobody")) is None
+
+
+def test_each_revocation_raises_the_token_version_and_a_deleted_account_keeps_its_id(orders):
+    store, pool = orders
+    user_id = fresh("Fake")
+    store.create_user(pool, user_id, "hash", "staff")
+    assert store.token_version(pool, user_id) == 1 and store.token_version(pool, user_id.lower()) is None
+    assert store.revoke_tokens(pool, user_id, "LOGOUT") == {"user_id": user_id, "role": "staff", "token_version": 2}
+    assert store.revoke_tokens(pool, user_id, "ROLE_CHANGED", "customer")["token_version"] == 3
+    assert store.get_user(pool, user_id)["role"] == "customer"
+    assert store.revoke_tokens(pool, user_id.lower(), "LOGOUT") is None, "the exact form only"
+    assert store.revoke_tokens(pool, user_id, "DELETED") == {"user_id": user_id, "role": "customer",
+                                                             "token_version": 4}
+    assert store.token_version(pool, user_id) is None and store.get_user(pool, user_id) is None
+    assert store.revoke_tokens(pool, user_id, "DELETED") is None
+    assert store.create_user(pool, user_id.lower(), "hash", "customer") is None, "a deleted account's id stays taken"
 
 
 def test_sign_ups_past_the_limit_are_told_to_wait_and_one_can_be_given_back(orders):
@@ -212,6 +229,21 @@ def test_status_changes_follow_the_rules(deliveries):
         store.change_status(pool, delivery_id, "CONFIRMED")
     assert (refused.value.current, refused.value.wanted) == ("IN_DELIVERY", "CONFIRMED")
     assert store.get_delivery(pool, delivery_id, owner)["status"] == "IN_DELIVERY"
+
+
+def test_token_versions_only_rise(deliveries):
+    store, pool = deliveries
+    alice, bob = fresh("Alice"), fresh("Bob")
+
+    def revocation(user_id, version):
+        return {"user_id": user_id, "token_version": version, "reason": "LOGOUT",
+                "revoked_at": "2026-11-28T15:04:05.123456Z"}
+    assert store.lowest_token_version(pool, alice) is None
+    assert store.record_token_versions(pool, [revocation(alice, 3), revocation(alice, 2), revocation(bob, 2)]) == 2
+    assert store.record_token_versions(pool, [revocation(alice, 2)]) == 0, "an older event lowers nothing"
+    assert store.record_token_versions(pool, [revocation(alice, 3)]) == 0, "a redelivery changes nothing"
+    assert (store.lowest_token_version(pool, alice), store.lowest_token_version(pool, bob)) == (3, 2)
+    assert store.lowest_token_version(pool, alice.lower()) is None, "user ids compare byte for byte"
 
 
 def test_an_order_without_events_has_no_delivery_and_no_cancel(orders):

@@ -14,7 +14,9 @@ from dataclasses import replace
 import pytest
 
 from services import delivery_ms, order_ms
+from services.delivery_ms import revocation as delivery_revocation
 from services.delivery_ms.settings import load_settings as load_delivery_settings
+from services.order_ms import revocation as order_revocation
 from services.order_ms.settings import load_settings as load_order_settings
 from services.order_ms.token_signer import SIGNING_KEY
 from services.platform.auth import ROLE_CUSTOMER, issue_token
@@ -72,19 +74,24 @@ def delivery_app(delivery_settings):
 
 @pytest.fixture
 def order_client(order_app, order_store):
+    # Each test starts with its own fake store, so with nothing remembered of another test's accounts.
+    order_app.extensions.pop(order_revocation.CACHE, None)
     return order_app.test_client()
 
 
 @pytest.fixture
 def delivery_client(delivery_app, delivery_store):
+    delivery_app.extensions.pop(delivery_revocation.CACHE, None)
     return delivery_app.test_client()
 
 
 @pytest.fixture
-def token(order_app):
-    """token(user_id, role="customer") -> the Authorization header of a valid token, as order-ms's login issues."""
+def token(order_app, order_store):
+    """token(user_id, role="customer") -> the Authorization header of a valid token, as order-ms's login issues:
+    the account is made in the fake store if it is not there, and the token carries its current version."""
     signer = order_app.config[SIGNING_KEY].current()
 
     def headers(user_id: str, role: str = ROLE_CUSTOMER, ttl_seconds: int = 600) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_token(signer, ttl_seconds, user_id, role)}"}
+        version = order_store.account(user_id, role)["token_version"]
+        return {"Authorization": f"Bearer {issue_token(signer, ttl_seconds, user_id, role, version)}"}
     return headers

@@ -47,6 +47,7 @@ class FakeOrderStore:
     (set with `follow`, as the status consumer would)."""
 
     FUNCTIONS = ("create_order", "list_orders", "get_order", "create_user", "get_user", "set_password",
+                 "token_version", "revoke_tokens",
                  "admit_login", "count_in_window", "take_back_count", "take_back_failure", "remove_stale_counters",
                  "device_vouches", "device_known", "remember_device")
     READ_MODEL_FUNCTIONS = ("delivery_and_cancel",)
@@ -97,14 +98,37 @@ class FakeOrderStore:
         return order_store.order_view(row) if row else None
 
     def create_user(self, pool, user_id, password_hash, role):
-        if self.get_user(pool, user_id):
+        if any(_same(user["user_id"], user_id) for user in self.users):  # a deleted account's id stays taken
             return None
         created_at = utc_now()
-        self.users.append({"user_id": user_id, "password_hash": password_hash, "role": role})
+        self.users.append({"user_id": user_id, "password_hash": password_hash, "role": role, "token_version": 1,
+                           "deleted": False})
         return {"user_id": user_id, "role": role, "created_at": iso_utc(created_at)}
 
+    def account(self, user_id: str, role: str) -> dict:
+        """The account `user_id` (exact form), made with `role` if it is not there."""
+        if not any(_exact(user["user_id"], user_id) for user in self.users):
+            self.create_user(None, user_id, "hash", role)
+        return next(user for user in self.users if _exact(user["user_id"], user_id))
+
     def get_user(self, pool, user_id):
-        return next((dict(user) for user in self.users if _same(user["user_id"], user_id)), None)
+        return next(({name: user[name] for name in ("user_id", "password_hash", "role", "token_version")}
+                     for user in self.users if _same(user["user_id"], user_id) and not user["deleted"]), None)
+
+    def token_version(self, pool, user_id):
+        return next((user["token_version"] for user in self.users
+                     if _exact(user["user_id"], user_id) and not user["deleted"]), None)
+
+    def revoke_tokens(self, pool, user_id, reason, role=None):
+        user = next((user for user in self.users if _exact(user["user_id"], user_id) and not user["deleted"]), None)
+        if user is None:
+            return None
+        user["token_version"] += 1
+        if reason == "ROLE_CHANGED" and role:
+            user["role"] = role
+        if reason == "DELETED":
+            user.update(deleted=True, password_hash="")
+        return {"user_id": user_id, "role": user["role"], "token_version": user["token_version"]}
 
     def set_password(self, pool, user_id, password_hash):
         for user in self.users:
@@ -195,10 +219,24 @@ class FakeCancelStore:
 class FakeDeliveryStore:
     """delivery-ms's deliveries in memory."""
 
-    FUNCTIONS = ("apply_order_events", "list_deliveries", "get_delivery", "change_status", "count_by_status")
+    FUNCTIONS = ("apply_order_events", "list_deliveries", "get_delivery", "change_status", "count_by_status",
+                 "record_token_versions", "lowest_token_version")
 
     def __init__(self):
         self.rows: list[dict] = []
+        self.token_versions: dict[str, int] = {}
+
+    def record_token_versions(self, pool, revocations):
+        raised = set()
+        for revocation in revocations:
+            user_id, version = revocation["user_id"], revocation["token_version"]
+            if version > self.token_versions.get(user_id, 0):
+                self.token_versions[user_id] = version
+                raised.add(user_id)
+        return len(raised)
+
+    def lowest_token_version(self, pool, user_id):
+        return self.token_versions.get(user_id)
 
     def install(self, monkeypatch) -> None:
         for name in self.FUNCTIONS:

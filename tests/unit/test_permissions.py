@@ -43,7 +43,7 @@ def world(order_client, delivery_client, order_store, delivery_store, token) -> 
     order, _ = order_store.create_order(None, OWNER, ORDER, None, None)
     delivery_store.apply_order_events(None, order_created_events([order]))
     delivery = delivery_store.list_deliveries(None, OWNER, None, 1, None)[0]
-    wrongly_signed = issue_token(signing_key(Ed25519PrivateKey.generate()), 600, OWNER, "customer")
+    wrongly_signed = issue_token(signing_key(Ed25519PrivateKey.generate()), 600, OWNER, "customer", 1)
     headers = {
         "no token": {},
         "bad token": {"Authorization": f"Bearer {wrongly_signed}"},

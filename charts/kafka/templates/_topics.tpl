@@ -53,6 +53,18 @@ done <<'TOPICS'
 {{ $name }}={{ $topic.partitions }}
 {{- end }}
 TOPICS
+
+# Topic settings other than the broker's defaults (e.g. compaction), set again each time: kept on existing topics too.
+while IFS== read -r name setting; do
+  [ -n "$name" ] || continue
+  "$bin/kafka-configs.sh" "${client[@]}" --alter --entity-type topics --entity-name "$name" --add-config "$setting"
+done <<'TOPIC_CONFIGS'
+{{- range $name, $topic := .Values.topics }}
+{{- range $key, $value := $topic.config }}
+{{ $name }}={{ $key }}={{ $value }}
+{{- end }}
+{{- end }}
+TOPIC_CONFIGS
 {{- if .Values.auth.enabled }}
 
 # SCRAM credentials are set again each time, so a password changed in its Secret takes effect.

@@ -1,9 +1,11 @@
-"""delivery-ms's `new_orders` consumer: every order becomes exactly one delivery, a customer's cancel request is
-carried out or refused, and what is neither goes to `new_orders.dlq` (`python -m services.delivery_ms.consumer`,
-its own container from the delivery image). What each event does: services/delivery_ms/lifecycle.py."""
+"""delivery-ms's consumer: every order of `new_orders` becomes exactly one delivery, a customer's cancel request is
+carried out or refused, and what is neither goes to `new_orders.dlq`; every account's token version of
+`account_versions` is kept for revocation (what is none goes to `account_versions.dlq`).
+`python -m services.delivery_ms.consumer`, its own container from the delivery image: one process and one group for
+both topics. What each event does: services/delivery_ms/lifecycle.py."""
 from __future__ import annotations
 
-from services.contracts import order_cancel_requested, order_created
+from services.contracts import account_tokens_revoked, order_cancel_requested, order_created
 from services.contracts.envelope import InvalidEvent, parse_by_event_type
 from services.delivery_ms import store
 from services.delivery_ms.settings import DeliverySettings
@@ -21,4 +23,11 @@ def new_orders_consumer(settings: DeliverySettings, client_id: str = "delivery-c
     subscription = Subscription(topic=order_created.TOPIC, group=settings.consumer_group,
                                 dead_letter_topic=order_created.DEAD_LETTER_TOPIC,
                                 parse=parse_new_orders_event, invalid=(InvalidEvent,), write=store.apply_order_events)
-    return BatchConsumer(settings, subscription, client_id, stall_seconds=settings.consumer_stall_seconds)
+    return BatchConsumer(settings, [subscription, account_versions_subscription(settings)], client_id,
+                         stall_seconds=settings.consumer_stall_seconds)
+
+
+def account_versions_subscription(settings: DeliverySettings) -> Subscription:
+    return Subscription(topic=account_tokens_revoked.TOPIC, group=settings.consumer_group,
+                        dead_letter_topic=account_tokens_revoked.DEAD_LETTER_TOPIC, parse=account_tokens_revoked.parse,
+                        invalid=(InvalidEvent,), write=store.record_token_versions)

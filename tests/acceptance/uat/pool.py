@@ -8,7 +8,7 @@ Cases that share an account never assume it holds nothing but their own data: th
 from __future__ import annotations
 
 from tests.acceptance.uat.client import Api
-from tests.acceptance.uat.flows import Account, sign_up
+from tests.acceptance.uat.flows import Account, log_in, sign_up
 
 # "customer" and "other_customer" (a second one for the cases about what one customer may see of another's).
 POOL_SIZE = 2
@@ -30,6 +30,17 @@ class AccountPool:
                 self._accounts[index] = sign_up(client)
             finally:
                 client.close()
+        return self._accounts[index]
+
+    def log_in_again(self, index: int) -> Account:
+        """A fresh token for a pooled account whose tokens a case revoked (a logout), for the cases after it."""
+        account = self.account(index)
+        client = Api(self.base_url)
+        try:
+            self._accounts[index] = Account(account.user_id, account.password,
+                                            log_in(client, account.user_id, account.password))
+        finally:
+            client.close()
         return self._accounts[index]
 
     @property

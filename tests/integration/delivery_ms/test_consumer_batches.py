@@ -90,7 +90,8 @@ def test_every_codec_and_a_corrupt_batch_between_orders_never_stop_the_deliverie
         # Idle afterwards: the loop keeps fetching, and each idle fetch (which the broker holds up to
         # KAFKA_FETCH_MAX_WAIT_MS) costs the consumer a few ms of CPU. A consumer spinning inside poll() sends no
         # fetch at all and burns a whole core.
-        wait_for(lambda: consumer.metric("consumer_lag", partition=str(PARTITION)) == 0, "the lag back to 0")
+        wait_for(lambda: consumer.metric("consumer_lag", topic="new_orders", partition=str(PARTITION)) == 0,
+                 "the lag back to 0")
         cpu_before, fetches_before = cpu_seconds(consumer.process.pid), proxy.requests[FETCH]
         wait_for(lambda: proxy.requests[FETCH] >= fetches_before + IDLE_FETCHES, f"{IDLE_FETCHES} idle fetches", 60)
         per_fetch = (cpu_seconds(consumer.process.pid) - cpu_before) / (proxy.requests[FETCH] - fetches_before)

@@ -47,7 +47,8 @@ def test_an_order_becomes_one_confirmed_delivery_with_the_same_order(consumers, 
     assert row["status"] == "CONFIRMED" and row["user_id"] == order["user_id"]
     assert json.loads(row["order_json"]) == order
     assert len(row["delivery_id"]) == 36 and row["created_at"] == row["updated_at"]
-    assert wait_for(lambda: (consumer.metric("consumer_messages_total", result="created") or 0) >= 1, "created metric")
+    assert wait_for(lambda: (consumer.metric("consumer_messages_total", topic="new_orders",
+                                             result="created") or 0) >= 1, "created metric")
 
 
 def test_the_same_event_delivered_twice_makes_one_delivery(consumers, producer):
@@ -110,7 +111,7 @@ def test_two_consumers_share_the_partitions_without_loss_or_duplicates(consumers
     counts = wait_for_deliveries(consumers, [order["order_id"] for order in orders])
     assert set(counts.values()) == {1}
     for process in (one, two):
-        assert process.metric("consumer_messages_total", result="created") > 0
+        assert process.metric("consumer_messages_total", topic="new_orders", result="created") > 0
         # Lag is reported per assigned partition and drops to zero once everything is handled.
         for partition in process.assigned_partitions():
             wait_for(lambda process=process, partition=partition:
@@ -156,8 +157,8 @@ def test_the_consumer_survives_a_database_outage_and_catches_up(consumers, produ
         assert consumer.alive
         # The lag shows the records waiting for the database.
         waiting = {where.partition for where in produced}
-        wait_for(lambda: sum(consumer.metric("consumer_lag", partition=str(p)) or 0 for p in waiting) >= len(during),
-                 "the lag to count the waiting records")
+        wait_for(lambda: sum(consumer.metric("consumer_lag", topic="new_orders", partition=str(p)) or 0
+                             for p in waiting) >= len(during), "the lag to count the waiting records")
         assert consumers.delivery_counts([order["order_id"] for order in during]) == {}
         committed = committed_offsets(kafka_servers, consumers.group)
         assert all(committed[where.partition] is None or committed[where.partition] <= where.offset

@@ -14,7 +14,9 @@ ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
 def post_order(monkeypatch):
     app = create_app(load_settings())
     client = app.test_client()
-    token = issue_token(app.config[SIGNING_KEY].current(), 60, "USER0001", "customer")
+    token = issue_token(app.config[SIGNING_KEY].current(), 60, "USER0001", "customer", 1)
+    # The token's account is current (its version is read before the route runs); only the order's write fails.
+    monkeypatch.setattr(store, "token_version", lambda _pool, _user_id: 1)
 
     def post(failure: Exception):
         def create_order(*_args, **_kwargs):

@@ -229,7 +229,7 @@ def test_health_turns_503_when_the_database_holds_the_batch_past_the_limit_and_b
             raise DatabaseUnavailable("read timeout")
         return len(items)
 
-    monkeypatch.setattr(consumer, "subscription", replace(consumer.subscription, write=write))
+    monkeypatch.setattr(consumer, "subscriptions", (replace(consumer.subscription, write=write),))
     consumer.run()
     assert not health_while_frozen[0][0] and "no progress for 61s" in health_while_frozen[0][1]
     assert fake.commits == [{0: 6}] and consumer.health() == (True, "making progress")

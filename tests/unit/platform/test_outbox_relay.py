@@ -109,6 +109,29 @@ def test_a_row_written_by_the_previous_release_during_a_rolling_upgrade_is_publi
     assert sent[0].headers == [("event_id", b"e1"), ("event_type", b"OrderCreated")]
 
 
+def test_an_outbox_of_two_topics_publishes_each_row_to_its_own_topic_in_id_order():
+    two = outbox.Outbox("unit_outbox", "unit_topic", "other_topic")
+    sent = []
+    relay = ScriptedRelay([{**row, "topic": topic} for row, topic in
+                           zip(rows(4), ["unit_topic", "other_topic", "unit_topic", "unknown_topic"], strict=True)],
+                          lambda records: sent.extend(records) or len(records))
+    relay.outbox = two
+    assert relay.publish_batch() == 4
+    # A row naming a topic the outbox does not publish to (written by hand) goes to its main topic, as before.
+    assert [r.topic for r in sent] == ["unit_topic", "other_topic", "unit_topic", "unit_topic"]
+    assert marked(relay) == [1, 2, 3, 4]
+
+
+def test_an_outbox_refuses_an_event_of_another_topic():
+    class Event:
+        event_id = "e1"
+
+        def record(self):
+            return type("R", (), {"topic": "elsewhere", "key": b"k", "value": b"{}", "headers": []})()
+    with pytest.raises(ValueError, match="elsewhere"):
+        outbox.Outbox("unit_outbox", "unit_topic", "other_topic").insert(None, Event())
+
+
 class RecordingCursor:
     def __init__(self):
         self.statements = []

@@ -28,7 +28,7 @@ def test_defaults_make_the_local_stack_work(monkeypatch):
     assert settings.demo_accounts is True
     # Without key files, local mode signs with a key of the process's own, which it also verifies with.
     app = create_app(settings)
-    token = issue_token(app.config[SIGNING_KEY].current(), 60, "USER0001", "customer")
+    token = issue_token(app.config[SIGNING_KEY].current(), 60, "USER0001", "customer", 1)
     assert decode_token(app.config[VERIFYING_KEYS].current(), token, LOGIN_HINT).user_id == "USER0001"
 
 
@@ -69,7 +69,7 @@ VERIFIER = verifying_keys([KEYS.private_key.public_key()])
 
 
 def test_token_round_trip_carries_subject_role_and_kid():
-    token = issue_token(KEYS, 60, "USER0001", "customer")
+    token = issue_token(KEYS, 60, "USER0001", "customer", 1)
     principal = decode_token(VERIFIER, token, LOGIN_HINT)
     assert (principal.user_id, principal.role, principal.is_staff) == ("USER0001", "customer", False)
     assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "typ": "JWT", "kid": KEYS.kid}
@@ -80,7 +80,7 @@ def claims(**overrides):
 
 
 @pytest.mark.parametrize("make_token,detail", [
-    (lambda: issue_token(signing_key(Ed25519PrivateKey.generate()), 60, "u", "customer"), "not signed"),
+    (lambda: issue_token(signing_key(Ed25519PrivateKey.generate()), 60, "u", "customer", 1), "not signed"),
     (lambda: jwt.encode(claims(exp=int(time.time()) - 5), KEYS.private_key, "EdDSA", {"kid": KEYS.kid}), "expired"),
     (lambda: "not-a-token", "malformed"),
     (lambda: jwt.encode(claims(role="admin"), KEYS.private_key, "EdDSA", {"kid": KEYS.kid}), "role"),
@@ -94,7 +94,7 @@ def test_bad_tokens_are_401_with_a_login_hint(make_token, detail):
 
 
 def test_a_remembered_token_is_refused_once_it_expires(monkeypatch):
-    token = issue_token(KEYS, 60, "USER0001", "customer")
+    token = issue_token(KEYS, 60, "USER0001", "customer", 1)
     assert decode_token(VERIFIER, token, LOGIN_HINT).user_id == "USER0001"
     later = time.time() + 61
     monkeypatch.setattr(auth.time, "time", lambda: later)

@@ -121,7 +121,7 @@ def mounted(tmp_path, old_key, order_settings, delivery_settings):
 
 def login_token(app, user_id="rotating-user") -> str:
     with app.app_context():
-        return issue_token(current_signer(), 600, user_id, "customer")
+        return issue_token(current_signer(), 600, user_id, "customer", 1)
 
 
 def token_kid(token: str) -> str:
@@ -131,6 +131,7 @@ def token_kid(token: str) -> str:
 def test_a_rotation_on_running_apps_logs_no_one_out(mounted, old_key, new_key, order_store, delivery_store):
     """docs/security.md's three steps, each a Secret update only: the same app objects throughout, no restart."""
     signing, public, order_app, delivery_app = mounted
+    order_store.account("rotating-user", "customer")
     orders, deliveries = order_app.test_client(), delivery_app.test_client()
     old_token = login_token(order_app)
     assert token_kid(old_token) == kid(old_key)

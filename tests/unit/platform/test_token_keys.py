@@ -26,7 +26,7 @@ DELIVERIES = "/delivery-ms/deliveries"
 
 
 def login_token(app, user_id="rotating-user") -> str:
-    return issue_token(app.config[SIGNING_KEY].current(), 600, user_id, "customer")
+    return issue_token(app.config[SIGNING_KEY].current(), 600, user_id, "customer", 1)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -89,6 +89,7 @@ def test_production_refuses_to_start_without_its_keys(order_settings, variable):
 def test_a_rotation_logs_no_one_out(order_settings, delivery_settings, token_key_files, tmp_path, order_store,
                                   delivery_store):
     """Step by step as docs/security.md says: each step is a new process with new settings, like a rollout."""
+    order_store.account("rotating-user", "customer")
     old_key, old_set = token_key_files
     new_key, new_public = ensure_key_pair(tmp_path)
     both = tmp_path / "both.pem"

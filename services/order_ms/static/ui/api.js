@@ -55,7 +55,20 @@ export function requireSession(role) {
   return current;
 }
 
-export function logOut() {
+// Revokes the session's token on the server too (with every other token of the account: a logout is everywhere,
+// docs/security.md#revocation), then forgets it here whatever the answer: a service that cannot be reached never
+// keeps anyone logged in on this page.
+export async function logOut() {
+  const current = currentSession();
+  if (current) {
+    try {
+      await fetch("/order-ms/logout", {
+        method: "POST", headers: { Authorization: `Bearer ${current.token}` }, cache: "no-store",
+      });
+    } catch {
+      // Nothing to do: the token is forgotten below and expires on its own.
+    }
+  }
   clearSession();
   location.replace("./?reason=logged-out");
 }
@@ -92,7 +105,7 @@ export async function api(method, path, { body, headers = {}, auth = true } = {}
     });
   }
   if (auth && response.status === 401) {
-    // The token expired or the service's secret changed: the only way forward is a new login.
+    // The token expired or was revoked (a logout elsewhere, a role change): the only way forward is a new login.
     clearSession();
     location.replace("./?reason=expired");
   }
