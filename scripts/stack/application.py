@@ -1,6 +1,6 @@
 """The application's processes: each service's migrations (as its schema owner), the demo accounts and the
-stack's staff account, both services under gunicorn (one or more instances each), the two relays and the
-consumers (as each service's app user)."""
+stack's staff account, both services under gunicorn (one or more instances each), each service's stream process,
+the two relays and the consumers (as each service's app user)."""
 from __future__ import annotations
 
 import os
@@ -53,6 +53,17 @@ def http_services(layout: Layout, replicas: int = 1) -> list[HttpService]:
         instances += [HttpService(group if i == 0 else f"{group}-{i + 1}", group, service, first_port + i)
                       for i in range(replicas)]
     return instances
+
+
+def stream_services(layout: Layout) -> list[HttpService]:
+    """Each service's stream process (its live stream's endpoint, gunicorn's gevent worker), on the port after
+    the service's last replica."""
+    return [HttpService("order-ms-stream", "order-ms", "order_ms", layout.port(5003)),
+            HttpService("delivery-ms-stream", "delivery-ms", "delivery_ms", layout.port(6003))]
+
+
+# One gevent worker holds every stream of the process (docs/decisions/0006-stream-serving.md).
+STREAM_GUNICORN_ENV = {"GUNICORN_WORKER_CLASS": "gevent", "GUNICORN_WORKERS": "1"}
 
 
 def worker_processes(layout: Layout, consumers: int) -> list[WorkerProcess]:
@@ -126,6 +137,25 @@ def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[s
             wait=False,
         )
         metrics[http.name] = f"{http.url}/metrics"
+    for stream in stream_services(layout):
+        # Streams only verify tokens: the public keys, never order-ms's signing key.
+        env = {**shared_env, **databases[stream.service].app_env(), **STREAM_GUNICORN_ENV,
+               "TOKEN_PUBLIC_KEYS_FILE": http_env[stream.service]["TOKEN_PUBLIC_KEYS_FILE"],
+               "HOST": "127.0.0.1", "PORT": str(stream.port),
+               "PROMETHEUS_MULTIPROC_DIR": str(layout.run_dir / f"prometheus-{stream.name}")}
+        supervisor.start(
+            ProcessSpec(
+                stream.name,
+                [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG,
+                 f"services.{stream.service}:create_stream_app()"],
+                env,
+                after_start=lambda process, url=stream.url, name=stream.name: wait_until(
+                    lambda: http_ok(f"{url}/readyz"), name, 60, process
+                ),
+            ),
+            wait=False,
+        )
+        metrics[stream.name] = f"{stream.url}/metrics"
     for worker in worker_processes(layout, consumers):
         env = {**shared_env, **databases[worker.service].app_env(), **relay_wakeups(layout, worker.service),
                **kafka_login(worker.name), "METRICS_PORT": str(worker.metrics_port)}
