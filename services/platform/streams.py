@@ -74,8 +74,8 @@ class ChangeLog:
     def newest_id(self, pool: ConnectionPool) -> int:
         """The highest id now; 0 for an empty log."""
         with pool.transaction() as cursor:
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) AS newest FROM {self._table}")
-            return cursor.fetchone()["newest"]
+            cursor.execute(f"SELECT MAX(id) AS newest FROM {self._table}")
+            return cursor.fetchone()["newest"] or 0
 
     def after(self, pool: ConnectionPool, after: int, limit: int) -> list[dict]:
         """Rows above `after`, lowest first."""
@@ -242,7 +242,10 @@ class ChangeFeed:
                     log.warning("cannot read the change log, streams wait: %s", exc)
                 self._failing = True
             except Exception:
-                log.exception("reading the change log failed")
+                # Logged once until it recovers: the loop retries every poll interval.
+                if not self._failing:
+                    log.exception("reading the change log failed")
+                self._failing = True
             if not more:
                 time.sleep(self._poll_interval)
 
@@ -291,7 +294,7 @@ def stream_response(scope: str | None) -> Response:
     except BaseException:
         feed.unsubscribe(subscription)
         raise
-    events = _events(feed, subscription, first_page, settings.stream_heartbeat_seconds)
+    events = _events(feed, subscription, last_event_id or 0, first_page, settings.stream_heartbeat_seconds)
     response = Response(events, mimetype=sse.CONTENT_TYPE,
                         # X-Accel-Buffering: nginx (and ingress-nginx) pass each event on at once.
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -300,7 +303,8 @@ def stream_response(scope: str | None) -> Response:
     return response
 
 
-def _events(feed: ChangeFeed, subscription: Subscription, page: list[dict], heartbeat_seconds: float) -> Iterator[str]:
+def _events(feed: ChangeFeed, subscription: Subscription, seen: int, page: list[dict],
+            heartbeat_seconds: float) -> Iterator[str]:
     event = feed.log.event
     yield sse.retry(RETRY_MILLISECONDS)
     # Replay: the rows the client missed, up to where the feed stood when it subscribed; the feed sends the rest.
@@ -317,6 +321,8 @@ def _events(feed: ChangeFeed, subscription: Subscription, page: list[dict], hear
         if row is None:
             yield sse.comment(HEARTBEAT)
             continue
+        if row["id"] <= seen:
+            continue  # the feed had not reached the client's Last-Event-ID yet when it subscribed
         EVENTS_PUSHED.inc()
         yield sse.event(event, row["id"], feed.log.data_of(row))
 

@@ -135,3 +135,17 @@ def test_beyond_the_limit_a_stream_is_refused_with_retry_after(delivery_settings
     again = client.get("/delivery-ms/deliveries/events", headers=staff, buffered=False)
     assert again.status_code == 200
     again.close()
+
+
+def test_a_last_event_id_ahead_of_the_feed_is_not_sent_again(order_streams, logs, token):
+    """The client saw id 2, but the feed (which polls) stood at 1 when the stream opened: 2 comes from the feed
+    and must not reach the client twice."""
+    (change_log,) = logs
+    change_log.commit(order_change(1))
+    response = order_streams.get("/order-ms/USER0001/orders/events", headers={**token("USER0001"),
+                                                                             "Last-Event-ID": "2"}, buffered=False)
+    feed = order_streams.application.extensions[streams.FEED]
+    change_log.commit(order_change(2), order_change(3))
+    feed.poll_once()
+    text = first_chunks(response, 2)
+    assert "id: 3\n" in text and "id: 2\n" not in text

@@ -8,28 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.platform.sse import comment, event, retry
-
-
-def parse(stream: str) -> list[dict]:
-    """The fields of every dispatched block, per the HTML standard's event stream interpretation."""
-    blocks = []
-    current: dict = {}
-    for line in stream.split("\n"):
-        if line == "":
-            if current:
-                blocks.append(current)
-            current = {}
-            continue
-        if line.startswith(":"):
-            current.setdefault("comments", []).append(line[1:].lstrip())
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "data":
-            current["data"] = f"{current['data']}\n{value}" if "data" in current else value
-        else:
-            current[name] = value
-    return blocks
+from tests.support.sse import parse
 
 
 def test_an_event_has_its_name_id_and_json_data():
