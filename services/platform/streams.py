@@ -260,17 +260,17 @@ def install_feed(app: Flask, change_log: ChangeLog) -> ChangeFeed:
 def requested_last_event_id() -> int | None:
     """The id a client resumes after: the Last-Event-ID header (an EventSource reconnecting), else the
     `last_event_id` query parameter (its first connect); None for neither (follow from now)."""
-    name, raw = "Last-Event-ID", request.headers.get("Last-Event-ID")
-    if raw is None:
-        name, raw = "last_event_id", request.args.get("last_event_id")
-    if raw is None or raw.strip() == "":
-        return None
-    if not EVENT_ID.fullmatch(raw.strip()):
-        raise problems.invalid_parameter(
-            name, "must be an event id (a whole number)", f"{name}={raw[:30]!r} is not an event id.",
-            "Send the id of the last event you received, or leave it out to follow from now on.",
-            title="Invalid Last-Event-ID")
-    return int(raw.strip())
+    given = {"Last-Event-ID": (request.headers.get("Last-Event-ID") or "").strip(),
+             "last_event_id": request.args.get("last_event_id") or ""}
+    for name, raw in given.items():
+        if raw and not EVENT_ID.fullmatch(raw):
+            raise problems.invalid_parameter(
+                name, "must be an event id (a whole number)", f"{name}={raw[:30]!r} is not an event id.",
+                "Send the id of the last event you received, or leave it out to follow from now on.",
+                title="Invalid Last-Event-ID")
+    # Empty means none (a page that has no id yet may send `?last_event_id=`).
+    raw = given["Last-Event-ID"] or given["last_event_id"]
+    return int(raw) if raw else None
 
 
 def stream_response(scope: str | None) -> Response:

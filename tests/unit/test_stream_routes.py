@@ -115,7 +115,7 @@ def test_an_unknown_user_is_not_found(order_streams, token):
     assert response.status_code == 404 and response.json["hint"]
 
 
-@pytest.mark.parametrize("header", ["abc", "-1", "1.5", "9" * 20, "١٢"])
+@pytest.mark.parametrize("header", ["abc", "-1", "1.5", "9" * 20, "١٢", "1 2"])
 def test_a_last_event_id_that_is_no_event_id_is_refused(order_streams, token, header):
     response = order_streams.get("/order-ms/USER0001/orders/events", headers={**token("USER0001"),
                                                                              "Last-Event-ID": header})
@@ -149,3 +149,9 @@ def test_a_last_event_id_ahead_of_the_feed_is_not_sent_again(order_streams, logs
     feed.poll_once()
     text = first_chunks(response, 2)
     assert "id: 3\n" in text and "id: 2\n" not in text
+
+
+def test_an_empty_header_leaves_the_query_parameter_to_be_checked(order_streams, token):
+    response = order_streams.get("/order-ms/USER0001/orders/events?last_event_id=x",
+                                 headers={**token("USER0001"), "Last-Event-ID": ""})
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "last_event_id"
