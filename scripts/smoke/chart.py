@@ -39,6 +39,8 @@ def render_chart(ports: Ports, db: dict[str, str], spec: list[dict]) -> list[dic
                    "publicKeys": {"existingSecret": TOKEN_PUBLIC_KEYS_SECRET}},
         "orderMs": {"port": ports.order, "replicas": 1},
         "deliveryMs": {"port": ports.delivery, "replicas": 1},
+        "orderMsStream": {"port": ports.order_stream, "replicas": 1},
+        "deliveryMsStream": {"port": ports.delivery_stream, "replicas": 1},
         # Host networking: each worker needs a metrics port of its own.
         "orderRelay": {"metricsPort": 9101 + ports.offset},
         "deliveryRelay": {"metricsPort": 9102 + ports.offset},

@@ -90,7 +90,7 @@ def test_every_pod_of_our_images_can_pull_them_from_the_private_registry(rendere
         if any(c["image"].startswith("ghcr.io/acme/") for c in spec["containers"]):
             pods += 1
             assert spec.get("imagePullSecrets") == [{"name": "ghcr-pull"}], doc["metadata"]["name"]
-    assert pods == 6
+    assert pods == 8
 
 
 def test_app_pods_roll_when_their_configuration_changes(render):
@@ -101,7 +101,7 @@ def test_app_pods_roll_when_their_configuration_changes(render):
 
     before, after = checksums(), checksums("--set", "config.logLevel=DEBUG")
     assert before == checksums(), "the same values must give the same pods (no random input)"
-    assert before.keys() == after.keys() and len(before) == 5
+    assert before.keys() == after.keys() and len(before) == 7
     assert all(before[name] != after[name] for name in before)
 
 
