@@ -62,8 +62,9 @@ def stream_services(layout: Layout) -> list[HttpService]:
             HttpService("delivery-ms-stream", "delivery-ms", "delivery_ms", layout.port(6003))]
 
 
-# One gevent worker holds every stream of the process (docs/decisions/0006-stream-serving.md).
-STREAM_GUNICORN_ENV = {"GUNICORN_WORKER_CLASS": "gevent", "GUNICORN_WORKERS": "1"}
+# One gevent worker holds every stream of the process (docs/decisions/0006-stream-serving.md); streams never end by
+# themselves, so a stopping one closes them after 5 s (as the chart's gracefulTimeout) and their clients reconnect.
+STREAM_GUNICORN_ENV = {"GUNICORN_WORKER_CLASS": "gevent", "GUNICORN_WORKERS": "1", "GUNICORN_GRACEFUL_TIMEOUT": "5"}
 
 
 def worker_processes(layout: Layout, consumers: int) -> list[WorkerProcess]:
