@@ -69,8 +69,8 @@ class StreamReader:
                     data = [line[6:] for line in block.split("\n") if line.startswith("data: ")]
                     if data:
                         self.events.put((arrived, json.loads(data[0])))
-        except requests.RequestException:
-            return  # closed
+        except (requests.RequestException, AttributeError):
+            return  # closed (urllib3 drops the socket under a read in progress: AttributeError)
 
     def wait_for(self, order_id: str, status: str) -> tuple[float, dict] | None:
         """(when it arrived, its data) of the event of `order_id` with `status`; None after EVENT_TIMEOUT_SECONDS."""

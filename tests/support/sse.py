@@ -3,6 +3,7 @@ timeout well above the stream's heartbeat, so a stream that goes silent fails th
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import requests
@@ -51,10 +52,12 @@ class EventStream:
     def next_block(self) -> dict:
         return next(self._blocks)
 
-    def next_event(self) -> dict:
-        """The next event, its data parsed as JSON."""
+    def next_event(self, within: float = 60.0) -> dict:
+        """The next event, its data parsed as JSON; fails the test when none came `within` seconds (heartbeats
+        alone would keep the stream going forever)."""
+        deadline = time.monotonic() + within
         while "data" not in (block := self.next_block()):
-            pass
+            assert time.monotonic() < deadline, f"no event within {within:.0f} s, only heartbeats"
         return {**block, "data": json.loads(block["data"])}
 
     def close(self) -> None:
