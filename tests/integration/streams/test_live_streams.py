@@ -139,3 +139,19 @@ def test_a_broker_outage_keeps_the_stream_open_and_it_goes_on_after(base_url, cu
             release_process(layout, "broker")
         after = add_order_change(order_db, customer.user_id, "COMPLETED")
         assert stream.next_event()["id"] == str(after)
+
+
+def metric(stack, name: str) -> float:
+    """The value of an unlabelled metric on the order-ms stream process's own /metrics (not routed by the ingress)."""
+    text = requests.get(f"{stack.streams['order-ms']}/metrics", timeout=10).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.split(" ")[0] == name)
+
+
+def test_the_stream_process_counts_open_streams_and_pushed_events(base_url, customer, stack, order_db):
+    pushed_before = metric(stack, "sse_events_pushed_total")
+    with order_stream(base_url, customer.user_id, customer.headers) as stream:
+        # At least this one (a stream closed earlier counts until the process notices, at its next heartbeat).
+        assert metric(stack, "sse_streams_open") >= 1
+        add_order_change(order_db, customer.user_id, "CONFIRMED")
+        stream.next_event()
+        assert metric(stack, "sse_events_pushed_total") >= pushed_before + 1
