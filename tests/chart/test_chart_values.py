@@ -61,6 +61,8 @@ def test_termination_grace_outlasts_gunicorns_graceful_timeout(rendered, render)
             assert spec["terminationGracePeriodSeconds"] > int(env["GUNICORN_GRACEFUL_TIMEOUT"]) + sleep
     with pytest.raises(RenderError, match="terminationGracePeriodSeconds"):
         render("--set", "deliveryMs.gunicorn.gracefulTimeout=30", *THROWAWAY)
+    with pytest.raises(RenderError, match="orderMsStream: terminationGracePeriodSeconds"):
+        render("--set", "orderMsStream.gracefulTimeout=30", *THROWAWAY)
 
 
 @pytest.mark.parametrize("values_set", ["defaults", "ci", "external", "production"])
