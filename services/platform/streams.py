@@ -105,8 +105,6 @@ class StreamClosed(Exception):
 class Subscription:
     """One open stream's place in the feed: rows of its scope above `start` arrive on its queue, in id order."""
 
-    _CLOSED = object()
-
     def __init__(self, scope: str | None, start: int):
         self.scope = scope
         self.start = start
@@ -122,20 +120,15 @@ class Subscription:
             self.closed = True
             return False
 
-    def close(self) -> None:
-        self.closed = True
-        try:
-            self._queue.put_nowait(self._CLOSED)
-        except queue.Full:
-            pass  # the reader drains the queue, then finds it closed
-
     def next(self, timeout: float) -> dict | None:
         """The next row, or None when none came within `timeout`; StreamClosed once closed and drained."""
+        if self.closed and self._queue.empty():
+            raise StreamClosed()
         try:
             row = self._queue.get(timeout=timeout)
         except queue.Empty:
             row = None
-        if row is self._CLOSED or (row is None and self.closed):
+        if row is None and self.closed:
             raise StreamClosed()
         return row
 
