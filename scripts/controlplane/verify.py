@@ -1,12 +1,12 @@
 """`make k8s-verify`: the chart and k8s/ against the local control plane. With the chart's defaults: the
 pods of every workload admitted under PodSecurity "restricted", `helm install --wait`, the post-install
-hook Job cleaned up by its policy, `helm upgrade` with changed values keeping every generated password,
-`helm rollback`, an upgrade that changes a StatefulSet's volume claim refused by the server (and rolled
-back), `helm test` with its pod cleaned up, `helm uninstall` leaving exactly the kept Secrets,
-and a reinstall logging in with them. With the production values: install, the monitoring objects absent
-until their CRDs exist and present after an upgrade once they do. Every file under k8s/ that is a
-Kubernetes object: `kubectl apply --server-side --dry-run=server`. A failure names the object and
-the server's message, and stops the run."""
+hook Job cleaned up by its policy, the API ports' NetworkPolicies as the server keeps them (only the ingress
+controller's pods), `helm upgrade` with changed values keeping every generated password, `helm rollback`, an
+upgrade that changes a StatefulSet's volume claim refused by the server (and rolled back), `helm test` with its
+pod cleaned up, `helm uninstall` leaving exactly the kept Secrets, and a reinstall logging in with them. With
+the production values: install, the monitoring objects absent until their CRDs exist and present after an
+upgrade once they do. Every file under k8s/ that is a Kubernetes object: `kubectl apply --server-side
+--dry-run=server`. A failure names the object and the server's message, and stops the run."""
 from __future__ import annotations
 
 import argparse
@@ -45,11 +45,49 @@ from scripts.controlplane.release import (
 from services.platform.token_keys import ensure_key_pair
 
 
+def api_ports_admit_only_the_controller(namespace: str, chart: Path) -> str:
+    """docs/decisions/0007-client-address-trust.md, on what the server keeps: each HTTP service's NetworkPolicy admits
+    its API port from one peer, the controller's namespace AND its pods (a server that split or merged the peer
+    would admit more); the metrics port admits no controller; the namespace selector matches the label the server
+    itself puts on a namespace named ingress-nginx; and the services believe every peer's X-Forwarded-For."""
+    values = yaml.safe_load((chart / "values.yaml").read_text())["networkPolicies"]
+    controller = {"namespaceSelector": values["ingressNamespaceSelector"],
+                  "podSelector": values["ingressControllerPodSelector"]}
+    ingress_namespace = json.loads(kubectl("create", "namespace", "ingress-nginx", "--dry-run=server",
+                                           "-o", "json").stdout)
+    wanted_labels = values["ingressNamespaceSelector"]["matchLabels"].items()
+    if not wanted_labels <= ingress_namespace["metadata"]["labels"].items():
+        raise Failed(f"networkPolicies.ingressNamespaceSelector {dict(wanted_labels)} does not match the labels the "
+                     f"server gives the namespace ingress-nginx: {ingress_namespace['metadata']['labels']}")
+    checked = []
+    for component in ("order-ms", "delivery-ms"):
+        name = f"{RELEASE}-{component}"
+        policy = json.loads(kubectl("-n", namespace, "get", "networkpolicy", name, "-o", "json").stdout)["spec"]
+        by_port: dict[str, list[dict]] = {}
+        for rule in policy["ingress"]:
+            for port in rule["ports"]:
+                by_port.setdefault(port["port"], []).extend(rule["from"])
+        if by_port.get("http") != [controller]:
+            raise Failed(f"NetworkPolicy {name} admits its API port from {by_port.get('http')}, not only {controller}")
+        if controller in by_port.get("metrics", []) or set(by_port) != {"http", "metrics"}:
+            raise Failed(f"NetworkPolicy {name} admits {by_port}: the metrics port is for monitoring only")
+        checked.append(name)
+    settings = [d for d in manifest(namespace) if d["kind"] == "ConfigMap" and "FORWARDED_ALLOW_IPS" in d["data"]]
+    stored = json.loads(kubectl("-n", namespace, "get", "configmap", settings[0]["metadata"]["name"],
+                                "-o", "json").stdout)["data"]
+    if (stored["FORWARDED_ALLOW_IPS"], stored["TRUSTED_PROXY_HOPS"]) != ("*", "1"):
+        raise Failed(f"FORWARDED_ALLOW_IPS={stored['FORWARDED_ALLOW_IPS']!r}, "
+                     f"TRUSTED_PROXY_HOPS={stored['TRUSTED_PROXY_HOPS']!r}; wanted '*' and '1' by default")
+    return f"{', '.join(checked)}: API port from the controller's pods only; FORWARDED_ALLOW_IPS=*"
+
+
 def defaults_lifecycle(chart: Path) -> None:
     ns = NAMESPACE
     make_namespace(ns)
     step(f"admission of the defaults' pods in {ns}", lambda: check_admission(ns, chart))
     step("helm install --wait (defaults)", lambda: helm_wait(ns, "install", RELEASE, str(chart)))
+    step("the API ports admit only the ingress controller's pods, whose X-Forwarded-For is believed",
+         lambda: api_ports_admit_only_the_controller(ns, chart))
 
     def hook_jobs_cleaned() -> str:
         jobs = [d["metadata"]["name"] for d in hooks(ns) if d["kind"] == "Job"]

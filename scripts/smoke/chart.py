@@ -37,11 +37,11 @@ def render_chart(ports: Ports, db: dict[str, str], spec: list[dict]) -> list[dic
         "config": {"trustedProxies": "127.0.0.1"},  # nginx, the one proxy hop here
         "tokens": {"signingKey": {"existingSecret": TOKEN_SIGNING_KEY_SECRET},
                    "publicKeys": {"existingSecret": TOKEN_PUBLIC_KEYS_SECRET}},
-        "orderMs": {"port": ports.order, "replicas": 1},
-        "deliveryMs": {"port": ports.delivery, "replicas": 1},
-        "orderMsStream": {"port": ports.order_stream, "replicas": 1},
-        "deliveryMsStream": {"port": ports.delivery_stream, "replicas": 1},
-        # Host networking: each worker needs a metrics port of its own.
+        "orderMs": {"port": ports.order, "metricsPort": 9130 + ports.offset, "replicas": 1},
+        "deliveryMs": {"port": ports.delivery, "metricsPort": 9140 + ports.offset, "replicas": 1},
+        "orderMsStream": {"port": ports.order_stream, "metricsPort": 9133 + ports.offset, "replicas": 1},
+        "deliveryMsStream": {"port": ports.delivery_stream, "metricsPort": 9143 + ports.offset, "replicas": 1},
+        # Host networking: each process needs a metrics port of its own.
         "orderRelay": {"metricsPort": 9101 + ports.offset},
         "deliveryRelay": {"metricsPort": 9102 + ports.offset},
         "consumer": {"metricsPort": 9110 + ports.offset},

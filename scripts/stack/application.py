@@ -31,10 +31,15 @@ class HttpService:
     group: str  # the service's name in URLs and the state file, e.g. order-ms
     service: str  # the package under services/
     port: int
+    metrics_port: int  # /metrics and the health checks only (METRICS_PORT), as in the chart
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
 
 @dataclass(frozen=True)
@@ -46,20 +51,21 @@ class WorkerProcess:
 
 
 def http_services(layout: Layout, replicas: int = 1) -> list[HttpService]:
-    """Every instance of both services; the first of each keeps the service's own name and port."""
+    """Every instance of both services; the first of each keeps the service's own name and ports."""
     instances = []
-    for group, service, first_port in (("order-ms", "order_ms", layout.order_port),
-                                       ("delivery-ms", "delivery_ms", layout.delivery_port)):
-        instances += [HttpService(group if i == 0 else f"{group}-{i + 1}", group, service, first_port + i)
-                      for i in range(replicas)]
+    for group, service, first_port, first_metrics_port in (
+            ("order-ms", "order_ms", layout.order_port, layout.port(9130)),
+            ("delivery-ms", "delivery_ms", layout.delivery_port, layout.port(9140))):
+        instances += [HttpService(group if i == 0 else f"{group}-{i + 1}", group, service, first_port + i,
+                                  first_metrics_port + i) for i in range(replicas)]
     return instances
 
 
 def stream_services(layout: Layout) -> list[HttpService]:
-    """Each service's stream process (its live stream's endpoint, gunicorn's gevent worker), on the port after
-    the service's last replica."""
-    return [HttpService("order-ms-stream", "order-ms", "order_ms", layout.port(5003)),
-            HttpService("delivery-ms-stream", "delivery-ms", "delivery_ms", layout.port(6003))]
+    """Each service's stream process (its live stream's endpoint, gunicorn's gevent worker), on the ports after
+    the service's last replica's."""
+    return [HttpService("order-ms-stream", "order-ms", "order_ms", layout.port(5003), layout.port(9133)),
+            HttpService("delivery-ms-stream", "delivery-ms", "delivery_ms", layout.port(6003), layout.port(9143))]
 
 
 # One gevent worker holds every stream of the process (docs/decisions/0006-stream-serving.md); streams never end by
@@ -125,6 +131,7 @@ def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[s
     for http in http_services(layout, replicas):
         env = {**shared_env, **databases[http.service].app_env(), **http_env[http.service],
                **relay_wakeups(layout, http.service), "HOST": "127.0.0.1", "PORT": str(http.port),
+               "METRICS_PORT": str(http.metrics_port),
                "PROMETHEUS_MULTIPROC_DIR": str(layout.run_dir / f"prometheus-{http.name}")}
         supervisor.start(
             ProcessSpec(
@@ -137,12 +144,12 @@ def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[s
             ),
             wait=False,
         )
-        metrics[http.name] = f"{http.url}/metrics"
+        metrics[http.name] = http.metrics_url
     for stream in stream_services(layout):
         # Streams only verify tokens: the public keys, never order-ms's signing key.
         env = {**shared_env, **databases[stream.service].app_env(), **STREAM_GUNICORN_ENV,
                "TOKEN_PUBLIC_KEYS_FILE": http_env[stream.service]["TOKEN_PUBLIC_KEYS_FILE"],
-               "HOST": "127.0.0.1", "PORT": str(stream.port),
+               "HOST": "127.0.0.1", "PORT": str(stream.port), "METRICS_PORT": str(stream.metrics_port),
                "PROMETHEUS_MULTIPROC_DIR": str(layout.run_dir / f"prometheus-{stream.name}")}
         supervisor.start(
             ProcessSpec(
@@ -156,7 +163,7 @@ def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[s
             ),
             wait=False,
         )
-        metrics[stream.name] = f"{stream.url}/metrics"
+        metrics[stream.name] = stream.metrics_url
     for worker in worker_processes(layout, consumers):
         env = {**shared_env, **databases[worker.service].app_env(), **relay_wakeups(layout, worker.service),
                **kafka_login(worker.name), "METRICS_PORT": str(worker.metrics_port)}

@@ -9,7 +9,7 @@ import json
 import sys
 from dataclasses import replace
 
-from services.contracts import delivery_status_changed, order_created
+from services.contracts import delivery_status_changed, order_cancel_refused, order_cancel_requested, order_created
 from services.contracts.envelope import HEADER_ERROR, HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_SCHEMA_VERSION
 from services.contracts.identifiers import ORDER_ID, UUID
 from services.contracts.topics import TOPIC_PARTITIONS
@@ -35,11 +35,21 @@ def headers_schema(event_type: str, schema_version: int) -> dict:
     }
 
 
+def value_field_schema(field: Field) -> dict:
+    """One field of an event's value: producers always write it; a field that is not required may be null."""
+    schema = field.json_schema()
+    if not field.required:
+        schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
+    return schema
+
+
 def payload_schema(fields: dict[str, Field]) -> dict:
-    """The value: every contract field required, others allowed (consumers ignore fields they do not know)."""
+    """The value: every contract field present, others allowed (consumers ignore fields they do not know)."""
     return {
         "type": "object",
-        "properties": {name: field.json_schema() for name, field in fields.items()},
+        "properties": {name: value_field_schema(field) for name, field in fields.items()},
         "required": list(fields),
         "additionalProperties": True,
     }
@@ -66,12 +76,44 @@ def example_of(fields: dict[str, Field]) -> dict:
     return {name: field.example for name, field in fields.items()}
 
 
-def channel(address: str, description: str, message_name: str) -> dict:
+def channel(address: str, description: str, *message_names: str) -> dict:
     return {
         "address": address,
         "description": description,
-        "messages": {message_name: {"$ref": f"#/components/messages/{message_name}"}},
+        "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in message_names},
         "bindings": {"kafka": {"partitions": TOPIC_PARTITIONS[address], "bindingVersion": KAFKA_BINDING_VERSION}},
+    }
+
+
+def dead_letter_message(name: str, title: str) -> dict:
+    """A record a consumer could not use, parked as received with the reason (both dead-letter topics)."""
+    return {
+        "name": name,
+        "title": title,
+        "summary": "The refused record's key, value and headers as received, plus why it was refused; or a "
+                   "skip note for offsets whose record batch could not be decoded.",
+        "contentType": "application/octet-stream",
+        "headers": {
+            "type": "object",
+            "properties": {
+                HEADER_ERROR: {"type": "string", "minLength": 1,
+                               "description": "Why the consumer could not use the record."},
+                **{header: {"type": "string", "description": description} for header, description in (
+                    ("skipped_topic", "Skip note only: the topic of a record batch that could not be "
+                                      "decoded at all (no key, an empty value)."),
+                    ("skipped_partition", "Skip note only: its partition."),
+                    ("skipped_first_offset", "Skip note only: the first offset stepped over."),
+                    ("skipped_last_offset", "Skip note only: the last offset stepped over."))},
+                HEADER_EVENT_ID: {"type": "string"},
+                HEADER_EVENT_TYPE: {"type": "string"},
+                HEADER_SCHEMA_VERSION: {"type": "string"},
+            },
+            "required": [HEADER_ERROR],
+        },
+        "payload": {"description": "The refused record's value, byte for byte (maybe not JSON, or none)."},
+        "bindings": {"kafka": {
+            "key": {"type": "string", "description": "The refused record's key, as received."},
+            "bindingVersion": KAFKA_BINDING_VERSION}},
     }
 
 
@@ -82,8 +124,11 @@ def operation(action: str, channel_id: str, message_name: str, summary: str) -> 
 
 def document() -> dict:
     order_example = example_of(order_created.FIELDS)
+    order_id = order_example["order_id"]
+    cancel_example = {**example_of(order_cancel_requested.FIELDS), **order_example}
     change_example = {**example_of(delivery_status_changed.FIELDS), "previous_status": "CONFIRMED",
-                      "order_id": order_example["order_id"]}
+                      "order_id": order_id}
+    refusal_example = {**example_of(order_cancel_refused.FIELDS), "order_id": order_id}
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
@@ -93,8 +138,10 @@ def document() -> dict:
                 "The Kafka topics of Coffee Order. Values are compact JSON (UTF-8); headers are UTF-8 text. "
                 "Producers write each event to an outbox in the same transaction as the change and a relay "
                 "publishes it with acks=all, so an event may arrive twice (same event_id): consumers are "
-                "idempotent. Consumers ignore value fields they do not know and refuse a record whose "
-                "event_type or schema_version header names another contract."
+                "idempotent. A topic may carry several messages: the event_type header says which one a record "
+                "is (a record without it is the topic's first message, as records were before the topic carried "
+                "a second one). Consumers ignore value fields they do not know and refuse a record whose "
+                "event_type or schema_version header names a contract they do not read."
             ),
         },
         "defaultContentType": "application/json",
@@ -103,61 +150,76 @@ def document() -> dict:
                       "description": "The local stack's broker; elsewhere KAFKA_BOOTSTRAP_SERVERS."},
         },
         "channels": {
-            "newOrders": channel(order_created.TOPIC, "Every accepted order, once it is committed.", "OrderCreated"),
+            "newOrders": channel(
+                order_created.TOPIC,
+                "Every accepted order once it is committed, and every customer's request to cancel one (keyed like "
+                "the order, so it never overtakes the order's creation). A record without an event_type header "
+                "is an OrderCreated.",
+                "OrderCreated", "OrderCancelRequested"),
             "newOrdersDeadLetter": channel(
                 order_created.DEAD_LETTER_TOPIC,
                 "new_orders records the consumer could not use, as received, with an error header.",
                 "DeadLetteredOrder"),
-            "deliveryStatus": channel(delivery_status_changed.TOPIC, "Every change of a delivery's status.",
-                                      "DeliveryStatusChanged"),
+            "deliveryStatus": channel(
+                delivery_status_changed.TOPIC,
+                "Every delivery's creation and status change, and every cancel request delivery-ms refused. "
+                "A record without an event_type header is a DeliveryStatusChanged.",
+                "DeliveryStatusChanged", "OrderCancelRefused"),
+            "deliveryStatusDeadLetter": channel(
+                delivery_status_changed.DEAD_LETTER_TOPIC,
+                "delivery_status records order-ms's status consumer could not use (e.g. an unknown order), as "
+                "received, with an error header.",
+                "DeadLetteredDeliveryEvent"),
         },
         "operations": {
             "publishOrderCreated": operation("send", "newOrders", "OrderCreated",
-                                             "order-ms's relay publishes each new order."),
+                                             "order-ms's relay publishes each new order (and its reconciler an "
+                                             "order that got no delivery event in time, again)."),
+            "publishOrderCancelRequested": operation("send", "newOrders", "OrderCancelRequested",
+                                                     "order-ms's relay publishes each customer's cancel request."),
             "receiveOrderCreated": operation("receive", "newOrders", "OrderCreated",
-                                             "delivery-ms's consumer makes one CONFIRMED delivery per order."),
+                                             "delivery-ms's consumer makes one CONFIRMED delivery per order; for an "
+                                             "order it has a delivery of, it publishes that delivery's current "
+                                             "state again."),
+            "receiveOrderCancelRequested": operation(
+                "receive", "newOrders", "OrderCancelRequested",
+                "delivery-ms's consumer cancels a CONFIRMED delivery (or records an order it never saw as "
+                "CANCELED) or refuses with the reason when staff already moved it on."),
             "deadLetterOrder": operation("send", "newOrdersDeadLetter", "DeadLetteredOrder",
                                          "The consumer parks a record it cannot use, and moves on."),
             "publishDeliveryStatusChanged": operation("send", "deliveryStatus", "DeliveryStatusChanged",
-                                                      "delivery-ms's relay publishes each status change."),
+                                                      "delivery-ms's relay publishes each creation and change."),
+            "publishOrderCancelRefused": operation("send", "deliveryStatus", "OrderCancelRefused",
+                                                   "delivery-ms's relay publishes each refused cancel request."),
+            "receiveDeliveryStatusChanged": operation(
+                "receive", "deliveryStatus", "DeliveryStatusChanged",
+                "order-ms's status consumer keeps each order's delivery, applying only a higher version."),
+            "receiveOrderCancelRefused": operation("receive", "deliveryStatus", "OrderCancelRefused",
+                                                   "order-ms's status consumer records the refusal and its reason."),
+            "deadLetterDeliveryEvent": operation("send", "deliveryStatusDeadLetter", "DeadLetteredDeliveryEvent",
+                                                 "The status consumer parks a record it cannot use, and moves on."),
         },
         "components": {
             "messages": {
                 "OrderCreated": event_message(
                     order_created.EVENT_TYPE, "Order created", "An order, exactly as order-ms's API shows it.",
                     ORDER_ID, order_created.FIELDS, order_created.SCHEMA_VERSION, order_example),
+                "OrderCancelRequested": event_message(
+                    order_cancel_requested.EVENT_TYPE, "Order cancel requested",
+                    "A customer asked to cancel the order: the order as OrderCreated carries it, and when.",
+                    ORDER_ID, order_cancel_requested.FIELDS, order_cancel_requested.SCHEMA_VERSION, cancel_example),
                 "DeliveryStatusChanged": event_message(
                     delivery_status_changed.EVENT_TYPE, "Delivery status changed",
-                    "A delivery's status before and after a change.", ORDER_ID,
+                    "A delivery's status before and after a change (before: null when it was just created), and "
+                    "its version.", ORDER_ID,
                     delivery_status_changed.FIELDS, delivery_status_changed.SCHEMA_VERSION, change_example),
-                "DeadLetteredOrder": {
-                    "name": "DeadLetteredOrder",
-                    "title": "Dead-lettered new_orders record",
-                    "summary": "The refused record's key, value and headers as received, plus why it was refused; or a "
-                               "skip note for offsets whose record batch could not be decoded.",
-                    "contentType": "application/octet-stream",
-                    "headers": {
-                        "type": "object",
-                        "properties": {
-                            HEADER_ERROR: {"type": "string", "minLength": 1,
-                                           "description": "Why the consumer could not use the record."},
-                            **{name: {"type": "string", "description": description} for name, description in (
-                                ("skipped_topic", "Skip note only: the topic of a record batch that could not be "
-                                                  "decoded at all (no key, an empty value)."),
-                                ("skipped_partition", "Skip note only: its partition."),
-                                ("skipped_first_offset", "Skip note only: the first offset stepped over."),
-                                ("skipped_last_offset", "Skip note only: the last offset stepped over."))},
-                            HEADER_EVENT_ID: {"type": "string"},
-                            HEADER_EVENT_TYPE: {"type": "string"},
-                            HEADER_SCHEMA_VERSION: {"type": "string"},
-                        },
-                        "required": [HEADER_ERROR],
-                    },
-                    "payload": {"description": "The refused record's value, byte for byte (maybe not JSON, or none)."},
-                    "bindings": {"kafka": {
-                        "key": {"type": "string", "description": "The refused record's key, as received."},
-                        "bindingVersion": KAFKA_BINDING_VERSION}},
-                },
+                "OrderCancelRefused": event_message(
+                    order_cancel_refused.EVENT_TYPE, "Order cancel refused",
+                    "delivery-ms refused a cancel request: the delivery's status and version then, and why.",
+                    ORDER_ID, order_cancel_refused.FIELDS, order_cancel_refused.SCHEMA_VERSION, refusal_example),
+                "DeadLetteredOrder": dead_letter_message("DeadLetteredOrder", "Dead-lettered new_orders record"),
+                "DeadLetteredDeliveryEvent": dead_letter_message("DeadLetteredDeliveryEvent",
+                                                                 "Dead-lettered delivery_status record"),
             },
         },
     }

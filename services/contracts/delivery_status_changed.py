@@ -36,7 +36,8 @@ DELIVERY_ID = replace(UUID, description="The delivery's id, made by delivery-ms.
                       example="0b6f1e8e-6a4e-4c61-8a57-3d1f2a9c7e10")
 STATUS = Field(str, choices=STATUS_NAMES, rule=f"one of {', '.join(STATUS_NAMES)}", example="IN_DELIVERY")
 PREVIOUS_STATUS = replace(STATUS, required=False, example="CONFIRMED",
-                          description="The status before this change; null when the delivery was just created.")
+                          description="The status before this change; null when the delivery was just created "
+                                      "(and in a re-published state whose change predates the change log).")
 UPDATED_AT = replace(TIMESTAMP, example="2026-11-28T15:09:41.000321Z")
 VERSION = Field(int, minimum=1, maximum=2**31 - 1, rule="an integer from 1 to 2147483647", example=2,
                 description="1 when the delivery is created, one higher with every change: apply only a higher one.")

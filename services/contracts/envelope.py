@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 # Added by a consumer when it dead-letters a record: why the record could not be used.
@@ -62,6 +63,34 @@ def check_envelope(headers: list[tuple[str, bytes | None]] | None, event_type: s
     sent_version = header_text(headers, HEADER_SCHEMA_VERSION)
     if sent_version is not None and sent_version != str(schema_version):
         raise InvalidEvent(f"schema_version {sent_version[:20]!r} is not supported, expected {schema_version}")
+
+
+@dataclass(frozen=True)
+class TypedEvent:
+    """A record of a topic that carries several contracts, parsed: which contract it follows, and its value."""
+
+    event_type: str
+    value: dict
+
+
+def parse_by_event_type(parsers: Mapping[str, Callable[[bytes | None, list | None], dict]],
+                        untyped: str) -> Callable[[bytes | None, list | None], TypedEvent]:
+    """One `parse` for a topic that carries several contracts: the `event_type` header picks the contract's own
+    parse (which checks the rest of the envelope); a record without that header is `untyped`'s, as every record
+    was before the topic carried a second contract. A type not in `parsers` is refused, naming those it knows."""
+    if untyped not in parsers:
+        raise ValueError(f"untyped {untyped!r} is not one of the parsed event types {sorted(parsers)}")
+
+    def parse(raw_value: bytes | None, headers: list[tuple[str, bytes | None]] | None = None) -> TypedEvent:
+        event_type = header_text(headers, HEADER_EVENT_TYPE)
+        if event_type is None:
+            event_type = untyped
+        contract_parse = parsers.get(event_type)
+        if contract_parse is None:
+            raise InvalidEvent(f"event_type {event_type[:60]!r} is not one of {', '.join(parsers)}")
+        return TypedEvent(event_type, contract_parse(raw_value, headers))
+
+    return parse
 
 
 def decode_object(raw: bytes | None, fields: dict[str, Field]) -> dict:

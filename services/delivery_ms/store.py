@@ -1,17 +1,20 @@
-"""All SQL of the deliveries: the consumer's idempotent inserts, the lists, and status changes with their outbox row."""
+"""All SQL of the deliveries: what the consumer writes for `new_orders` events, the lists, and staff's status changes,
+each change with its change log row and its outbox event."""
 from __future__ import annotations
 
 import json
-import uuid
+from dataclasses import replace
 
-from services.contracts import delivery_status_changed
+from services.contracts import delivery_status_changed, order_created
+from services.contracts.envelope import TypedEvent
+from services.delivery_ms import lifecycle
 from services.delivery_ms.statuses import DeliveryStatus, check_move, next_statuses
 from services.platform.db import ConnectionPool
 from services.platform.outbox import Outbox
 from services.platform.timefmt import iso_utc, utc_now
 
 COLUMNS = "id, delivery_id, order_id, user_id, order_json, status, created_at, updated_at"
-# Every status change's DeliveryStatusChanged event waits here for the delivery relay.
+# Every creation's and status change's DeliveryStatusChanged, and every OrderCancelRefused, waits here for the relay.
 DELIVERY_OUTBOX = Outbox("delivery_outbox", delivery_status_changed.TOPIC)
 
 
@@ -33,23 +36,78 @@ def delivery_view(row: dict) -> dict:
     }
 
 
-def insert_deliveries(pool: ConnectionPool, orders: list[dict]) -> int:
-    """One CONFIRMED delivery per order, in one statement and one transaction; returns how many were new.
+def apply_order_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
+    """A batch of `new_orders` events in one transaction (services/delivery_ms/lifecycle.py says what each does):
+    the deliveries' rows, their change log and their events; returns how many events were news.
 
-    The unique order_id makes a redelivered order a no-op: with ON DUPLICATE KEY UPDATE of nothing,
-    MariaDB counts 1 affected row per new delivery and 0 per duplicate."""
-    if not orders:
+    The deliveries the batch names are locked first (FOR UPDATE, also the gap where a missing one would go), so a
+    staff move racing a cancel is serialised with it: whichever locks first wins, the other sees its result. Another
+    consumer writing the same order during a rebalance ends in a deadlock (the batch is rolled back and polled
+    again) or a duplicate key (the platform writes the batch event by event): either way the retry finds the
+    delivery the other one made."""
+    if not events:
         return 0
-    now = utc_now()
-    rows = [(str(uuid.uuid4()), order["order_id"], order["user_id"], json.dumps(order), DeliveryStatus.CONFIRMED.value,
-             now, now) for order in orders]
+    order_ids = sorted({event.value["order_id"] for event in events})
     with pool.transaction() as cursor:
-        cursor.execute(
-            "INSERT INTO delivery_status (delivery_id, order_id, user_id, order_json, status, created_at, updated_at)"
-            f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?)'] * len(rows))} ON DUPLICATE KEY UPDATE order_id = order_id",
-            tuple(value for row in rows for value in row),
-        )
-        return cursor.rowcount
+        stored = _lock_deliveries(cursor, order_ids)
+        republished = {e.value["order_id"] for e in events if e.event_type == order_created.EVENT_TYPE} & set(stored)
+        stored = _with_previous_status(cursor, stored, republished)
+        plan = lifecycle.plan_batch(stored, events, utc_now())
+        _insert_deliveries(cursor, plan.new_deliveries())
+        for delivery in plan.moved_deliveries():
+            # By order_id, the index the lock above went through: by delivery_id this would also wait for that
+            # index's entry, which a staff move locks first, and the two would deadlock.
+            cursor.execute("UPDATE delivery_status SET status = ?, version = ?, updated_at = ? WHERE order_id = ?",
+                           (delivery.status, delivery.version, delivery.updated_at, delivery.order_id))
+        _record_changes(cursor, plan.changes)
+        DELIVERY_OUTBOX.add(cursor, *plan.messages)
+    return plan.applied
+
+
+def _lock_deliveries(cursor, order_ids: list[str]) -> dict[str, lifecycle.Delivery]:
+    cursor.execute("SELECT delivery_id, order_id, user_id, status, version, updated_at FROM delivery_status"
+                   f" WHERE order_id IN ({', '.join(['?'] * len(order_ids))}) FOR UPDATE", tuple(order_ids))
+    return {row["order_id"]: lifecycle.Delivery(**row) for row in cursor.fetchall()}
+
+
+def _with_previous_status(cursor, stored: dict[str, lifecycle.Delivery],
+                          order_ids: set[str]) -> dict[str, lifecycle.Delivery]:
+    """The deliveries of `order_ids` with the status before their last change, from the change log, so that their
+    state is published again exactly as it was first (a delivery made before the log began has none: null)."""
+    if not order_ids:
+        return stored
+    deliveries = {stored[order_id].delivery_id: stored[order_id] for order_id in order_ids}
+    cursor.execute("SELECT delivery_id, version, previous_status FROM delivery_changes"
+                   f" WHERE delivery_id IN ({', '.join(['?'] * len(deliveries))})", tuple(deliveries))
+    found = {(row["delivery_id"], row["version"]): row["previous_status"] for row in cursor.fetchall()}
+    return {order_id: (replace(delivery, previous_status=found.get((delivery.delivery_id, delivery.version)))
+                       if order_id in order_ids else delivery) for order_id, delivery in stored.items()}
+
+
+def _insert_deliveries(cursor, deliveries: list[lifecycle.Delivery]) -> None:
+    if not deliveries:
+        return
+    rows = [(d.delivery_id, d.order_id, d.user_id, d.order_json, d.status, d.version, d.updated_at, d.updated_at)
+            for d in deliveries]
+    cursor.execute(
+        "INSERT INTO delivery_status"
+        " (delivery_id, order_id, user_id, order_json, status, version, created_at, updated_at)"
+        f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * len(rows))}",
+        tuple(value for row in rows for value in row),
+    )
+
+
+def _record_changes(cursor, changes: list[lifecycle.Delivery]) -> None:
+    """The board stream's log: one row per creation or change, in the order they happened."""
+    if not changes:
+        return
+    rows = [(d.delivery_id, d.order_id, d.user_id, d.status, d.previous_status, d.version, d.updated_at)
+            for d in changes]
+    cursor.execute(
+        "INSERT INTO delivery_changes (delivery_id, order_id, user_id, status, previous_status, version, updated_at)"
+        f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?)'] * len(rows))}",
+        tuple(value for row in rows for value in row),
+    )
 
 
 def list_deliveries(pool: ConnectionPool, owner: str | None, status: str | None, limit: int,
@@ -84,28 +142,29 @@ def get_delivery(pool: ConnectionPool, delivery_id: str, owner: str | None) -> d
 def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[dict, str]:
     """Move the delivery to `wanted`; returns ({delivery_id, status, updated_at}, previous status).
 
-    A real change updates the row and enqueues its `delivery_status` event in the same transaction;
-    setting the current status again changes nothing and publishes nothing."""
+    A real change bumps the version, updates the row and writes its change log row and its `delivery_status`
+    event in the same transaction; setting the current status again changes nothing and publishes nothing."""
     with pool.transaction() as cursor:
-        # FOR UPDATE: two staff members moving the same delivery at once are serialised, so the
-        # second one sees the first one's status and gets a 200 no-op or a 409, never a lost update.
-        cursor.execute("SELECT id, delivery_id, order_id, status, version, updated_at FROM delivery_status"
+        # FOR UPDATE: two staff members moving the same delivery at once, or a staff move and a customer's cancel
+        # (the consumer locks the row too), are serialised: the second one sees the first one's status and gets a
+        # 200 no-op or a 409 (or the cancel is refused), never a lost update.
+        cursor.execute("SELECT delivery_id, order_id, user_id, status, version, updated_at FROM delivery_status"
                        " WHERE delivery_id = ? FOR UPDATE", (delivery_id,))
         row = cursor.fetchone()
         if row is None:
             raise DeliveryNotFound(delivery_id)
-        current = row["status"]
-        check_move(current, wanted)
-        if wanted == current:
-            return {"delivery_id": delivery_id, "status": current, "updated_at": iso_utc(row["updated_at"])}, current
-        updated_at = utc_now()
-        version = row["version"] + 1
-        cursor.execute("UPDATE delivery_status SET status = ?, version = ?, updated_at = ? WHERE id = ?",
-                       (wanted, version, updated_at, row["id"]))
-        change = {"delivery_id": delivery_id, "order_id": row["order_id"], "status": wanted,
-                  "previous_status": current, "updated_at": iso_utc(updated_at), "version": version}
-        DELIVERY_OUTBOX.add(cursor, delivery_status_changed.build(change))
-    return {"delivery_id": delivery_id, "status": wanted, "updated_at": change["updated_at"]}, current
+        current = lifecycle.Delivery(**row)
+        check_move(current.status, wanted)
+        if wanted == current.status:
+            return {"delivery_id": delivery_id, "status": current.status,
+                    "updated_at": iso_utc(current.updated_at)}, current.status
+        moved = replace(current, status=wanted, previous_status=current.status, version=current.version + 1,
+                        updated_at=utc_now())
+        cursor.execute("UPDATE delivery_status SET status = ?, version = ?, updated_at = ? WHERE delivery_id = ?",
+                       (moved.status, moved.version, moved.updated_at, delivery_id))
+        _record_changes(cursor, [moved])
+        DELIVERY_OUTBOX.add(cursor, delivery_status_changed.build(moved.change()))
+    return {"delivery_id": delivery_id, "status": wanted, "updated_at": iso_utc(moved.updated_at)}, current.status
 
 
 def count_by_status(pool: ConnectionPool) -> dict[str, int]:

@@ -28,10 +28,11 @@ def create_app(settings: OrderSettings | None = None) -> Flask:
     from services.platform.auth import verifying_keys_for
 
     settings = settings or get_settings()
-    signer = token_signer.signer_for(settings)
+    key_file = token_signer.signing_key_file(settings)
+    public_keys = verifying_keys_for(settings, key_file.current())
     app = create_service_app(__name__, "order-ms", PREFIX, settings, login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS,
-                             verifying_keys=verifying_keys_for(settings, signer))
-    app.config[token_signer.SIGNING_KEY] = signer
+                             verifying_keys=public_keys)
+    app.config[token_signer.SIGNING_KEY] = token_signer.Signer(key_file, public_keys)
     store.ORDER_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(orders.bp)
     app.register_blueprint(accounts.bp)

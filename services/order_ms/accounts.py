@@ -13,7 +13,7 @@ from services.order_ms import login_throttle, store
 from services.order_ms.client_address import client_address
 from services.order_ms.metrics import LOGIN_FAILURES
 from services.order_ms.passwords import hash_password, verify_password
-from services.order_ms.token_signer import SIGNING_KEY
+from services.order_ms.token_signer import current_signer
 from services.platform import problems
 from services.platform.auth import ROLE_CUSTOMER, issue_token
 from services.platform.fields import Field
@@ -73,6 +73,6 @@ def login():
             detail="The user id or the password is wrong.",
             hint=f"Check both and try again; sign up with POST {url_for('accounts.sign_up')} if you have no account.")
     login_throttle.release_attempt(pool, settings, fields["user_id"], client)
-    token = issue_token(current_app.config[SIGNING_KEY], settings.jwt_ttl_seconds, user["user_id"], user["role"])
+    token = issue_token(current_signer(), settings.jwt_ttl_seconds, user["user_id"], user["role"])
     return jsonify(access_token=token, token_type="Bearer", expires_in=settings.jwt_ttl_seconds,
                    user_id=user["user_id"], role=user["role"])

@@ -15,14 +15,23 @@ from flask import current_app, g, request
 
 from services.platform import problems
 from services.platform.settings import Settings, SettingsError
-from services.platform.token_keys import ALGORITHM, SigningKey, VerifyingKeys, load_verifying_keys, verifying_keys
+from services.platform.token_keys import (
+    ALGORITHM,
+    FixedKey,
+    KeySource,
+    ReloadingKeyFile,
+    SigningKey,
+    VerifyingKeys,
+    load_verifying_keys,
+    verifying_keys,
+)
 
 ROLE_CUSTOMER = "customer"
 ROLE_STAFF = "staff"
 ROLES = (ROLE_CUSTOMER, ROLE_STAFF)
 TOKEN_ISSUER = "coffee-order"
 LOGIN_HINT = "LOGIN_HINT"
-VERIFYING_KEYS = "TOKEN_VERIFYING_KEYS"  # the app config entry holding the process's VerifyingKeys
+VERIFYING_KEYS = "TOKEN_VERIFYING_KEYS"  # the app config entry holding the process's KeySource of VerifyingKeys
 PUBLIC_KEYS_VARIABLE = "TOKEN_PUBLIC_KEYS_FILE"
 
 # A hint for a refused caller: hint(caller's user_id, the user_id in the path) -> text.
@@ -47,13 +56,14 @@ def issue_token(signer: SigningKey, ttl_seconds: int, user_id: str, role: str) -
     return jwt.encode(claims, signer.private_key, algorithm=ALGORITHM, headers={"kid": signer.kid})
 
 
-def verifying_keys_for(settings: Settings, own_key: SigningKey | None = None) -> VerifyingKeys:
-    """The public keys of TOKEN_PUBLIC_KEYS_FILE; the signer's own key (`own_key`, in the issuing service) must be
-    one of them, or the tokens it signs would be refused everywhere. Without the file only in local mode: the
-    signer's key alone (tokens valid in that process only), or none (every token refused)."""
+def verifying_keys_for(settings: Settings, own_key: SigningKey | None = None) -> KeySource[VerifyingKeys]:
+    """The public keys of TOKEN_PUBLIC_KEYS_FILE, read again whenever the file changes; at start the signer's own
+    key (`own_key`, in the issuing service) must be one of them, or the tokens it signs would be refused
+    everywhere. Without the file only in local mode: the signer's key alone (tokens valid in that process only),
+    or none (every token refused)."""
     if settings.token_public_keys_file:
-        keys = load_verifying_keys(settings.token_public_keys_file, PUBLIC_KEYS_VARIABLE)
-        if own_key and own_key.kid not in keys.by_kid:
+        keys = ReloadingKeyFile(settings.token_public_keys_file, PUBLIC_KEYS_VARIABLE, load_verifying_keys)
+        if own_key and own_key.kid not in keys.current().by_kid:
             raise SettingsError(
                 f"The token signing key (kid {own_key.kid}) is not in {PUBLIC_KEYS_VARIABLE}: add its public key to "
                 "every verifier's set before signing with it (rotation: docs/security.md)")
@@ -61,7 +71,7 @@ def verifying_keys_for(settings: Settings, own_key: SigningKey | None = None) ->
     if not settings.local_mode:
         raise SettingsError(f"{PUBLIC_KEYS_VARIABLE} is not set: outside local mode the HTTP services refuse to "
                             "start without the public keys that verify tokens (in Kubernetes the chart mounts them)")
-    return verifying_keys([own_key.private_key.public_key()] if own_key else [])
+    return FixedKey(verifying_keys([own_key.private_key.public_key()] if own_key else []))
 
 
 def decode_token(keys: VerifyingKeys, token: str, login_hint: str) -> Principal:
@@ -83,7 +93,8 @@ def decode_token(keys: VerifyingKeys, token: str, login_hint: str) -> Principal:
 # A client sends the same token with every request until it expires, and checking its signature and claims
 # is a large part of a request's cost: each process remembers the tokens it verified. A token stays valid until it
 # expires whatever happens (there is no revocation), so remembering one changes no answer; only its expiry is
-# checked again on every request. Tokens that fail are not remembered.
+# checked again on every request. Tokens that fail are not remembered. They are remembered per key set: a set
+# read again (a retired key) starts with none.
 @functools.lru_cache(maxsize=4096)
 def _verified_claims(keys: VerifyingKeys, token: str) -> tuple[object, object, int]:
     """(subject, role, expiry) of a token signed with a key of `keys` (by its kid, EdDSA only: `none`, HS256 with
@@ -112,7 +123,7 @@ def authenticate() -> Principal:
         raise _unauthorized("This endpoint needs an access token and none was sent.", login_hint)
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("The Authorization header must be 'Bearer <token>'.", login_hint)
-    return decode_token(current_app.config[VERIFYING_KEYS], token.strip(), login_hint)
+    return decode_token(current_app.config[VERIFYING_KEYS].current(), token.strip(), login_hint)
 
 
 def current_principal() -> Principal:

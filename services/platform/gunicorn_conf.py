@@ -8,7 +8,12 @@ from gunicorn.glogging import Logger
 
 from services.platform.settings import DEFAULT_STREAM_MAX_PER_INSTANCE
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
+_host = os.environ.get("HOST", "0.0.0.0")
+# The API port, and with METRICS_PORT a second listener for /metrics and the health checks only (the app tells
+# them apart by the port a request came in on: metrics.instrument_app).
+bind = [f"{_host}:{os.environ.get('PORT', '5000')}"]
+if os.environ.get("METRICS_PORT"):
+    bind.append(f"{_host}:{os.environ['METRICS_PORT']}")
 # gunicorn's sync worker: one request at a time per process, and several processes. It costs less CPU per
 # request than the gthread worker (whose thread hand-off per request is a pipe write, a poller round and
 # futex wake-ups) and serves as many. It closes the connection after each answer and holds a

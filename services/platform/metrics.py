@@ -1,5 +1,5 @@
-"""Prometheus metrics: HTTP request metrics per route template, `/metrics`, and gunicorn multiprocess mode; and
-a worker's own `/metrics` and `/healthz` port."""
+"""Prometheus metrics: HTTP request metrics per route template, `/metrics` (on a port of its own when given), and
+gunicorn multiprocess mode; and a worker's own `/metrics` and `/healthz` port."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, abort, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -40,6 +40,13 @@ HTTP_REQUEST_DURATION = Histogram(
 # Any token is a valid HTTP method: unknown ones share one label value so a client cannot create series at will.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 SCRAPE_COLLECTORS = "metrics_scrape_collectors"
+METRICS_PATH = "/metrics"
+HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+# What an HTTP service's metrics port serves: Prometheus's scrapes and the health checks (e.g. of `helm test`).
+METRICS_PORT_PATHS = frozenset({METRICS_PATH, HEALTH_PATH, READY_PATH})
+# Where a worker (relay, consumer) serves /metrics and /healthz when METRICS_PORT does not say.
+WORKER_METRICS_PORT = 9100
 
 
 def multiprocess_dir() -> str | None:
@@ -96,15 +103,37 @@ def request_seconds() -> float:
     return time.perf_counter() - g.get("request_started", time.perf_counter())
 
 
-def instrument_app(app: Flask, service: str) -> None:
-    """Count and time every request by its route template; serve `/metrics` at the root of the service's port.
+def arrival_port(environ: dict) -> int | None:
+    """The local port of the listener a request came in on (gunicorn passes the connection); None elsewhere."""
+    connection = environ.get("gunicorn.socket")
+    try:
+        name = connection.getsockname() if connection is not None else None
+    except OSError:
+        return None
+    return name[1] if isinstance(name, tuple) else None
 
-    Only there: the ingress routes the service's prefix, so metrics (which tell e.g. how many logins fail)
-    are not public; Prometheus scrapes the pods directly."""
+
+def instrument_app(app: Flask, service: str, metrics_port: int | None = None) -> None:
+    """Count and time every request by its route template; serve `/metrics` at the root of a port.
+
+    Only at the root: the ingress routes the service's prefix, so metrics (which tell e.g. how many logins fail)
+    are not public; Prometheus scrapes the pods directly. With `metrics_port` (gunicorn listens there too,
+    gunicorn_conf.py) that port serves `/metrics` and the health checks and nothing else, and the API port no
+    `/metrics`: a NetworkPolicy can then admit monitoring to the one and only the ingress controller to the other,
+    whose X-Forwarded-For the service believes (docs/decisions/0007-client-address-trust.md)."""
 
     @app.before_request
     def _start_timer():
         g.request_started = time.perf_counter()
+
+    if metrics_port is not None:
+        @app.before_request
+        def _keep_metrics_and_api_apart():
+            if arrival_port(request.environ) == metrics_port:
+                if request.path not in METRICS_PORT_PATHS:
+                    abort(404)
+            elif request.path == METRICS_PATH:
+                abort(404)
 
     @app.after_request
     def _observe(response):
@@ -114,10 +143,7 @@ def instrument_app(app: Flask, service: str) -> None:
         HTTP_REQUEST_DURATION.labels(service, method, route).observe(request_seconds())
         return response
 
-    app.add_url_rule("/metrics", "metrics", render_latest, methods=["GET"])
-
-
-HEALTH_PATH = "/healthz"
+    app.add_url_rule(METRICS_PATH, "metrics", render_latest, methods=["GET"])
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -31,6 +31,11 @@ def env_int(name: str, default: int) -> int:
     return _env_number(name, default, int, "an integer")
 
 
+def env_optional_int(name: str) -> int | None:
+    """The integer the variable holds, or None when it is unset or empty."""
+    return _env_number(name, None, int, "an integer")
+
+
 def env_float(name: str, default: float) -> float:
     return _env_number(name, default, float, "a number")
 
@@ -84,7 +89,9 @@ class Settings:
     relay_wakeup_address: str
     # The public keys that verify access tokens (auth.verifying_keys_for); read by the HTTP services only.
     token_public_keys_file: str
-    metrics_port: int
+    # Workers: where /metrics and /healthz are served (default 9100). HTTP services: a port of their own for
+    # /metrics and the health checks (none: /metrics is on the API port).
+    metrics_port: int | None
     log_level: str
     access_log: str
     # The live streams' processes (streams.py); read by them only.
@@ -134,7 +141,7 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         relay_gather_seconds=env_float("RELAY_GATHER_SECONDS", 0.05),
         relay_wakeup_address=env_str("RELAY_WAKEUP_ADDRESS", ""),
         token_public_keys_file=env_str("TOKEN_PUBLIC_KEYS_FILE", ""),
-        metrics_port=env_int("METRICS_PORT", 9100),
+        metrics_port=env_optional_int("METRICS_PORT"),
         log_level=env_str("LOG_LEVEL", "INFO").upper(),
         access_log=env_choice("ACCESS_LOG", "errors", ACCESS_LOG_CHOICES),
         # Below every proxy's idle timeout (ingress-nginx's proxy-read-timeout is 60 s by default).

@@ -12,11 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -25,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from services.platform.settings import SettingsError
 
 ALGORITHM = "EdDSA"
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.DOTALL)
 
 
@@ -50,11 +55,19 @@ class VerifyingKeys:
     def jwks(self) -> dict:
         return {"keys": [public_jwk(key) for key in self.by_kid.values()]}
 
+    @property
+    def kids(self) -> list[str]:
+        return list(self.by_kid)
+
 
 @dataclass(frozen=True, eq=False)
 class SigningKey:
     kid: str
     private_key: Ed25519PrivateKey
+
+    @property
+    def kids(self) -> list[str]:
+        return [self.kid]
 
 
 def signing_key(private_key: Ed25519PrivateKey) -> SigningKey:
@@ -90,6 +103,70 @@ def load_verifying_keys(path: str, variable: str) -> VerifyingKeys:
     if not keys:
         raise SettingsError(f"{variable} ({path}) holds no PEM public key or certificate")
     return verifying_keys(keys)
+
+
+class KeySource(Protocol[T]):
+    """Where a process gets a key (or key set) each time it uses one."""
+
+    def current(self) -> T: ...
+
+
+@dataclass(frozen=True)
+class FixedKey(Generic[T]):
+    """A key that never changes: local mode's key of the process's own."""
+
+    value: T
+
+    def current(self) -> T:
+        return self.value
+
+
+class ReloadingKeyFile(Generic[T]):
+    """A key file's content, read again on the first use after the file changed: a rotation needs no restart.
+
+    Kubernetes updates a mounted Secret by writing the new files into a new folder and swapping the `..data`
+    symlink the file's path goes through, so the path then leads to another file; an operator may rewrite it in
+    place. Either way the (device, inode, size, modification time) the path leads to changes: one stat per use
+    tells. A new content that cannot be used (half written, not a key, gone) leaves the keys loaded before in
+    place, logged once; it is read again when the file changes again. The first read, at start, raises."""
+
+    def __init__(self, path: str, variable: str, load: Callable[[str, str], T]):
+        """`load(path, variable)` parses the file (raising SettingsError); what it returns has `kids`."""
+        self._path, self._variable, self._load = path, variable, load
+        self._lock = threading.Lock()
+        self._stamp = self._stat()
+        self._value = load(path, variable)
+
+    def current(self) -> T:
+        if self._stat() != self._stamp:
+            self._reload()
+        return self._value
+
+    def _stat(self) -> tuple[int, ...] | None:
+        try:
+            info = os.stat(self._path)
+        except OSError:
+            return None
+        return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+    def _reload(self) -> None:
+        with self._lock:
+            # Stamped before reading: a write that lands while the file is read changes the stamp again, so
+            # the next use reads the finished file.
+            stamp = self._stat()
+            if stamp == self._stamp:
+                return  # another thread read it meanwhile
+            self._stamp = stamp
+            if stamp is None:
+                log.error("%s (%s) is gone: the keys loaded before stay in use", self._variable, self._path)
+                return
+            try:
+                self._value = self._load(self._path, self._variable)
+            except SettingsError as exc:
+                log.error("%s changed but cannot be used, the keys loaded before stay in use: %s", self._variable, exc)
+                return
+            # The kids let an operator see each pod take a rotation's step (docs/security.md#token-keys).
+            log.info("%s read again", self._variable, extra={"key_file": self._path, "kids": self._value.kids})
 
 
 def _read(path: str, variable: str) -> bytes:

@@ -13,7 +13,7 @@ from services.platform.logs import configure_logging
 from services.platform.metrics import instrument_app, request_seconds
 from services.platform.problems import EdgeHints, register_error_handlers
 from services.platform.settings import Settings
-from services.platform.token_keys import VerifyingKeys
+from services.platform.token_keys import KeySource, VerifyingKeys
 from services.platform.validation import MAX_BODY_BYTES
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -23,11 +23,11 @@ access_log = logging.getLogger("access")
 
 
 def create_service_app(import_name: str, service: str, prefix: str, settings: Settings, *,
-                       login_hint: str, edge_hints: EdgeHints, verifying_keys: VerifyingKeys) -> Flask:
+                       login_hint: str, edge_hints: EdgeHints, verifying_keys: KeySource[VerifyingKeys]) -> Flask:
     """A Flask app with everything every service shares; the caller adds its blueprints.
 
     `prefix` is where the ingress routes the service (health and readiness are served there too);
-    `login_hint` tells a caller without a valid token how to get one; `verifying_keys` are the public keys its
+    `login_hint` tells a caller without a valid token how to get one; `verifying_keys` gives the public keys its
     tokens are checked with."""
     configure_logging(service, settings.log_level)
     app = Flask(import_name)
@@ -65,7 +65,7 @@ def create_service_app(import_name: str, service: str, prefix: str, settings: Se
         return response
 
     register_error_handlers(app, edge_hints)
-    instrument_app(app, service)
+    instrument_app(app, service, settings.metrics_port)
     _add_health_routes(app, prefix)
     return app
 

@@ -14,7 +14,7 @@ from kafka.errors import KafkaError
 from services.platform.db import TransientDatabaseError
 from services.platform.kafka import close_quietly, connection_options, create_producer
 from services.platform.logs import configure_logging
-from services.platform.metrics import serve_metrics
+from services.platform.metrics import WORKER_METRICS_PORT, serve_metrics
 from services.platform.records import Record
 from services.platform.settings import Settings
 
@@ -143,6 +143,6 @@ def run_worker(service: str, settings: Settings, build: Callable[[Settings], Wor
     configure_logging(service, settings.log_level)
     connection_options(settings)  # a Kafka login that cannot work stops the process now, not at its first client
     worker = build(settings)
-    serve_metrics(settings.metrics_port, worker.health)
+    serve_metrics(settings.metrics_port or WORKER_METRICS_PORT, worker.health)
     worker.run()
     sys.exit(0)

@@ -3,7 +3,7 @@
 Configuration (environment): BASE_URL (the ingress, default http://127.0.0.1:8080),
 KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092) and, where Kafka wants a login, KAFKA_SECURITY_PROTOCOL,
 KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD; ORDER_MS_METRICS_URL and
-DELIVERY_MS_METRICS_URL (each service's /metrics on its own port, which the ingress does not route; default
+DELIVERY_MS_METRICS_URL (each service's /metrics on its metrics port, which the ingress does not route; default
 the local dev stack's); UAT_STAFF_USER / UAT_STAFF_PASSWORD (default the staff account the local stack
 records: uat/staff.py), UAT_CLIENT_ADDRESSES (local source addresses the throttle cases use as other clients;
 see uat/clients.py),

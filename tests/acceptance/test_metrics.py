@@ -13,8 +13,8 @@ from tests.acceptance.uat.flows import orders_path
 # Where Prometheus would scrape each service: its own port, never the ingress. The defaults are the
 # local dev stack's; `make test` and the in-cluster Job pass their own.
 METRICS_URLS = {
-    "order-ms": os.environ.get("ORDER_MS_METRICS_URL", "http://127.0.0.1:5000/metrics"),
-    "delivery-ms": os.environ.get("DELIVERY_MS_METRICS_URL", "http://127.0.0.1:6000/metrics"),
+    "order-ms": os.environ.get("ORDER_MS_METRICS_URL", "http://127.0.0.1:9130/metrics"),
+    "delivery-ms": os.environ.get("DELIVERY_MS_METRICS_URL", "http://127.0.0.1:9140/metrics"),
 }
 
 

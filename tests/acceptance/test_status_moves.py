@@ -35,12 +35,13 @@ def test_confirmed_in_delivery_completed_each_published(api, customer, staff, wa
     assert status_of(api, staff.token, delivery["delivery_id"]) == "COMPLETED"
     # At-least-once publishing may repeat an event; the changes themselves come in order (key order_id).
     changes = []
-    for record in delivery_status.wait_for(delivery["order_id"], count=2):
+    for record in delivery_status.wait_for(delivery["order_id"], count=3):
         change = value_of(record)
         if change not in changes:
             changes.append(change)
-    assert [(c["previous_status"], c["status"]) for c in changes][:2] == [
-        ("CONFIRMED", "IN_DELIVERY"), ("IN_DELIVERY", "COMPLETED")]
+    # The delivery's creation is published too (no previous status, version 1); each move one version up.
+    assert [(c["previous_status"], c["status"], c["version"]) for c in changes][:3] == [
+        (None, "CONFIRMED", 1), ("CONFIRMED", "IN_DELIVERY", 2), ("IN_DELIVERY", "COMPLETED", 3)]
     assert all(c["delivery_id"] == delivery["delivery_id"] and c["order_id"] == delivery["order_id"] for c in changes)
 
 

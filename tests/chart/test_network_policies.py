@@ -97,10 +97,15 @@ class Cluster:
             for policy in ingress for rule in policy["spec"].get("ingress", []))
 
 
+CONTROLLER_LABELS = {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}
 OUTSIDE = [
-    Pod(
-        "ingress-controller", {"app.kubernetes.io/name": "ingress-nginx"}, namespace="ingress-nginx", ports={"http": 80}
-    ),
+    Pod("ingress-controller", CONTROLLER_LABELS, namespace="ingress-nginx", ports={"http": 80}),
+    # Another pod of the controller's namespace (ingress-nginx's admission webhook Jobs run there).
+    Pod("ingress-webhook", {**CONTROLLER_LABELS, "app.kubernetes.io/component": "admission-webhook"},
+        namespace="ingress-nginx"),
+    # Pods that carry the controller's labels elsewhere: in the release's namespace and in another one.
+    Pod("look-alike", CONTROLLER_LABELS),
+    Pod("look-alike-elsewhere", CONTROLLER_LABELS, namespace="tenant-b"),
     Pod("prometheus", {"app.kubernetes.io/name": "prometheus"}, namespace="monitoring"),
     Pod("dns", {"k8s-app": "kube-dns"}, namespace="kube-system", ports={"dns": 53}),
     Pod("stranger", {"app": "something-else"}),
@@ -120,22 +125,24 @@ def cluster(rendered) -> Cluster:
     return Cluster(rendered["ci"], OUTSIDE)
 
 
+API_PORTS = list(zip(APP, (5000, 6000), strict=True))
+METRICS_PORT = 9100  # the services' /metrics and health checks, as the workers'
+
+
 def test_every_flow_the_services_and_suites_use_is_allowed(cluster):
-    wanted = [("ingress-controller", app, port) for app, port in zip(APP, (5000, 6000), strict=True)]
-    wanted += [("prometheus", app, port) for app, port in zip(APP, (5000, 6000), strict=True)]
+    wanted = [("ingress-controller", app, port) for app, port in API_PORTS]
+    wanted += [("prometheus", app, METRICS_PORT) for app in APP]
     wanted += [("prometheus", worker, 9100) for worker in WORKERS]
-    wanted += [(SMOKE, app, port) for app, port in zip(APP, (5000, 6000), strict=True)]   # helm test
-    # The live streams through the ingress controller, their /metrics for Prometheus and the acceptance Job.
-    wanted += [(source, stream, port) for stream, port in zip(STREAMS, STREAM_PORTS, strict=True)
-               for source in ("ingress-controller", "prometheus", "acceptance")]
+    wanted += [(SMOKE, app, METRICS_PORT) for app in APP]                   # helm test: /readyz
+    # The live streams through the ingress controller; their /metrics for Prometheus and the acceptance Job.
+    wanted += [("ingress-controller", stream, port) for stream, port in zip(STREAMS, STREAM_PORTS, strict=True)]
+    wanted += [(source, stream, METRICS_PORT) for stream in STREAMS for source in ("prometheus", "acceptance")]
     wanted += [(stream, MARIADB, 3306) for stream in STREAMS]
     wanted += [(pod, MARIADB, 3306) for pod in APP + WORKERS]                # migrations and the processes
     wanted += [(pod, KAFKA, 9092) for pod in WORKERS + [TOPICS, "acceptance"]]
     wanted += [(KAFKA, KAFKA, port) for port in (9092, 9093, 9094)]          # quorum and replication
     wanted += [("acceptance", "ingress-controller", 80)]
-    wanted += [
-        ("acceptance", app, port) for app, port in zip(APP, (5000, 6000), strict=True)
-    ]  # /metrics, as Prometheus
+    wanted += [("acceptance", app, METRICS_PORT) for app in APP]            # /metrics, as Prometheus
     for source, target, port in wanted:
         assert cluster.allowed(source, target, port), f"{source} -> {target}:{port} is blocked"
     for pod in APP + WORKERS + STREAMS + [KAFKA, TOPICS, SMOKE, "acceptance"]:
@@ -146,7 +153,13 @@ def test_nothing_else_is_allowed(cluster):
     unwanted = [(pod, KAFKA, 9092) for pod in APP + ["stranger", SMOKE, "ingress-controller"]]
     unwanted += [(pod, MARIADB, 3306) for pod in [KAFKA, TOPICS, SMOKE, "stranger", "acceptance", "ingress-controller"]]
     unwanted += [(pod, KAFKA, port) for pod in WORKERS + [TOPICS, "acceptance"] for port in (9093, 9094)]
-    unwanted += [("stranger", app, port) for app, port in zip(APP, (5000, 6000), strict=True)]
+    unwanted += [("stranger", app, port) for app, port in API_PORTS] + [("stranger", app, METRICS_PORT) for app in APP]
+    # The API ports (whose X-Forwarded-For the services believe) admit the ingress controller's pods only:
+    # not monitoring, the test pods, the controller's namespace neighbours or a pod merely labelled like it.
+    unwanted += [(pod, app, port) for pod in ["prometheus", SMOKE, "acceptance", "ingress-webhook", "look-alike",
+                                              "look-alike-elsewhere"] for app, port in API_PORTS]
+    # The metrics ports admit monitoring and the suites, not the controller (it routes no /metrics).
+    unwanted += [(pod, app, METRICS_PORT) for pod in ["ingress-controller", "look-alike"] for app in APP]
     unwanted += [("ingress-controller", worker, 9100) for worker in WORKERS]
     unwanted += [("acceptance", MARIADB, 3306)] + [("acceptance", worker, 9100) for worker in WORKERS]
     unwanted += [(MARIADB, "dns", 53), (MARIADB, KAFKA, 9092)]                # the database sends nothing

@@ -37,6 +37,18 @@ def delivery_url(stack) -> str:
 
 
 @pytest.fixture(scope="session")
+def order_metrics_url(stack) -> str:
+    """order-ms's /metrics, on its metrics port (its API port serves none), where Prometheus scrapes it."""
+    return stack.metrics["order-ms"]
+
+
+@pytest.fixture(scope="session")
+def delivery_metrics_url(stack) -> str:
+    """delivery-ms's /metrics, on its metrics port."""
+    return stack.metrics["delivery-ms"]
+
+
+@pytest.fixture(scope="session")
 def kafka_servers(stack) -> str:
     return stack.env["KAFKA_BOOTSTRAP_SERVERS"]
 

@@ -11,7 +11,7 @@ from services.delivery_ms.statuses import MoveNotAllowed
 from services.order_ms import store as order_store
 from services.order_ms.settings import load_settings as load_order_settings
 from services.platform.web import db_pool
-from tests.unit.fake_stores import FakeDeliveryStore, FakeOrderStore
+from tests.unit.fake_stores import FakeDeliveryStore, FakeOrderStore, order_created_events
 
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 1}
 
@@ -103,15 +103,15 @@ def new_orders(user_id: str, count: int) -> list[dict]:
 def test_a_redelivered_order_makes_no_second_delivery(deliveries):
     store, pool = deliveries
     first, second = new_orders(fresh("fake"), 2)
-    assert store.insert_deliveries(pool, [first, first, second]) == 2
-    assert store.insert_deliveries(pool, [second]) == 0
+    assert store.apply_order_events(pool, order_created_events([first, first, second])) == 2
+    assert store.apply_order_events(pool, order_created_events([second])) == 0
 
 
 def test_deliveries_list_by_owner_and_status_newest_first_below_a_cursor(deliveries):
     store, pool = deliveries
     owner = fresh("fake")
     made = new_orders(owner, 3)
-    store.insert_deliveries(pool, made)
+    store.apply_order_events(pool, order_created_events(made))
     listed = store.list_deliveries(pool, owner.upper(), "CONFIRMED", 2, None)
     assert [row["order_id"] for row in listed] == [made[2]["order_id"], made[1]["order_id"]]
     below = store.list_deliveries(pool, owner, None, 5, listed[-1]["id"])
@@ -125,7 +125,7 @@ def test_deliveries_list_by_owner_and_status_newest_first_below_a_cursor(deliver
 def test_status_changes_follow_the_rules(deliveries):
     store, pool = deliveries
     owner = fresh("fake")
-    store.insert_deliveries(pool, new_orders(owner, 1))
+    store.apply_order_events(pool, order_created_events(new_orders(owner, 1)))
     delivery_id = store.list_deliveries(pool, owner, None, 1, None)[0]["delivery_id"]
     with pytest.raises(delivery_store.DeliveryNotFound):
         store.change_status(pool, str(uuid.uuid4()), "COMPLETED")

@@ -7,8 +7,8 @@ import subprocess
 from monitoring.local_prometheus import write_config
 
 STACK_METRICS = {
-    "order-ms": "http://127.0.0.1:5000/metrics",
-    "delivery-ms": "http://127.0.0.1:6000/metrics",
+    "order-ms": "http://127.0.0.1:9130/metrics",
+    "delivery-ms": "http://127.0.0.1:9140/metrics",
     "order-relay": "http://127.0.0.1:9101/metrics",
     "delivery-relay": "http://127.0.0.1:9102/metrics",
     "consumer-1": "http://127.0.0.1:9110/metrics",
@@ -28,6 +28,6 @@ def test_each_process_is_a_target_and_consumers_share_one_job(tmp_path):
     groups = json.loads((tmp_path / "targets.json").read_text())
     jobs = {group["targets"][0]: group["labels"]["job"] for group in groups}
     assert jobs == {
-        "127.0.0.1:5000": "order-ms", "127.0.0.1:6000": "delivery-ms", "127.0.0.1:9101": "order-relay",
+        "127.0.0.1:9130": "order-ms", "127.0.0.1:9140": "delivery-ms", "127.0.0.1:9101": "order-relay",
         "127.0.0.1:9102": "delivery-relay", "127.0.0.1:9110": "consumer", "127.0.0.1:9111": "consumer",
     }

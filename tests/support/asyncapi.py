@@ -23,20 +23,23 @@ def resolve(document: dict, ref: str) -> dict:
     return node
 
 
-def channel_message(document: dict, address: str) -> dict:
-    """The one message the channel with this topic address carries, its $ref resolved."""
+def channel_message(document: dict, address: str, event_type: str | None = None) -> dict:
+    """The message the channel with this topic address carries for `event_type` (the event_type header), its $ref
+    resolved; without one (or for a type it does not carry), its first message: the one untyped records are."""
     channels = [channel for channel in document["channels"].values() if channel["address"] == address]
     assert len(channels) == 1, f"the document has {len(channels)} channels for {address}"
-    (message,) = channels[0]["messages"].values()
-    return resolve(document, message["$ref"]) if "$ref" in message else message
+    messages = [resolve(document, message["$ref"]) if "$ref" in message else message
+                for message in channels[0]["messages"].values()]
+    return next((message for message in messages if message.get("name") == event_type), messages[0])
 
 
 def record_errors(document: dict, topic: str, key: bytes | None, value: bytes | None,
                   headers: list[tuple[str, bytes | None]]) -> list[str]:
-    """Everything about one record that its channel's message does not allow; empty when it conforms."""
-    message = channel_message(document, topic)
-    errors = []
+    """Everything about one record that its channel's message (picked by its event_type header) does not allow;
+    empty when it conforms."""
     decoded_headers = {name: (raw or b"").decode("utf-8") for name, raw in headers}
+    message = channel_message(document, topic, decoded_headers.get("event_type"))
+    errors = []
     for error in Draft7Validator(message["headers"]).iter_errors(decoded_headers):
         errors.append(f"headers: {error.message}")
     key_schema = message["bindings"]["kafka"]["key"]

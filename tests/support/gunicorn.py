@@ -16,13 +16,14 @@ from tests.support.stack import ROOT
 
 @contextlib.contextmanager
 def gunicorn(app: str, env: dict[str, str], tmp_path: Path):
-    """Yields the base URL of `app` served by gunicorn with the stack's settings overridden by `env`."""
+    """Yields the base URL of `app` served by gunicorn (one worker unless `env` says GUNICORN_WORKERS) with the
+    stack's settings overridden by `env`; its log is tmp_path/gunicorn.log."""
     port = free_port()
     log = open(tmp_path / "gunicorn.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "services/platform/gunicorn_conf.py", app],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port), "GUNICORN_WORKERS": "1",
+        env={**os.environ, "GUNICORN_WORKERS": "1", **env, "HOST": "127.0.0.1", "PORT": str(port),
              "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")},
     )
     url = f"http://127.0.0.1:{port}"

@@ -83,7 +83,7 @@ def delivery_client(delivery_app, delivery_store):
 @pytest.fixture
 def token(order_app):
     """token(user_id, role="customer") -> the Authorization header of a valid token, as order-ms's login issues."""
-    signer = order_app.config[SIGNING_KEY]
+    signer = order_app.config[SIGNING_KEY].current()
 
     def headers(user_id: str, role: str = ROLE_CUSTOMER, ttl_seconds: int = 600) -> dict[str, str]:
         return {"Authorization": f"Bearer {issue_token(signer, ttl_seconds, user_id, role)}"}

@@ -9,14 +9,21 @@ rules of statuses.py. They build their answers with the real stores' views and r
 tests/integration/test_fake_stores.py runs the same checks against both them and MariaDB."""
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 
+from services.contracts import order_created
+from services.contracts.envelope import TypedEvent
+from services.delivery_ms import lifecycle
 from services.delivery_ms import store as delivery_store
 from services.delivery_ms.statuses import DeliveryStatus, check_move
 from services.order_ms import store as order_store
 from services.platform.timefmt import iso_utc, utc_now
+
+
+def order_created_events(orders: list[dict]) -> list[TypedEvent]:
+    """Orders as the consumer hands them to the store: parsed OrderCreated events."""
+    return [TypedEvent(order_created.EVENT_TYPE, order) for order in orders]
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -109,7 +116,7 @@ class FakeOrderStore:
 class FakeDeliveryStore:
     """delivery-ms's deliveries in memory."""
 
-    FUNCTIONS = ("insert_deliveries", "list_deliveries", "get_delivery", "change_status", "count_by_status")
+    FUNCTIONS = ("apply_order_events", "list_deliveries", "get_delivery", "change_status", "count_by_status")
 
     def __init__(self):
         self.rows: list[dict] = []
@@ -122,21 +129,26 @@ class FakeDeliveryStore:
         """A delivery of a new order of `user_id`, as the consumer makes it, put in `status`; its API view."""
         order = {"user_id": user_id, "order_id": str(uuid.uuid4()), "coffee_name": "jslee", "coffee_price": 2000,
                  "coffee_qty": 1, "ordered_at": iso_utc(utc_now())}
-        self.insert_deliveries(None, [order])
+        self.apply_order_events(None, order_created_events([order]))
         self.rows[-1]["status"] = status
         return delivery_store.delivery_view(self.rows[-1])
 
-    def insert_deliveries(self, pool, orders):
-        created = 0
-        for order in orders:
-            if any(_same(row["order_id"], order["order_id"]) for row in self.rows):
-                continue
-            now = utc_now()
-            self.rows.append({"id": len(self.rows) + 1, "delivery_id": str(uuid.uuid4()), "order_id": order["order_id"],
-                              "user_id": order["user_id"], "order_json": json.dumps(order),
-                              "status": DeliveryStatus.CONFIRMED.value, "created_at": now, "updated_at": now})
-            created += 1
-        return created
+    def apply_order_events(self, pool, events):
+        """The real store's plan (lifecycle.py), applied to the rows in memory."""
+        stored = {row["order_id"]: lifecycle.Delivery(
+            delivery_id=row["delivery_id"], order_id=row["order_id"], user_id=row["user_id"], status=row["status"],
+            version=row["version"], updated_at=row["updated_at"]) for row in self.rows}
+        plan = lifecycle.plan_batch(stored, events, utc_now())
+        for delivery in plan.new_deliveries():
+            self.rows.append({"id": len(self.rows) + 1, "delivery_id": delivery.delivery_id,
+                              "order_id": delivery.order_id, "user_id": delivery.user_id,
+                              "order_json": delivery.order_json, "status": delivery.status,
+                              "version": delivery.version, "created_at": delivery.updated_at,
+                              "updated_at": delivery.updated_at})
+        for delivery in plan.moved_deliveries():
+            self._row(delivery.delivery_id).update(status=delivery.status, version=delivery.version,
+                                                   updated_at=delivery.updated_at)
+        return plan.applied
 
     def list_deliveries(self, pool, owner, status, limit, before_id):
         rows = [row for row in self.rows if (owner is None or _same(row["user_id"], owner))
@@ -156,7 +168,7 @@ class FakeDeliveryStore:
         current = row["status"]
         check_move(current, wanted)
         if wanted != current:
-            row.update(status=wanted, updated_at=utc_now())
+            row.update(status=wanted, version=row["version"] + 1, updated_at=utc_now())
         return {"delivery_id": delivery_id, "status": wanted, "updated_at": iso_utc(row["updated_at"])}, current
 
     def count_by_status(self, pool):

@@ -21,6 +21,7 @@ from services.order_ms.token_signer import SIGNING_KEY
 from services.platform.auth import TOKEN_ISSUER, issue_token
 from services.platform.token_keys import ALGORITHM, SigningKey, signing_key
 from tests.unit.answers import assert_problem
+from tests.unit.fake_stores import order_created_events
 
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 2}
 OWNER, OTHER, STAFF = "perm-owner", "perm-other", "barista"
@@ -40,7 +41,7 @@ class World:
 @pytest.fixture
 def world(order_client, delivery_client, order_store, delivery_store, token) -> World:
     order, _ = order_store.create_order(None, OWNER, ORDER, None, None)
-    delivery_store.insert_deliveries(None, [order])
+    delivery_store.apply_order_events(None, order_created_events([order]))
     delivery = delivery_store.list_deliveries(None, OWNER, None, 1, None)[0]
     wrongly_signed = issue_token(signing_key(Ed25519PrivateKey.generate()), 600, OWNER, "customer")
     headers = {
@@ -180,7 +181,7 @@ BAD_TOKENS = {
 @pytest.mark.parametrize("kind", BAD_TOKENS)
 def test_every_kind_of_bad_token_is_401_with_a_login_hint_in_both_services(world, order_app, order_settings, kind):
     public_keys = Path(order_settings.token_public_keys_file).read_bytes()
-    headers = {"Authorization": f"Bearer {BAD_TOKENS[kind](order_app.config[SIGNING_KEY], public_keys)}"}
+    headers = {"Authorization": f"Bearer {BAD_TOKENS[kind](order_app.config[SIGNING_KEY].current(), public_keys)}"}
     for service, path in (("order-ms", f"/order-ms/{OWNER}/orders"), ("delivery-ms", "/delivery-ms/deliveries")):
         problem = assert_problem(world.clients[service].get(path, headers=headers), 401)
         assert "POST /order-ms/login" in problem["hint"]

@@ -297,3 +297,44 @@ securityContext:
     {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* FORWARDED_ALLOW_IPS: config.trustedProxies when given; otherwise "*", which is safe only because the
+     NetworkPolicies let no one but the ingress controller's pods reach the API ports (order-ms.yaml,
+     delivery-ms.yaml). Without them the chart cannot tell who reaches the services, so it asks. */}}
+{{- define "coffee-order.trustedProxies" -}}
+{{- if .Values.config.trustedProxies }}
+{{- .Values.config.trustedProxies }}
+{{- else if .Values.networkPolicies.enabled }}
+{{- print "*" }}
+{{- else }}
+{{- fail "config.trustedProxies: with networkPolicies.enabled false any pod may reach the services and send them a made-up X-Forwarded-For; set config.trustedProxies to the addresses of your ingress controller's pods (e.g. their CIDR), or \"*\" if nothing but the controller can reach the services (docs/decisions/0007-client-address-trust.md)" }}
+{{- end }}
+{{- end }}
+
+{{/* The NetworkPolicy rules of an HTTP service (order-ms, delivery-ms): its API port from the ingress controller's
+     pods only, its metrics port from Prometheus, the helm test pod and the acceptance Job. */}}
+{{- define "coffee-order.httpServiceIngress" -}}
+# The API port: only the ingress controller's pods (namespace AND pod labels, one peer). The service believes
+# X-Forwarded-For from whoever reaches it (config.trustedProxies); the kubelet's probes are not policed.
+- from:
+    - namespaceSelector:
+        {{- toYaml .Values.networkPolicies.ingressNamespaceSelector | nindent 8 }}
+      podSelector:
+        {{- toYaml .Values.networkPolicies.ingressControllerPodSelector | nindent 8 }}
+  ports:
+    - port: http
+# The metrics port: /metrics and the health checks, no API.
+- from:
+    - namespaceSelector:
+        {{- toYaml .Values.networkPolicies.metricsNamespaceSelector | nindent 8 }}
+    - podSelector:
+        matchLabels:
+          {{- include "coffee-order.selectorLabels" (dict "root" . "component" "smoke-test") | nindent 10 }}
+    {{- if .Values.acceptance.enabled }}
+    - podSelector:
+        matchLabels:
+          app.kubernetes.io/name: coffee-acceptance
+    {{- end }}
+  ports:
+    - port: metrics
+{{- end }}

@@ -1,7 +1,11 @@
 """Fixtures and steps of delivery-ms's integration tests: customers, their orders and deliveries in a status."""
+from dataclasses import replace
+
 import pytest
 import requests
 
+from services.delivery_ms.settings import load_settings
+from services.platform.db import ConnectionPool
 from tests.support.accounts import new_customer
 from tests.support.polling import wait_for
 from tests.support.processes import IsolatedConsumers
@@ -61,3 +65,15 @@ def consumers(stack, tmp_path):
     yield isolated
     isolated.stop_all()
     isolated.drop_database()
+
+
+@pytest.fixture
+def delivery_pool(stack):
+    """A pool on the stack's delivery database as delivery-ms's app user: the store's functions, called from a test's
+    own threads, against the rows the running services use."""
+    env = stack.app_env("delivery_ms")
+    settings = replace(load_settings(), db_host=env["DB_HOST"], db_port=int(env["DB_PORT"]), db_name=env["DB_NAME"],
+                       db_user=env["DB_USER"], db_password=env["DB_PASSWORD"])
+    pool = ConnectionPool(settings, size=2)
+    yield pool
+    pool.close()

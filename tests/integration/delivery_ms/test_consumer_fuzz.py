@@ -1,6 +1,7 @@
-"""Property-based: whatever a `new_orders` record holds (its bytes, headers incl. null values, size, nesting,
-field values), the consumer's parse-and-store path turns it into exactly one delivery or a dead letter with
-its reason, against the real MariaDB, and never lets it stop the valid orders beside it."""
+"""Property-based: whatever a `new_orders` record holds (its bytes, headers incl. null values and either event type,
+size, nesting, field values), the consumer's parse-and-store path turns it into exactly one delivery (an order, or
+a cancel of an order never seen) or a dead letter with its reason, against the real MariaDB, and never lets it
+stop the valid orders beside it."""
 from __future__ import annotations
 
 import json
@@ -33,13 +34,18 @@ json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(mi
                          st.floats(allow_nan=True, allow_infinity=True), any_text)
 json_values = st.recursive(json_scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(any_text, inner, max_size=4)), max_leaves=12)
-headers = st.lists(st.tuples(st.text(max_size=20), st.one_of(st.none(), st.binary(max_size=40))), max_size=4)
+headers = st.lists(st.one_of(
+    st.tuples(st.text(max_size=20), st.one_of(st.none(), st.binary(max_size=40))),
+    st.tuples(st.just("event_type"), st.sampled_from([b"OrderCreated", b"OrderCancelRequested", b"OrderShipped"]))),
+    max_size=4)
 
 
 @st.composite
 def near_valid_values(draw) -> bytes:
-    """A valid order with one field changed, dropped or added, or wrapped or nested oddly."""
+    """A valid order (or cancel request) with one field changed, dropped or added, or wrapped or nested oddly."""
     order = valid_order()
+    if draw(st.booleans()):
+        order["requested_at"] = "2026-11-28T15:06:00.000000Z"
     change = draw(st.sampled_from(["replace", "drop", "add", "deep", "array"]))
     field = draw(st.sampled_from(sorted(order)))
     if change == "replace":
@@ -96,7 +102,7 @@ def test_every_record_becomes_one_delivery_or_a_dead_letter_with_its_reason(cons
     sorted_batch = worker.sort({TopicPartition(TOPIC, 0): records})
     worker.write(sorted_batch)
 
-    accepted = {id(record): order for record, order in sorted_batch.accepted}
+    accepted = {id(record): event.value for record, event in sorted_batch.accepted}
     dead = {id(letter.record): letter for letter in sorted_batch.dead_letters}
     assert set(accepted).isdisjoint(dead) and len(accepted) + len(dead) == len(records)
     assert id(records[0]) in accepted and id(records[-1]) in accepted, "valid orders beside poison must get through"

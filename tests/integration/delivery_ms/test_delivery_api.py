@@ -104,9 +104,14 @@ def test_status_move(base_url, staff_headers, delivery_in, status_events, delive
         event = status_events.wait_for(
             lambda r: r.key == delivery["order_id"].encode() and json.loads(r.value)["status"] == wanted,
             f"the {current} -> {wanted} event")[0]
+        # Version 1 at creation, one higher with each move: delivery_in made one move unless it stayed CONFIRMED.
+        version = (1 if current == "CONFIRMED" else 2) + 1
         assert json.loads(event.value) == {"delivery_id": delivery["delivery_id"], "order_id": delivery["order_id"],
                                            "status": wanted, "previous_status": current,
-                                           "updated_at": body["updated_at"]}
+                                           "updated_at": body["updated_at"], "version": version}
+        cursor.execute("SELECT status, previous_status, version FROM delivery_changes WHERE delivery_id = ?"
+                       " ORDER BY id DESC LIMIT 1", (delivery["delivery_id"],))
+        assert cursor.fetchone() == (wanted, current, version), "each move is in the board's change log"
         headers = dict(event.headers)
         assert headers["event_type"] == b"DeliveryStatusChanged" and headers["schema_version"] == b"1"
     else:
@@ -147,13 +152,14 @@ def test_status_filter_and_paging_newest_first(base_url, customer, staff_headers
     assert created == sorted(created, reverse=True)
 
 
-def test_health_readiness_and_status_change_metric(base_url, delivery_url, staff_headers, delivery_in):
+def test_health_readiness_and_status_change_metric(base_url, delivery_url, delivery_metrics_url, staff_headers,
+                                                  delivery_in):
     assert requests.get(f"{delivery_url}/healthz", timeout=10).json() == {"status": "ok"}
     assert requests.get(f"{delivery_url}/readyz", timeout=10).json() == {"status": "ready"}
     assert requests.get(f"{base_url}/delivery-ms/readyz", timeout=10).status_code == 200
 
     def changes():
-        text = requests.get(f"{delivery_url}/metrics", timeout=10).text
+        text = requests.get(delivery_metrics_url, timeout=10).text
         return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                    if sample.name == "delivery_status_changes_total"
                    and sample.labels == {"from_status": "CONFIRMED", "to_status": "CANCELED"})

@@ -39,9 +39,9 @@ def post_order(order_url, user_id, headers, key=None):
     return response
 
 
-def test_orders_created_counts_new_orders_over_all_workers_but_not_replays(order_url, customer):
+def test_orders_created_counts_new_orders_over_all_workers_but_not_replays(order_url, order_metrics_url, customer):
     user_id, headers = customer.user_id, customer.headers
-    metrics_url = f"{order_url}/metrics"
+    metrics_url = order_metrics_url
     before = scrape(metrics_url)
     key = str(uuid.uuid4())
     post_order(order_url, user_id, headers, key)
@@ -57,21 +57,21 @@ def test_orders_created_counts_new_orders_over_all_workers_but_not_replays(order
         assert posted == 7
 
 
-def test_request_metrics_use_the_route_template_not_the_path(order_url, customer):
+def test_request_metrics_use_the_route_template_not_the_path(order_url, order_metrics_url, customer):
     user_id, headers = customer.user_id, customer.headers
     post_order(order_url, user_id, headers)
-    text = scrape(f"{order_url}/metrics")
+    text = scrape(order_metrics_url)
     routes = {labels["route"] for labels in samples(text, "http_requests_total")}
     assert ORDERS_ROUTE in routes
     assert not [route for route in routes if user_id in route]
 
 
-def test_unknown_methods_and_paths_share_one_series(order_url):
+def test_unknown_methods_and_paths_share_one_series(order_url, order_metrics_url):
     for _ in range(3):
         response = requests.request(f"BREW{uuid.uuid4().hex[:8].upper()}", f"{order_url}/order-ms/{uuid.uuid4()}",
                                     timeout=10)
         assert response.status_code in {404, 405}
-    text = scrape(f"{order_url}/metrics")
+    text = scrape(order_metrics_url)
     methods = {labels["method"] for labels in samples(text, "http_requests_total")}
     assert "other" in methods and not [method for method in methods if method.startswith("BREW")]
 
@@ -102,7 +102,7 @@ def gunicorn_workers(master_pid: int) -> set[int]:
     return {int(pid) for pid in children}
 
 
-def test_a_killed_worker_takes_none_of_its_counts_with_it(stack, order_url, customer):
+def test_a_killed_worker_takes_none_of_its_counts_with_it(stack, order_url, order_metrics_url, customer):
     """Counters of a dead worker stay in the sum (its files are kept); gunicorn replaces the worker."""
     user_id, headers = customer.user_id, customer.headers
     master = current_pid("order-ms")
@@ -110,17 +110,17 @@ def test_a_killed_worker_takes_none_of_its_counts_with_it(stack, order_url, cust
     assert len(workers) >= 2, "order-ms should run several gunicorn workers"
     for _ in range(6):
         post_order(order_url, user_id, headers)
-    before = sample_sum(scrape(f"{order_url}/metrics"), "orders_created_total")
+    before = sample_sum(scrape(order_metrics_url), "orders_created_total")
     victim = min(workers)
     os.kill(victim, signal.SIGKILL)
     wait_for(lambda: victim not in gunicorn_workers(master) and len(gunicorn_workers(master)) == len(workers),
              "gunicorn to replace the killed worker", timeout=30)
     wait_for(lambda: requests.get(f"{order_url}/readyz", timeout=5).status_code == 200, "order-ms ready", timeout=30)
     for _ in range(4):
-        assert sample_sum(scrape(f"{order_url}/metrics"), "orders_created_total") == before
+        assert sample_sum(scrape(order_metrics_url), "orders_created_total") == before
 
 
-def test_login_failures_are_counted_by_reason(base_url, order_url):
+def test_login_failures_are_counted_by_reason(base_url, order_url, order_metrics_url):
     """Straight to order-ms with an address of its own in X-Forwarded-For, so no other test's client is locked."""
     client = {"X-Forwarded-For": f"100.127.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"}
     user_id = new_customer(base_url, "metr").user_id
@@ -130,7 +130,7 @@ def test_login_failures_are_counted_by_reason(base_url, order_url):
                              headers=client, timeout=10).status_code
 
     def failures():
-        text = scrape(f"{order_url}/metrics")
+        text = scrape(order_metrics_url)
         return {reason: sample_sum(text, "login_failures_total", reason=reason)
                 for reason in ("invalid_credentials", "throttled")}
 
@@ -147,4 +147,24 @@ def test_login_failures_are_counted_by_reason(base_url, order_url):
         "invalid_credentials": wrong + 1,
         "throttled": 1,
     }
-    assert "unknown_user" not in scrape(f"{order_url}/metrics")
+    assert "unknown_user" not in scrape(order_metrics_url)
+
+
+def test_metrics_and_the_api_are_served_on_separate_ports(stack, order_url, delivery_url):
+    """Each service's metrics port serves /metrics and the health checks and no API; its API port no /metrics. So a
+    NetworkPolicy admitting monitoring to the one only keeps it from sending the API anything."""
+    for service, api_url in (("order-ms", order_url), ("delivery-ms", delivery_url)):
+        metrics_url = stack.metrics[service]
+        metrics_port_url = metrics_url.removesuffix("/metrics")
+        assert metrics_port_url != api_url
+        assert requests.get(metrics_url, timeout=10).status_code == 200
+        assert requests.get(f"{metrics_port_url}/readyz", timeout=10).json() == {"status": "ready"}
+        for path in (f"/{service}/openapi.json", f"/{service}/healthz", "/"):
+            refused = requests.get(f"{metrics_port_url}{path}", timeout=10)
+            assert refused.status_code == 404 and refused.json()["hint"], f"{service} metrics port serves {path}"
+        on_api_port = requests.get(f"{api_url}/metrics", timeout=10)
+        assert on_api_port.status_code == 404
+        assert on_api_port.headers["Content-Type"] == "application/problem+json"
+    login = requests.post(f"{stack.metrics['order-ms'].removesuffix('/metrics')}/order-ms/login",
+                          json={"user_id": "nobody", "password": "a-long-password"}, timeout=10)
+    assert login.status_code == 404

@@ -142,8 +142,8 @@ def test_a_broker_outage_keeps_the_stream_open_and_it_goes_on_after(base_url, cu
 
 
 def metric(stack, name: str) -> float:
-    """The value of an unlabelled metric on the order-ms stream process's own /metrics (not routed by the ingress)."""
-    text = requests.get(f"{stack.streams['order-ms']}/metrics", timeout=10).text
+    """The value of an unlabelled metric on the order-ms stream process's metrics port (not routed by the ingress)."""
+    text = requests.get(stack.metrics["order-ms-stream"], timeout=10).text
     return sum(float(line.split()[-1]) for line in text.splitlines() if line.split(" ")[0] == name)
 
 

@@ -1,12 +1,13 @@
-"""Unit tests of delivery-ms's `new_orders` subscription: how a poll batch sorts into orders to write, dead letters
-with their reasons, and offsets to commit."""
+"""Unit tests of delivery-ms's `new_orders` subscription: how a poll batch sorts into events to write (orders and
+cancel requests, each by its event_type header), dead letters with their reasons, and offsets to commit."""
 import json
 import uuid
 
 from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from services.contracts import order_created
+from services.contracts import order_cancel_requested, order_created
+from services.contracts.envelope import TypedEvent
 from services.delivery_ms.consumer import new_orders_consumer
 from services.delivery_ms.settings import load_settings
 
@@ -40,8 +41,30 @@ def test_orders_from_every_partition_are_kept_in_order():
         TopicPartition(TOPIC, 2): [record(2, 3, third)],
     }
     sorted_batch = sort_batch(batch)
-    assert sorted_batch.items == [first, second, third]
+    assert sorted_batch.items == created([first, second, third])
     assert sorted_batch.dead_letters == []
+
+
+def created(orders):
+    return [TypedEvent("OrderCreated", order) for order in orders]
+
+
+def test_cancel_requests_are_told_from_orders_by_their_header_and_keep_their_place():
+    first, canceled = order(), order()
+    cancel = order_cancel_requested.build(canceled, "2026-11-28T15:06:00.000000Z").record()
+    batch = {TopicPartition(TOPIC, 1): [record(1, 1, first, headers=[("event_type", b"OrderCreated")]),
+                                        record(1, 2, canceled),
+                                        record(1, 3, cancel.value, headers=cancel.headers)]}
+    sorted_batch = sort_batch(batch)
+    assert sorted_batch.items == [*created([first, canceled]),
+                                  TypedEvent("OrderCancelRequested",
+                                             {**canceled, "requested_at": "2026-11-28T15:06:00.000000Z"})]
+
+
+def test_an_event_type_the_consumer_does_not_read_is_dead_lettered_naming_it():
+    batch = {TopicPartition(TOPIC, 0): [record(0, 1, order(), key=b"odd", headers=[("event_type", b"OrderShipped")])]}
+    (letter,) = sort_batch(batch).dead_letters
+    assert letter.record.key == b"odd" and "'OrderShipped' is not one of OrderCreated" in letter.error
 
 
 def test_offsets_to_commit_are_one_past_the_last_record_of_each_partition():
@@ -65,7 +88,7 @@ def test_unusable_messages_become_dead_letters_with_the_reason():
     ]
     good = order()
     sorted_batch = sort_batch({TopicPartition(TOPIC, 0): [*bad, record(0, 6, good)]})
-    assert sorted_batch.items == [good]
+    assert sorted_batch.items == created([good])
     reasons = [letter.error for letter in sorted_batch.dead_letters]
     assert [letter.record.key for letter in sorted_batch.dead_letters] == [b"k1", b"k2", b"k3", b"k4", b"k5"]
     assert "not JSON" in reasons[0]

@@ -14,7 +14,7 @@ ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
 def post_order(monkeypatch):
     app = create_app(load_settings())
     client = app.test_client()
-    token = issue_token(app.config[SIGNING_KEY], 60, "USER0001", "customer")
+    token = issue_token(app.config[SIGNING_KEY].current(), 60, "USER0001", "customer")
 
     def post(failure: Exception):
         def create_order(*_args, **_kwargs):

@@ -4,6 +4,7 @@ import json
 import pytest
 from kafka.errors import KafkaTimeoutError
 
+from services.contracts.envelope import Message
 from services.platform import outbox
 from services.platform.settings import Settings, platform_fields
 from services.platform.worker import PublishFailed
@@ -106,3 +107,33 @@ def test_a_row_written_by_the_previous_release_during_a_rolling_upgrade_is_publi
     relay = ScriptedRelay([old_row], lambda records: sent.extend(records) or len(records))
     assert relay.publish_batch() == 1
     assert sent[0].headers == [("event_id", b"e1"), ("event_type", b"OrderCreated")]
+
+
+class RecordingCursor:
+    def __init__(self):
+        self.statements = []
+
+    def execute(self, sql, params=()):
+        self.statements.append((sql, params))
+
+
+def test_several_events_are_one_insert_in_their_order_and_none_is_no_statement():
+    events = [Message(topic="unit_topic", key=f"k{i}", value={"n": i}, event_type="Unit", schema_version=1)
+              for i in range(3)]
+    cursor = RecordingCursor()
+    TABLE.insert(cursor)
+    assert cursor.statements == []
+    TABLE.insert(cursor, *events)
+    ((sql, params),) = cursor.statements
+    assert sql.count("(?, ?, ?, ?, ?)") == 3
+    assert [params[i] for i in range(0, 15, 5)] == [event.event_id for event in events]
+    assert [params[i] for i in range(2, 15, 5)] == [b"k0", b"k1", b"k2"]
+
+
+def test_an_event_of_another_topic_is_refused_before_anything_is_written():
+    right = Message(topic="unit_topic", key="k", value={}, event_type="Unit", schema_version=1)
+    wrong = Message(topic="other_topic", key="k", value={}, event_type="Unit", schema_version=1)
+    cursor = RecordingCursor()
+    with pytest.raises(ValueError, match="other_topic"):
+        TABLE.insert(cursor, right, wrong)
+    assert cursor.statements == []

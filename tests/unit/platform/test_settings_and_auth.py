@@ -28,8 +28,8 @@ def test_defaults_make_the_local_stack_work(monkeypatch):
     assert settings.demo_accounts is True
     # Without key files, local mode signs with a key of the process's own, which it also verifies with.
     app = create_app(settings)
-    token = issue_token(app.config[SIGNING_KEY], 60, "USER0001", "customer")
-    assert decode_token(app.config[VERIFYING_KEYS], token, LOGIN_HINT).user_id == "USER0001"
+    token = issue_token(app.config[SIGNING_KEY].current(), 60, "USER0001", "customer")
+    assert decode_token(app.config[VERIFYING_KEYS].current(), token, LOGIN_HINT).user_id == "USER0001"
 
 
 def test_each_service_defaults_to_its_own_database(monkeypatch):

@@ -26,7 +26,7 @@ DELIVERIES = "/delivery-ms/deliveries"
 
 
 def login_token(app, user_id="rotating-user") -> str:
-    return issue_token(app.config[SIGNING_KEY], 600, user_id, "customer")
+    return issue_token(app.config[SIGNING_KEY].current(), 600, user_id, "customer")
 
 
 def bearer(token: str) -> dict[str, str]:
