@@ -13,13 +13,13 @@ from services.platform.db import ConnectionPool
 from tests.support.databases import ThrowawayDatabase
 
 # The migrations main had before this change: a database made by them is what an upgrade finds.
-BEFORE_EXACT_USER_IDS = "0004_exact_user_ids.sql"
+BEFORE_EXACT_USER_IDS = "0005_exact_user_ids.sql"
 USER_ID_COLUMNS = {("delivery_status", "user_id"), ("delivery_changes", "user_id")}
 
 
 @pytest.fixture
 def database_before_exact_user_ids(stack, tmp_path):
-    """A throwaway delivery-ms database made by the migrations before 0004, with Alice's delivery in it."""
+    """A throwaway delivery-ms database made by the migrations before 0005, with Alice's delivery in it."""
     earlier = tmp_path / "migrations-before"
     earlier.mkdir()
     for path in sorted(MIGRATIONS.glob("[0-9]*.sql")):
