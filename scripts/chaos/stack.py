@@ -18,6 +18,7 @@ from scripts.stack.waiting import port_open
 
 REPLICAS = 2
 CONSUMERS = 2
+RECONCILER_SETTINGS = {"ORDER_OVERDUE_SECONDS": "10", "ORDER_OVERDUE_CHECK_SECONDS": "2"}
 # The consumers' group: the stack passes the environment on, so they use the same default or override.
 CONSUMER_GROUP = os.environ.get("CONSUMER_GROUP", "delivery-consumer")
 
@@ -28,8 +29,11 @@ class ChaosStack:
         self.layout = Layout(settings.profile, settings.port_offset, f"coffee_{settings.profile.replace('-', '_')}")
         # Not the caller's broker or database (`make test` exports the test stack's): the faults act on this
         # stack's own processes, and its consumers must not share a group with another stack's.
+        # The reconciler of this stack only: an order without a delivery event is published again after 10 s instead
+        # of the product's 60 (checked every 2 s instead of 15), so the events-dropped scenario waits seconds.
         self._env = environment_for_own_stack(STACK_PORT_OFFSET=str(settings.port_offset), STACK_PRIVATE_DB="1",
-                                              STACK_DB_PREFIX=self.layout.db_prefix, STACK_FRESH_DATABASES="1")
+                                              STACK_DB_PREFIX=self.layout.db_prefix, STACK_FRESH_DATABASES="1",
+                                              **RECONCILER_SETTINGS)
 
     # --- lifecycle ---------------------------------------------------------------------------------
     def _stack_command(self, *args: str) -> None:

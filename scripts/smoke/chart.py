@@ -45,6 +45,7 @@ def render_chart(ports: Ports, db: dict[str, str], spec: list[dict]) -> list[dic
         "orderRelay": {"metricsPort": 9101 + ports.offset},
         "deliveryRelay": {"metricsPort": 9102 + ports.offset},
         "consumer": {"metricsPort": 9110 + ports.offset},
+        "orderStatusConsumer": {"metricsPort": 9120 + ports.offset},
         "databases": DATABASES,
         "mariadb": {"enabled": False},
         "externalDatabase": {"host": db["DB_HOST"], "port": int(db["DB_PORT"]), "databases": {
@@ -53,7 +54,7 @@ def render_chart(ports: Ports, db: dict[str, str], spec: list[dict]) -> list[dic
         "kafka": {"enabled": False},
         "externalKafka": {"bootstrapServers": f"127.0.0.1:{ports.broker}", "securityProtocol": "SASL_PLAINTEXT",
                           "users": {user: {"existingSecret": f"smoke-kafka-{user}"} for user in KAFKA_USERS},
-                          "newOrdersPartitions": 3},
+                          "newOrdersPartitions": 3, "deliveryStatusPartitions": 3},
     }
     values_file = RUN_DIR / "values.yaml"
     values_file.write_text(yaml.safe_dump(values))

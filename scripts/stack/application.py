@@ -1,6 +1,6 @@
 """The application's processes: each service's migrations (as its schema owner), the demo accounts and the
 stack's staff account, both services under gunicorn (one or more instances each), each service's stream process,
-the two relays and the consumers (as each service's app user)."""
+the two relays, delivery-ms's consumers and order-ms's status consumer (as each service's app user)."""
 from __future__ import annotations
 
 import os
@@ -79,6 +79,7 @@ def worker_processes(layout: Layout, consumers: int) -> list[WorkerProcess]:
         WorkerProcess("delivery-relay", "delivery_ms", "services.delivery_ms.relay", layout.port(9102)),
         *(WorkerProcess(f"consumer-{i + 1}", "delivery_ms", "services.delivery_ms.consumer", layout.port(9110 + i))
           for i in range(consumers)),
+        WorkerProcess("order-status-consumer", "order_ms", "services.order_ms.status_consumer", layout.port(9120)),
     ]
 
 

@@ -217,11 +217,11 @@ def command_status(layout: Layout) -> int:
         return 1
     state = StackState.read(layout.state_file)
     print(f"{layout.profile} stack at {state.base_url} (supervisor pid {state.supervisor_pid})")
-    print(f"  {'process':<16} {'pid':>8} {'state':<8} {'restarts':>8}  up since")
+    print(f"  {'process':<22} {'pid':>8} {'state':<8} {'restarts':>8}  up since")
     for name, process in state.processes.items():
         since = time.strftime("%H:%M:%S", time.localtime(process.started_at))
         condition = "running" if process.running else "held" if process.held else "waiting"
-        print(f"  {name:<16} {process.pid:>8} {condition:<8} {process.restarts:>8}  {since}")
+        print(f"  {name:<22} {process.pid:>8} {condition:<8} {process.restarts:>8}  {since}")
     return 0
 
 

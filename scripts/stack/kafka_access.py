@@ -20,7 +20,8 @@ MECHANISM = "SCRAM-SHA-512"
 # The chart's topics Job sets this iteration count (charts/kafka/templates/_topics.tpl).
 SCRAM_ITERATIONS = 8192
 # The stack's processes and the principal each logs in as, as the chart's Deployments do (a chart test checks).
-PROCESS_PRINCIPALS = {"order-relay": "order-relay", "delivery-relay": "delivery-relay", "consumer": "delivery-consumer"}
+PROCESS_PRINCIPALS = {"order-relay": "order-relay", "delivery-relay": "delivery-relay", "consumer": "delivery-consumer",
+                      "order-status-consumer": "order-status-consumer"}
 # The local test tools (tests, chaos, bench) log in as this principal: it may read and write the topics and read
 # any group, as a test playing another producer or checking a group's offsets must; it administers nothing.
 TOOLS_PRINCIPAL = "stack-tools"

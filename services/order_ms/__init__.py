@@ -1,4 +1,5 @@
-"""order-ms: accounts and login, coffee orders written with their outbox event, and the web UI (app factory)."""
+"""order-ms: accounts and login, coffee orders written with their outbox event, customers' cancel requests, and the
+web UI (app factory)."""
 from __future__ import annotations
 
 from flask import Flask
@@ -22,7 +23,17 @@ EDGE_HINTS = EdgeHints(
 
 
 def create_app(settings: OrderSettings | None = None) -> Flask:
-    from services.order_ms import accounts, api_document, edge_errors, orders, store, token_signer, ui
+    from services.order_ms import (
+        accounts,
+        api_document,
+        cancels,
+        edge_errors,
+        login_slots,
+        orders,
+        store,
+        token_signer,
+        ui,
+    )
     from services.order_ms.client_address import trust_forwarded_for
     from services.platform.api_docs import add_api_document
     from services.platform.auth import verifying_keys_for
@@ -33,8 +44,11 @@ def create_app(settings: OrderSettings | None = None) -> Flask:
     app = create_service_app(__name__, "order-ms", PREFIX, settings, login_hint=LOGIN_HINT, edge_hints=EDGE_HINTS,
                              verifying_keys=public_keys)
     app.config[token_signer.SIGNING_KEY] = token_signer.Signer(key_file, public_keys)
+    # Made here, in gunicorn's master (preload_app), so that every worker shares the same slots.
+    app.config[login_slots.LOGIN_SLOTS] = login_slots.LoginSlots(app.config["SETTINGS"].login_concurrency)
     store.ORDER_OUTBOX.wake_relay_at(app.config["SETTINGS"].relay_wakeup_address)
     app.register_blueprint(orders.bp)
+    app.register_blueprint(cancels.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(ui.bp)
     app.register_blueprint(token_signer.bp)

@@ -3,14 +3,16 @@
 A user id keeps the form it was signed up with and is unique whatever its case (`Alice` refuses `alice`);
 login finds the account in any case and the token carries the account's own form, which every later check
 compares byte for byte (sql/order_ms/0005_exact_keys_and_user_ids.sql). Staff accounts are made by an
-operator (staff.py), never here."""
+operator (staff.py), never here. Login and sign-up are throttled (login_throttle.py); a successful login hands the
+client a device token (device_tokens.py) that later logins of the account return."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from services.contracts.identifiers import USER_ID
-from services.order_ms import login_throttle, store
+from services.order_ms import device_tokens, login_throttle, store
 from services.order_ms.client_address import client_address
+from services.order_ms.login_slots import LOGIN_SLOTS
 from services.order_ms.metrics import LOGIN_FAILURES
 from services.order_ms.passwords import hash_password, verify_password
 from services.order_ms.token_signer import current_signer
@@ -61,18 +63,27 @@ def login():
     fields = read_body(LOGIN_FIELDS, EXAMPLE_CREDENTIALS)
     settings = current_app.config["SETTINGS"]
     pool, client = db_pool(), client_address()
-    # Counted before the password is checked: a throttled guesser does not even cost a hash verification, and
-    # parallel guesses cannot all pass the check before any of them is counted.
-    login_throttle.reserve_attempt(pool, settings, fields["user_id"], client)
-    user = store.get_user(pool, fields["user_id"])
-    if not verify_password(user["password_hash"] if user else None, fields["password"]):
+    # A device that logged in to this account before is judged by its own limits, not its address's.
+    presented = device_tokens.presented(request)
+    device = device_tokens.trusted_for(pool, settings, presented, fields["user_id"])
+    # A slot first, so that a login refused for want of one counts nothing; then counted before the password is
+    # checked: a throttled guesser does not even cost a hash verification, and parallel guesses cannot all pass
+    # the check before any of them is counted.
+    with current_app.config[LOGIN_SLOTS].held():
+        login_throttle.reserve_attempt(pool, settings, fields["user_id"], client, device)
+        user = store.get_user(pool, fields["user_id"])
+        verified = verify_password(user["password_hash"] if user else None, fields["password"])
+    if not verified:
         LOGIN_FAILURES.labels("invalid_credentials").inc()
         login_throttle.remove_stale_counters(pool, settings)
         raise problems.Problem(
             status=401, slug="invalid-credentials", title="Invalid Credentials",
             detail="The user id or the password is wrong.",
             hint=f"Check both and try again; sign up with POST {url_for('accounts.sign_up')} if you have no account.")
-    login_throttle.release_attempt(pool, settings, fields["user_id"], client)
+    login_throttle.release_attempt(pool, settings, fields["user_id"], client, device)
+    device_token = device_tokens.remember(pool, settings, user["user_id"], presented)
     token = issue_token(current_signer(), settings.jwt_ttl_seconds, user["user_id"], user["role"])
-    return jsonify(access_token=token, token_type="Bearer", expires_in=settings.jwt_ttl_seconds,
-                   user_id=user["user_id"], role=user["role"])
+    response = jsonify(access_token=token, token_type="Bearer", expires_in=settings.jwt_ttl_seconds,
+                       user_id=user["user_id"], role=user["role"])
+    device_tokens.attach(response, device_token, settings, secure=request.is_secure)
+    return response

@@ -6,9 +6,10 @@ from dataclasses import replace
 
 from flask import Flask
 
-from services.contracts import delivery_status_changed, order_created
-from services.contracts.identifiers import ORDER_ID, USER_ID
-from services.order_ms import LOGIN_HINT, PREFIX, accounts, orders, status_stream
+from services.contracts import delivery_status_changed, order_cancel_refused, order_created
+from services.contracts.identifiers import ORDER_ID, TIMESTAMP, USER_ID
+from services.order_ms import LOGIN_HINT, PREFIX, accounts, device_tokens, orders, status_stream
+from services.order_ms.read_model import CANCEL_OUTCOMES
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
 from services.platform.openapi import (
@@ -44,7 +45,8 @@ INFO = ApiInfo(
         "a `hint`; validation errors list each refused field in `errors`. Times are ISO-8601 UTC with microseconds."
     ),
     tags={"Accounts": "Sign up and log in for a bearer token.",
-          "Orders": "Place coffee orders and read them back; each order becomes one delivery.",
+          "Orders": "Place coffee orders, read them back, each with its delivery's status as order-ms last heard"
+                    " of it, and cancel them while they wait; each order becomes one delivery.",
           "Service": "Welcome text, probes and this document."},
 )
 # The web UI's pages and files, and the docs pages: for people in a browser, not operations of the API.
@@ -66,7 +68,28 @@ TOKEN_SCHEMA = {
     "additionalProperties": False,
 }
 USER_SCHEMA = object_of({"user_id": ACCOUNT_ID, "created_at": CREATED_AT}, {"role": role_schema()})
-ORDER_SCHEMA = object_of(order_created.FIELDS)
+DELIVERY_SCHEMA = {
+    **object_of({"delivery_id": delivery_status_changed.DELIVERY_ID, "status": delivery_status_changed.STATUS,
+                 "updated_at": replace(delivery_status_changed.UPDATED_AT,
+                                       description="When its status last changed.")}),
+    "description": "The order's delivery as order-ms last heard of it on delivery_status; null until the first event.",
+}
+CANCEL_SCHEMA = {
+    **object_of({}, {
+        "outcome": {"type": "string", "enum": list(CANCEL_OUTCOMES),
+                    "description": "PENDING until delivery-ms answers; CANCELED or REFUSED then."},
+        "requested_at": replace(TIMESTAMP, description="When the customer asked to cancel.",
+                                example="2026-11-28T15:06:00.120000Z").json_schema(),
+        "reason": {"type": ["string", "null"], "maxLength": order_cancel_refused.REASON.max_length,
+                   "description": "Why delivery-ms refused (REFUSED only), else null."},
+        "decided_at": {"type": ["string", "null"], "pattern": TIMESTAMP.json_schema()["pattern"],
+                       "description": "When delivery-ms decided; null while PENDING."}}),
+    "description": "The customer's cancel request and its outcome; null when never requested.",
+}
+# The order as placed (the OrderCreated event's fields, in that order), then what order-ms knows of its delivery
+# and cancel request: they follow the delivery, so two reads may differ there and only there.
+ORDER_SCHEMA = object_of(order_created.FIELDS, {"delivery": {"oneOf": [ref("Delivery"), {"type": "null"}]},
+                                                "cancel": {"oneOf": [ref("Cancel"), {"type": "null"}]}})
 KEY_SET_SCHEMA = {
     "type": "object",
     "properties": {"keys": {"type": "array", "items": {
@@ -79,7 +102,23 @@ KEY_SET_SCHEMA = {
     "required": ["keys"],
     "additionalProperties": False,
 }
-
+DEVICE_TOKEN_SCHEMA = {"type": "string", "pattern": f"^{device_tokens.TOKEN.pattern}$"}
+HEADERS = {
+    device_tokens.HEADER: {
+        "description": "This client's device token: send it back as the Device-Token header (or the device_token"
+                       " cookie, which browsers keep) on later logins, and strangers' failures from your address"
+                       " never hold your login up.",
+        "required": True, "schema": DEVICE_TOKEN_SCHEMA},
+    "Set-Cookie": {"description": "The same device token as an HttpOnly `device_token` cookie for /order-ms/login.",
+                   "required": True, "schema": {"type": "string", "pattern": "^device_token="}},
+}
+# The 202 of a cancel request: the order as GET shows it (its cancel PENDING), and where the outcome appears.
+CANCEL_ACCEPTED_SCHEMA = object_of(order_created.FIELDS, {
+    "delivery": ORDER_SCHEMA["properties"]["delivery"],
+    "cancel": ORDER_SCHEMA["properties"]["cancel"],
+    "watch": {"type": "string", "description": "The customer's live stream of their orders' changes, where the "
+                                               "outcome appears.", "examples": ["/order-ms/USER0001/orders/events"]},
+})
 def _or_null(schema: dict, description: str) -> dict:
     return {"anyOf": [schema, {"type": "null"}], "description": description}
 
@@ -96,13 +135,14 @@ ORDER_STATUS_EVENT_SCHEMA = {
                            "The delivery's status; null for a cancel request made before it was known."),
         "updated_at": replace(delivery_status_changed.UPDATED_AT, description="When it changed.").json_schema(),
         "cancel": _or_null({"type": "object", "additionalProperties": False, "required": ["outcome", "reason"],
-                            "properties": {"outcome": {"type": "string", "enum": ["PENDING", "CANCELED", "REFUSED"]},
+                            "properties": {"outcome": {"type": "string", "enum": list(CANCEL_OUTCOMES)},
                                            "reason": {"type": ["string", "null"]}}},
                            "null for a delivery status change; the cancel request's outcome for a cancel change."),
     },
 }
-SCHEMAS = {"KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA, "Token": TOKEN_SCHEMA, "User": USER_SCHEMA,
-           "OrderStatusEvent": ORDER_STATUS_EVENT_SCHEMA}
+SCHEMAS = {"Cancel": CANCEL_SCHEMA, "CancelAccepted": CANCEL_ACCEPTED_SCHEMA, "Delivery": DELIVERY_SCHEMA,
+           "KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA,
+           "Token": TOKEN_SCHEMA, "User": USER_SCHEMA, "OrderStatusEvent": ORDER_STATUS_EVENT_SCHEMA}
 
 
 def operations() -> list[Operation]:
@@ -124,7 +164,9 @@ def operations() -> list[Operation]:
             body=object_schema(accounts.SIGNUP_FIELDS), body_example=accounts.EXAMPLE_CREDENTIALS,
             description="user_id may not be one of the service's own path names"
                         f" ({', '.join(sorted(accounts.RESERVED_USER_IDS))}). Each client address may sign up"
-                        " SIGNUP_MAX_PER_CLIENT accounts (20) in SIGNUP_WINDOW_SECONDS (600); past that, 429.",
+                        " SIGNUP_MAX_PER_CLIENT accounts (20, or its network's limit in SIGNUP_NETWORK_LIMITS) in"
+                        " SIGNUP_WINDOW_SECONDS (600), and all addresses together SIGNUP_MAX_TOTAL (1000); past"
+                        " either, 429.",
             replies=(Reply(201, "The account was created.", ref("User")),
                      problem(409, "The user_id is taken."),
                      problem(429, "Too many sign-ups from this client address; retry after Retry-After seconds.",
@@ -133,12 +175,21 @@ def operations() -> list[Operation]:
         ),
         Operation(
             "accounts.login", "POST", "login", "Log in for a bearer token", "Accounts", secured=False,
+            # Any value is taken: one that is not a live token of this service is ignored, never refused.
+            parameters=(Param(device_tokens.HEADER, "header", {"type": "string"},
+                              "The device token an earlier login of this account answered, `dt1.` and 43"
+                              " base64url characters (browsers send the device_token cookie instead)."),),
             body=object_schema(accounts.LOGIN_FIELDS), body_example=accounts.EXAMPLE_CREDENTIALS,
-            description="Too many failed logins for one user id, or from one client address, lock login for a"
-                        " while (429).",
-            replies=(Reply(200, "The access token.", ref("Token")),
+            description="Logins, successful ones included, are limited per client address (LOGIN_MAX_PER_CLIENT, 60)"
+                        " and per account (LOGIN_MAX_PER_ACCOUNT, 20) in LOGIN_RATE_WINDOW_SECONDS (60); too many"
+                        " failed logins for one user id, or from one client address, lock login for a while. A login"
+                        " that sends the device token of an earlier login of the account meets only that device's"
+                        " limits (LOGIN_MAX_FAILURES failures, LOGIN_MAX_PER_DEVICE logins). Each is a 429.",
+            replies=(Reply(200, "The access token, and this client's device token.", ref("Token"),
+                           headers=(device_tokens.HEADER, "Set-Cookie")),
                      problem(401, "The user id or the password is wrong."),
-                     problem(429, "Locked after too many failed logins.", headers=("Retry-After",)),
+                     problem(429, "Too many logins, or locked after too many failed logins.",
+                             headers=("Retry-After",)),
                      *body_problems(), database_down()),
         ),
         Operation(
@@ -168,6 +219,23 @@ def operations() -> list[Operation]:
                      problem(404, "The user has no order with this id."),
                      problem(422, "The user_id is not allowed."), database_down()),
         ),
+        Operation(
+            "cancels.cancel_order", "POST", "cancelOrder", "Ask to cancel an order", "Orders",
+            parameters=(USER_ID_PARAM, Param("order_id", "path", ORDER_ID)),
+            description="No body. Customers cancel their own orders, staff anyone's, while the delivery is CONFIRMED"
+                        " or not yet known. The request is recorded PENDING and sent to delivery-ms"
+                        " (OrderCancelRequested on `new_orders`), which cancels the delivery or refuses because it"
+                        " has moved on; the order's `cancel` then says CANCELED or REFUSED with the reason. One"
+                        " request per order.",
+            replies=(Reply(202, "Accepted: the order with its `cancel` PENDING, and in `watch` the stream that shows "
+                                "the outcome. Location is the order.", ref("CancelAccepted"), headers=("Location",)),
+                     unauthorized(), refused,
+                     problem(404, "The user has no order with this id."),
+                     problem(409, "A cancel was requested before (`cancel-already-requested`, with that request in "
+                                  "`cancel`), or the delivery has moved past CONFIRMED (`cancel-not-allowed`, with "
+                                  "its `delivery_status`)."),
+                     problem(422, "The user_id is not allowed."), database_down()),
+        ),
     ]
 
 
@@ -192,7 +260,7 @@ def stream_operations() -> list[Operation]:
 
 def build(app: Flask) -> dict:
     return build_document(app, PREFIX, INFO, [*operations(), *stream_operations()], UNDOCUMENTED, SCHEMAS,
-                          elsewhere=(stream_routes(),))
+                          HEADERS, elsewhere=(stream_routes(),))
 
 
 def stream_routes() -> Flask:

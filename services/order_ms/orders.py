@@ -1,4 +1,5 @@
-"""Order routes: create (with an optional Idempotency-Key), list newest first with a cursor, and detail."""
+"""Order routes: create (with an optional Idempotency-Key), list newest first with a cursor, and detail; every
+order view carries its delivery and cancel request as the read model knows them."""
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +8,7 @@ import json
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from services.contracts import order_created
-from services.order_ms import store
+from services.order_ms import read_model, store
 from services.order_ms.access import own_only, own_or_staff, valid_user_id
 from services.order_ms.metrics import ORDERS_CREATED
 from services.platform import problems
@@ -50,6 +51,9 @@ def create_order(user_id: str):
             "Send a new Idempotency-Key for a new order, or resend exactly the first body to get that order back.",
             order_id=conflict.order["order_id"],
         ) from None
+    # A new order has no delivery or cancel yet; a replayed one may have both.
+    order = {**order, "delivery": None, "cancel": None} if created else read_model.with_delivery_and_cancel(
+        db_pool(), [order])[0]
     response = jsonify(order)
     response.status_code = 201
     # Built directly, without url_for's cost: both ids only ever hold URL-safe characters.
@@ -81,19 +85,24 @@ def _idempotency_key() -> str | None:
 @own_or_staff
 def list_orders(user_id: str):
     limit = parse_limit()
-    rows = store.list_orders(db_pool(), user_id, limit, decode_cursor())
-    return page_response(rows, limit, store.order_view)
+    pool = db_pool()
+    rows = store.list_orders(pool, user_id, limit, decode_cursor())
+    # The whole page's deliveries and cancels in one more query, not one per order.
+    views = read_model.with_delivery_and_cancel(pool, [store.order_view(row) for row in rows])
+    by_order_id = {view["order_id"]: view for view in views}
+    return page_response(rows, limit, lambda row: by_order_id[row["order_id"]])
 
 
 @bp.get("/<user_id>/orders/<order_id>")
 @valid_user_id
 @own_or_staff
 def get_order(user_id: str, order_id: str):
-    order = store.get_order(db_pool(), user_id, order_id) if may_exist(order_id) else None
+    pool = db_pool()
+    order = store.get_order(pool, user_id, order_id) if may_exist(order_id) else None
     if order is None:
         raise problems.not_found(
             f"Order {order_id[:40]!r} of user {user_id!r}",
             f"List the user's orders with GET {url_for('orders.list_orders', user_id=user_id)}"
             " to find a valid order_id.",
         )
-    return jsonify(order)
+    return jsonify(read_model.with_delivery_and_cancel(pool, [order])[0])

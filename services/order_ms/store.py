@@ -1,4 +1,5 @@
-"""All SQL of order-ms: orders with their outbox row, user accounts, and the failed-login counters."""
+"""All SQL of order-ms: orders with their outbox row, user accounts, the login and sign-up counters and the
+device tokens."""
 from __future__ import annotations
 
 import uuid
@@ -146,14 +147,24 @@ _COUNT_FAILURE = (
     " locked_until = IF(failures >= ?, UTC_TIMESTAMP(6) + INTERVAL LEAST(?, 1 << LEAST(failures - ?, 20)) SECOND,"
     " locked_until)"
 )
-# One more sign-up: a fixed window; at the limit, refused until the window is over.
-_COUNT_SIGNUP = (
+# One more event in a fixed window (sign-ups): at the limit, refused until the window is over.
+_COUNT_IN_WINDOW = (
     "INSERT INTO login_throttle (scope, subject, failures, window_started_at, locked_until)"
     " VALUES (?, ?, 1, UTC_TIMESTAMP(6), IF(1 >= ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, NULL))"
     " ON DUPLICATE KEY UPDATE"
     " failures = IF(window_started_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND, 1, failures + 1),"
     " window_started_at = IF(failures = 1, UTC_TIMESTAMP(6), window_started_at),"
     " locked_until = IF(failures >= ?, window_started_at + INTERVAL ? SECOND, locked_until)"
+)
+# A held rate counter whose window is over starts a new, empty one.
+_RENEW_WINDOW = (
+    "UPDATE login_throttle SET failures = IF(window_started_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND, 0, failures),"
+    " window_started_at = IF(failures = 0, UTC_TIMESTAMP(6), window_started_at) WHERE scope = ? AND subject = ?"
+)
+_WINDOW_LEFT = (
+    "SELECT failures AS counted, CEIL(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6),"
+    " window_started_at + INTERVAL ? SECOND) / 1000000) AS seconds"
+    " FROM login_throttle WHERE scope = ? AND subject = ?"
 )
 
 
@@ -171,57 +182,77 @@ _UNCOUNT_FAILURE = (
 )
 
 
-def count_failure_unless_locked(pool: ConnectionPool, counters: list[tuple[str, str, int]], window_seconds: int) -> int:
-    """One more failure on each (scope, subject, limit) counter and 0, or, while one of them is locked, nothing
-    counted and the seconds until none is.
+def admit_login(pool: ConnectionPool, locks: list[tuple[str, str, int]], rates: list[tuple[str, str, int]],
+                lockout_seconds: int, rate_window_seconds: int) -> tuple[int, str | None]:
+    """(0, None) when a login may have its password checked, after counting it as one more failure on each (scope,
+    subject, limit) of `locks` and one more login on each of `rates`; else nothing counted, the seconds until it
+    may, and the scope that refused it: a lock that holds, or a rate whose window already holds `limit` logins.
 
     The rows are held first, then read and counted in the same transaction, so parallel attempts on a counter are
     judged one at a time: no more of them get past it than its limit. A refused attempt counts nothing, or
-    waiting would lengthen the wait; that is why this reads before it counts, unlike count_signup."""
+    waiting would lengthen the wait; that is why this reads before it counts, unlike count_in_window."""
     with pool.transaction() as cursor:
-        for scope, subject, _limit in counters:
+        for scope, subject, _limit in (*locks, *rates):
             cursor.execute(_HOLD_COUNTER, (scope, subject))
-        condition = " OR ".join(["(scope = ? AND subject = ?)"] * len(counters))
+        condition = " OR ".join(["(scope = ? AND subject = ?)"] * len(locks))
         cursor.execute(
-            "SELECT CEIL(MAX(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), locked_until)) / 1000000) AS seconds"
-            f" FROM login_throttle WHERE locked_until > UTC_TIMESTAMP(6) AND ({condition}) FOR UPDATE",
-            tuple(value for scope, subject, _limit in counters for value in (scope, subject)),
+            "SELECT scope, CEIL(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), locked_until) / 1000000) AS seconds"
+            f" FROM login_throttle WHERE locked_until > UTC_TIMESTAMP(6) AND ({condition})"
+            " ORDER BY locked_until DESC LIMIT 1 FOR UPDATE",
+            tuple(value for scope, subject, _limit in locks for value in (scope, subject)),
         )
-        seconds = max(int(cursor.fetchone()["seconds"] or 0), 0)
-        if seconds == 0:
-            for scope, subject, limit in counters:
-                cursor.execute(_COUNT_FAILURE, (scope, subject, limit, window_seconds, limit, window_seconds, limit))
-    return seconds
+        locked = cursor.fetchone()
+        if locked and int(locked["seconds"] or 0) > 0:
+            return int(locked["seconds"]), locked["scope"]
+        refused: tuple[int, str | None] = (0, None)
+        for scope, subject, limit in rates:
+            cursor.execute(_RENEW_WINDOW, (rate_window_seconds, scope, subject))
+            cursor.execute(_WINDOW_LEFT, (rate_window_seconds, scope, subject))
+            row = cursor.fetchone()
+            if int(row["counted"]) >= limit:
+                refused = max(refused, (max(int(row["seconds"] or 0), 1), scope))
+        if refused[0]:
+            return refused
+        for scope, subject, limit in locks:
+            cursor.execute(_COUNT_FAILURE, (scope, subject, limit, lockout_seconds, limit, lockout_seconds, limit))
+        for scope, subject, _limit in rates:
+            cursor.execute("UPDATE login_throttle SET failures = failures + 1 WHERE scope = ? AND subject = ?",
+                           (scope, subject))
+    return 0, None
 
 
-def count_signup(pool: ConnectionPool, scope: str, subject: str, limit: int, window_seconds: int) -> int:
-    """Counts one more sign-up and returns 0 while the count is within `limit`, else the seconds left in the window.
+def count_in_window(pool: ConnectionPool, scope: str, subject: str, limit: int, window_seconds: int) -> int:
+    """Counts one more event and returns 0 while the count is within `limit`, else the seconds left in the window.
 
     Counted first, then read back in the same transaction: the upsert locks the counter's row until the commit,
-    so parallel sign-ups from one client are counted one at a time and at most `limit` of them get 0."""
+    so parallel events on one counter are counted one at a time and at most `limit` of them get 0."""
     with pool.transaction() as cursor:
-        cursor.execute(_COUNT_SIGNUP, (scope, subject, limit, window_seconds, window_seconds, limit, window_seconds))
-        cursor.execute(
-            "SELECT failures AS counted, CEIL(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6),"
-            " window_started_at + INTERVAL ? SECOND) / 1000000) AS seconds"
-            " FROM login_throttle WHERE scope = ? AND subject = ?",
-            (window_seconds, scope, subject),
-        )
+        cursor.execute(_COUNT_IN_WINDOW, (scope, subject, limit, window_seconds, window_seconds, limit,
+                                          window_seconds))
+        cursor.execute(_WINDOW_LEFT, (window_seconds, scope, subject))
         row = cursor.fetchone()
     if int(row["counted"]) <= limit:
         return 0
     return max(int(row["seconds"] or 0), 1)
 
 
-def take_back_failure(pool: ConnectionPool, cleared: tuple[str, str], uncounted: tuple[str, str, int]) -> None:
+def take_back_count(pool: ConnectionPool, scope: str, subject: str) -> None:
+    """One event fewer on a window's counter: a sign-up its client was charged for but another limit refused."""
+    with pool.transaction() as cursor:
+        cursor.execute("UPDATE login_throttle SET failures = GREATEST(failures, 1) - 1 WHERE scope = ? AND subject = ?",
+                       (scope, subject))
+
+
+def take_back_failure(pool: ConnectionPool, cleared: tuple[str, str], uncounted: tuple[str, str, int] | None) -> None:
     """Drops the `cleared` (scope, subject) counter and takes one failure back from the `uncounted` (scope, subject,
-    limit) one, locking them in the order count_failure_unless_locked does; a counter left at 0 goes too."""
-    scope, subject, limit = uncounted
+    limit) one, if any, locking them in the order admit_login does; a counter left at 0 goes too."""
     with pool.transaction() as cursor:
         cursor.execute("DELETE FROM login_throttle WHERE scope = ? AND subject = ?", cleared)
-        cursor.execute(_UNCOUNT_FAILURE, (limit, scope, subject))
-        cursor.execute("DELETE FROM login_throttle WHERE scope = ? AND subject = ? AND failures = 0"
-                       " AND locked_until IS NULL", (scope, subject))
+        if uncounted is not None:
+            scope, subject, limit = uncounted
+            cursor.execute(_UNCOUNT_FAILURE, (limit, scope, subject))
+            cursor.execute("DELETE FROM login_throttle WHERE scope = ? AND subject = ? AND failures = 0"
+                           " AND locked_until IS NULL", (scope, subject))
 
 
 def remove_stale_counters(pool: ConnectionPool, window_seconds: int, batch: int) -> None:
@@ -234,3 +265,45 @@ def remove_stale_counters(pool: ConnectionPool, window_seconds: int, batch: int)
             " AND (locked_until IS NULL OR locked_until <= UTC_TIMESTAMP(6)) LIMIT ?",
             (window_seconds, batch),
         )
+
+
+# --- device tokens (device_tokens.py): only their SHA-256, one row per account each vouches for --------------
+
+def device_vouches(pool: ConnectionPool, token_hash: str, user_id: str, ttl_seconds: int) -> bool:
+    """True when the token logged in to the account `user_id` (any letter case) within the last `ttl_seconds`."""
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT 1 AS found FROM login_devices WHERE token_hash = ? AND user_key = LOWER(?)"
+                       " AND last_login_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND", (token_hash, user_id, ttl_seconds))
+        return cursor.fetchone() is not None
+
+
+def device_known(pool: ConnectionPool, token_hash: str, ttl_seconds: int) -> bool:
+    """True when the service issued the token and it logged in to some account within the last `ttl_seconds`."""
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT 1 AS found FROM login_devices WHERE token_hash = ?"
+                       " AND last_login_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND LIMIT 1", (token_hash, ttl_seconds))
+        return cursor.fetchone() is not None
+
+
+# Expired device rows removed per login that records one, so the table stays small without a job.
+_DEVICE_CLEANUP_BATCH = 100
+
+
+def remember_device(pool: ConnectionPool, token_hash: str, user_id: str, ttl_seconds: int, keep: int) -> None:
+    """Records a login of `user_id` with the token; an account keeps only its `keep` most recently used devices,
+    so a loop of logins without the token cannot grow the table, and a batch of expired rows goes too."""
+    with pool.transaction() as cursor:
+        cursor.execute(
+            "INSERT INTO login_devices (token_hash, user_key, issued_at, last_login_at)"
+            " VALUES (?, LOWER(?), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))"
+            " ON DUPLICATE KEY UPDATE last_login_at = UTC_TIMESTAMP(6)", (token_hash, user_id))
+        cursor.execute("SELECT last_login_at FROM login_devices WHERE user_key = LOWER(?)"
+                       " ORDER BY last_login_at DESC LIMIT 1 OFFSET ?", (user_id, keep))
+        oldest_kept_out = cursor.fetchone()
+        if oldest_kept_out is not None:
+            cursor.execute("DELETE FROM login_devices WHERE user_key = LOWER(?) AND last_login_at <= ?",
+                           (user_id, oldest_kept_out["last_login_at"]))
+    with pool.transaction() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cursor.execute("DELETE FROM login_devices WHERE last_login_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND LIMIT ?",
+                       (ttl_seconds, _DEVICE_CLEANUP_BATCH))

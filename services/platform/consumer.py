@@ -39,14 +39,19 @@ LAG = Gauge("consumer_lag", "Messages behind the end of each assigned partition.
 Item = TypeVar("Item")
 
 
+class UnusableItem(Exception):
+    """A write's refusal of one item the contract allows but the service cannot use (e.g. it names something the
+    service does not have): the batch is written item by item and this one is dead-lettered with the message."""
+
+
 @dataclass(frozen=True)
 class Subscription(Generic[Item]):
     """What one consumer reads and what it does with it: the service's whole part of a consumer.
 
     `parse(value, headers)` turns a record into an item or raises one of `invalid` (the record is dead-lettered);
     `write(pool, items)` stores a batch in one transaction, idempotently, and returns how many items were new (the
-    rest were redeliveries). When it raises one of `refused` (the database refuses one item's data), the batch is
-    written item by item, so only that item is dead-lettered."""
+    rest were redeliveries). When it raises one of `refused` (the database refuses one item's data, or the write
+    raises UnusableItem), the batch is written item by item, so only that item is dead-lettered."""
 
     topic: str
     group: str
@@ -54,7 +59,7 @@ class Subscription(Generic[Item]):
     parse: Callable[[bytes | None, list], Item]
     write: Callable[[ConnectionPool, list[Item]], int]
     invalid: tuple[type[Exception], ...]
-    refused: tuple[type[Exception], ...] = (mariadb.DataError, mariadb.IntegrityError)
+    refused: tuple[type[Exception], ...] = (mariadb.DataError, mariadb.IntegrityError, UnusableItem)
 
 
 @dataclass
@@ -166,14 +171,14 @@ class BatchConsumer(Worker):
             created = subscription.write(self._pool, items)
             return created, len(items) - created
         except subscription.refused:
-            log.warning("the database refused a record of the batch; writing its records one by one")
+            log.warning("a record of the batch was refused; writing its records one by one")
         created = duplicates = 0
         for record, item in sorted_batch.accepted:
             try:
                 new = subscription.write(self._pool, [item])
             except subscription.refused as exc:
-                sorted_batch.dead_letters.append(
-                    DeadLetter(record, f"the database refused it: {exc}", subscription.dead_letter_topic))
+                reason = str(exc) if isinstance(exc, UnusableItem) else f"the database refused it: {exc}"
+                sorted_batch.dead_letters.append(DeadLetter(record, reason, subscription.dead_letter_topic))
                 continue
             created += new
             duplicates += 1 - new

@@ -273,10 +273,12 @@ def _rules(app: Flask, elsewhere: tuple[Flask, ...]) -> list:
 
 
 def build_document(app: Flask, prefix: str, info: ApiInfo, operations: list[Operation], undocumented: set[str],
-                   schemas: dict[str, dict] | None = None, elsewhere: tuple[Flask, ...] = ()) -> dict:
+                   schemas: dict[str, dict] | None = None, headers: dict[str, dict] | None = None,
+                   elsewhere: tuple[Flask, ...] = ()) -> dict:
     """The OpenAPI 3.1 document of `app`: every route served under `prefix` but the `undocumented` endpoints
-    has exactly one described operation, or DocumentError says which do not match. `elsewhere` are the apps of the
-    service's other processes behind the same prefix (its stream process), whose routes are the service's too."""
+    has exactly one described operation, or DocumentError says which do not match. `headers` are the service's
+    own response headers, next to the common HEADERS. `elsewhere` are the apps of the service's other processes
+    behind the same prefix (its stream process), whose routes are the service's too."""
     served = served_operations(app, prefix, undocumented, elsewhere)
     rules_by_endpoint: dict[str, list[str]] = {}
     for rule in _rules(app, elsewhere):
@@ -315,7 +317,7 @@ def build_document(app: Flask, prefix: str, info: ApiInfo, operations: list[Oper
         "components": {
             "schemas": {"Problem": PROBLEM_SCHEMA, "ValidationProblem": VALIDATION_PROBLEM_SCHEMA,
                         "Health": HEALTH_SCHEMA, **(schemas or {})},
-            "headers": HEADERS,
+            "headers": {**HEADERS, **(headers or {})},
             "securitySchemes": {BEARER: {
                 "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 # Markdown would take <token> for an HTML tag and drop it.

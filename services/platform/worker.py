@@ -92,8 +92,10 @@ class Worker:
         self._stop.wait(seconds)
 
     def run(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+        # Only the main thread may take signals; a worker beside it in a thread is stopped by run_worker.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
         log.info("%s started", self.client_id)
         while not self.stopping:
             try:
@@ -137,12 +139,36 @@ class Worker:
         return len(futures)
 
 
-def run_worker(service: str, settings: Settings, build: Callable[[Settings], Worker]) -> None:
+def run_worker(service: str, settings: Settings, build: Callable[[Settings], Worker],
+               *beside: Callable[[Settings], Worker]) -> None:
     """A worker process's main: JSON logs, `/metrics` and `/healthz` on METRICS_PORT, the worker until SIGTERM,
-    exit 0."""
+    exit 0. Workers built by `beside` run in threads of the same process (a periodic check next to a relay, without
+    a Deployment of its own), share its metrics port and liveness, and stop with it."""
     configure_logging(service, settings.log_level)
     connection_options(settings)  # a Kafka login that cannot work stops the process now, not at its first client
     worker = build(settings)
-    serve_metrics(settings.metrics_port or WORKER_METRICS_PORT, worker.health)
+    companions = [make(settings) for make in beside]
+    threads = [threading.Thread(target=companion.run, name=companion.client_id, daemon=True)
+               for companion in companions]
+    for thread in threads:
+        thread.start()
+    serve_metrics(settings.metrics_port or WORKER_METRICS_PORT, lambda: health_of([worker, *companions], threads))
     worker.run()
+    for companion in companions:
+        companion.stop()
+    for thread in threads:
+        thread.join(timeout=settings.kafka_request_timeout_ms / 1000 * 2)
     sys.exit(0)
+
+
+def health_of(workers: list[Worker], threads: list[threading.Thread] = ()) -> tuple[bool, str]:
+    """Alive while every worker is, and every companion's thread (`threads`, of workers[1:]) still runs; else the
+    first stalled or dead one's reason, named (a worker thread killed by a bug must restart the process)."""
+    for companion, thread in zip(workers[1:], threads, strict=False):
+        if not thread.is_alive() and not companion.stopping:
+            return False, f"{companion.client_id} stopped unexpectedly (see its log)"
+    for worker in workers:
+        alive, why = worker.health()
+        if not alive:
+            return False, f"{worker.client_id}: {why}" if len(workers) > 1 else why
+    return True, "running"

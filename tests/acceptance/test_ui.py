@@ -129,3 +129,17 @@ def test_staff_moves_a_delivery_on_the_board(page, customer):
     expect(page.locator(f'.column[data-status="COMPLETED"] [data-order-id="{order_id}"]')).to_be_visible()
 
     assert delivery_of(order_id, customer_token)["status"] == "COMPLETED"
+
+
+@pytest.mark.case("CASE-0145")
+def test_the_ui_keeps_its_device_token_where_scripts_cannot_read_it(page, customer):
+    log_in(page, customer.user_id, customer.password)
+    (cookie,) = [cookie for cookie in page.context.cookies() if cookie["name"] == "device_token"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/order-ms/login"
+    assert "device_token" not in page.evaluate("document.cookie")
+    page.click("#logout-button")
+    with page.expect_response(lambda response: response.url.endswith("/order-ms/login")) as answered:
+        log_in(page, customer.user_id, customer.password)
+    login = answered.value
+    assert f"device_token={cookie['value']}" in (login.request.header_value("cookie") or "")
+    assert login.status == 200 and login.header_value("Device-Token") == cookie["value"]

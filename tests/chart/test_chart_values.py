@@ -17,6 +17,8 @@ from tests.chart.conftest import THROWAWAY, RenderError
     ("securityContext.readOnlyRootFileSystem=false", "additional properties 'readOnlyRootFileSystem' not allowed"),
     ("orderMs.port=http", "want integer"),
     ("kafka.replicas=2", "must be one of 1, 3"),
+    ("orderRelay.reconciler.overdueSeconds=0", "minimum"),
+    ("orderRelay.reconciler.overdue=30", "additional properties 'overdue' not allowed"),
 ])
 def test_values_schema_rejects_typos_and_wrong_types(render, setting, complaint):
     with pytest.raises(RenderError, match=re.escape(complaint)):
@@ -46,10 +48,35 @@ def test_consumer_replicas_never_exceed_the_new_orders_partitions(render):
     with pytest.raises(RenderError, match="exceeds the 3 partitions of new_orders"):
         render("--set", "consumer.replicas=4", *THROWAWAY)
     docs = render("--set", "consumer.replicas=6", "--set", "kafka.topics.new_orders.partitions=6", *THROWAWAY)
-    (consumer,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-consumer")]
+    (consumer,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "coffee-order-consumer"]
     assert consumer["spec"]["replicas"] == 6
     with pytest.raises(RenderError, match="exceeds the 2 partitions"):
         render("-f", "charts/coffee-order/ci/external-values.yaml", "--set", "externalKafka.newOrdersPartitions=2")
+
+
+def test_status_consumer_replicas_never_exceed_the_delivery_status_partitions(render):
+    with pytest.raises(RenderError, match="exceeds the 3 partitions of delivery_status"):
+        render("--set", "orderStatusConsumer.replicas=4", *THROWAWAY)
+    docs = render("--set", "orderStatusConsumer.replicas=6", "--set", "kafka.topics.delivery_status.partitions=6",
+                  *THROWAWAY)
+    (consumer,) = [d for d in docs
+                   if d["kind"] == "Deployment" and d["metadata"]["name"] == "coffee-order-order-status-consumer"]
+    assert consumer["spec"]["replicas"] == 6
+    with pytest.raises(RenderError, match="exceeds the 2 partitions of delivery_status"):
+        render("-f", "charts/coffee-order/ci/external-values.yaml", "--set", "externalKafka.deliveryStatusPartitions=2",
+               "--set", "orderStatusConsumer.replicas=3")
+
+
+def test_the_order_relay_runs_the_reconciler_with_the_products_defaults_or_the_values(rendered, render):
+    def relay_env(docs):
+        (relay,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-order-relay")]
+        return {e["name"]: e.get("value") for e in relay["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+    defaults = relay_env(rendered["defaults"])
+    assert (defaults["ORDER_OVERDUE_SECONDS"], defaults["ORDER_OVERDUE_CHECK_SECONDS"],
+            defaults["ORDER_RECONCILE_WINDOW_SECONDS"]) == ("60", "15", "86400")
+    tuned = relay_env(render("--set", "orderRelay.reconciler.overdueSeconds=300", *THROWAWAY))
+    assert tuned["ORDER_OVERDUE_SECONDS"] == "300"
 
 
 def test_termination_grace_outlasts_gunicorns_graceful_timeout(rendered, render):
@@ -92,7 +119,7 @@ def test_every_pod_of_our_images_can_pull_them_from_the_private_registry(rendere
         if any(c["image"].startswith("ghcr.io/acme/") for c in spec["containers"]):
             pods += 1
             assert spec.get("imagePullSecrets") == [{"name": "ghcr-pull"}], doc["metadata"]["name"]
-    assert pods == 8
+    assert pods == 9
 
 
 def test_app_pods_roll_when_their_configuration_changes(render):
@@ -103,7 +130,7 @@ def test_app_pods_roll_when_their_configuration_changes(render):
 
     before, after = checksums(), checksums("--set", "config.logLevel=DEBUG")
     assert before == checksums(), "the same values must give the same pods (no random input)"
-    assert before.keys() == after.keys() and len(before) == 7
+    assert before.keys() == after.keys() and len(before) == 8
     assert all(before[name] != after[name] for name in before)
 
 
@@ -133,11 +160,14 @@ def test_external_database_and_kafka_replace_the_bundled_ones(rendered, render):
     assert config["data"]["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
     assert config["data"]["KAFKA_SSL_CAFILE"] == "/etc/kafka-ca/ca.crt"
     assert config["data"]["APP_ENV"] == "production"
-    (consumer,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-consumer")]
-    spec = consumer["spec"]["template"]["spec"]
-    volumes = {v["name"]: v for v in spec["volumes"]}
-    assert volumes["kafka-ca"]["secret"]["secretName"] == "coffee-kafka-cluster-ca-cert"
-    assert {"name": "kafka-ca", "mountPath": "/etc/kafka-ca", "readOnly": True} in spec["containers"][0]["volumeMounts"]
+    consumers = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-consumer")]
+    assert len(consumers) == 2, "delivery-ms's consumer and order-ms's status consumer"
+    for consumer in consumers:
+        spec = consumer["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        assert volumes["kafka-ca"]["secret"]["secretName"] == "coffee-kafka-cluster-ca-cert"
+        assert {"name": "kafka-ca", "mountPath": "/etc/kafka-ca", "readOnly": True} in spec["containers"][0][
+            "volumeMounts"]
     with pytest.raises(RenderError, match="externalDatabase.databases.coffee_order.existingSecret is required"):
         render(
             "-f",

@@ -112,7 +112,8 @@ OUTSIDE = [
     Pod("acceptance", {"app.kubernetes.io/name": "coffee-acceptance", "coffee-order/kafka-client": "true"}),
 ]
 APP = ["coffee-order-order-ms", "coffee-order-delivery-ms"]
-WORKERS = ["coffee-order-order-relay", "coffee-order-delivery-relay", "coffee-order-consumer"]
+WORKERS = ["coffee-order-order-relay", "coffee-order-delivery-relay", "coffee-order-consumer",
+           "coffee-order-order-status-consumer"]
 STREAMS = ["coffee-order-order-ms-stream", "coffee-order-delivery-ms-stream"]
 STREAM_PORTS = (5003, 6003)
 MARIADB, KAFKA, TOPICS, SMOKE = ("coffee-order-mariadb", "coffee-order-kafka", "coffee-order-kafka-topics",

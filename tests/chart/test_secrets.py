@@ -16,7 +16,8 @@ EXISTING = ["tokens.signingKey.existingSecret", "tokens.publicKeys.existingSecre
             "mariadb.databases.coffee_order.existingSecret",
             "mariadb.databases.coffee_delivery.existingSecret", "kafka.auth.broker.existingSecret",
             "kafka.auth.admin.existingSecret", "kafka.auth.users.order-relay.existingSecret",
-            "kafka.auth.users.delivery-relay.existingSecret", "kafka.auth.users.delivery-consumer.existingSecret"]
+            "kafka.auth.users.delivery-relay.existingSecret", "kafka.auth.users.delivery-consumer.existingSecret",
+            "kafka.auth.users.order-status-consumer.existingSecret"]
 
 
 def secret_refs(docs: list[dict]) -> set[str]:
@@ -72,7 +73,7 @@ def test_generated_secrets_are_kept_on_uninstall_and_are_all_a_pod_reads(rendere
     generated = [d for d in docs if d["kind"] == "Secret"]
     assert {d["metadata"]["annotations"].get("helm.sh/resource-policy") for d in generated} == {"keep"}
     assert {d["metadata"]["name"] for d in generated} == secret_refs(docs)
-    assert len(generated) == 10, "two token keys, root, two databases, the Kafka broker, admin and three users"
+    assert len(generated) == 11, "two token keys, root, two databases, the Kafka broker, admin and four users"
 
 
 def test_throwaway_secrets_differ_on_every_render(render):

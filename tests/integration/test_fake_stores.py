@@ -8,10 +8,12 @@ from services import delivery_ms, order_ms
 from services.delivery_ms import store as delivery_store
 from services.delivery_ms.settings import load_settings as load_delivery_settings
 from services.delivery_ms.statuses import MoveNotAllowed
+from services.order_ms import cancel_store
+from services.order_ms import read_model as order_read_model
 from services.order_ms import store as order_store
 from services.order_ms.settings import load_settings as load_order_settings
 from services.platform.web import db_pool
-from tests.unit.fake_stores import FakeDeliveryStore, FakeOrderStore, order_created_events
+from tests.unit.fake_stores import FakeCancelStore, FakeDeliveryStore, FakeOrderStore, order_created_events
 
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 1}
 
@@ -41,6 +43,22 @@ def store_and_pool(kind, monkeypatch, stack, service):
 @pytest.fixture(params=["MariaDB", "fake"])
 def orders(request, monkeypatch, stack):
     yield from store_and_pool(request.param, monkeypatch, stack, "order_ms")
+
+
+@pytest.fixture(params=["MariaDB", "fake"])
+def cancels(request, monkeypatch, stack):
+    """(order store, cancel store, pool, set_delivery(order_id, status) as the status consumer would write it)."""
+    for orders_store, pool in store_and_pool(request.param, monkeypatch, stack, "order_ms"):
+        if request.param == "fake":
+            fake = FakeCancelStore(orders_store)
+            yield orders_store, fake, pool, fake.set_delivery
+            continue
+
+        def set_delivery(order_id: str, status: str) -> None:
+            with stack.admin_connect(stack.databases["order_ms"].database) as conn:
+                conn.cursor().execute("INSERT INTO order_deliveries (order_id, delivery_id, status, version,"
+                                      " updated_at) VALUES (?, UUID(), ?, 1, UTC_TIMESTAMP(6))", (order_id, status))
+        yield orders_store, cancel_store, pool, set_delivery
 
 
 @pytest.fixture(params=["MariaDB", "fake"])
@@ -88,11 +106,68 @@ def test_a_user_id_is_taken_whatever_its_case(orders):
     assert store.get_user(pool, fresh("nobody")) is None
 
 
-def test_sign_ups_past_the_limit_are_told_to_wait(orders):
+def test_sign_ups_past_the_limit_are_told_to_wait_and_one_can_be_given_back(orders):
     store, pool = orders
     client = fresh("203.0.113")
-    assert [store.count_signup(pool, "signup", client, 2, 600) for _ in range(2)] == [0, 0]
-    assert 0 < store.count_signup(pool, "signup", client, 2, 600) <= 600
+    assert [store.count_in_window(pool, "signup", client, 2, 600) for _ in range(2)] == [0, 0]
+    assert 0 < store.count_in_window(pool, "signup", client, 2, 600) <= 600
+    store.take_back_count(pool, "signup", client)
+    store.take_back_count(pool, "signup", client)
+    assert store.count_in_window(pool, "signup", client, 2, 600) == 0
+
+
+def test_a_login_is_admitted_until_a_lock_or_a_rate_is_reached_and_a_refusal_counts_nothing(orders):
+    store, pool = orders
+    pair, rate = ("user_client", fresh("pair")[:64], 2), ("login_account", fresh("rate")[:64], 3)
+    assert [store.admit_login(pool, [pair], [rate], 300, 60) for _ in range(2)] == [(0, None), (0, None)]
+    seconds, scope = store.admit_login(pool, [pair], [rate], 300, 60)
+    assert scope == "user_client" and seconds > 0
+    # A right password clears the pair: the rate, which counted both logins, has one left.
+    store.take_back_failure(pool, pair[:2], None)
+    assert store.admit_login(pool, [pair], [rate], 300, 60) == (0, None)
+    store.take_back_failure(pool, pair[:2], None)
+    seconds, scope = store.admit_login(pool, [pair], [rate], 300, 60)
+    assert scope == "login_account" and 0 < seconds <= 60
+
+
+def test_a_device_vouches_for_the_accounts_it_logged_in_to_and_an_account_keeps_its_latest(orders):
+    store, pool = orders
+    user_id, other = fresh("Dev"), fresh("dev")
+    first, second, third = (fresh("token").ljust(64, "0")[:64] for _ in range(3))
+    assert not store.device_known(pool, first, 3600)
+    store.remember_device(pool, first, user_id, 3600, 2)
+    assert store.device_known(pool, first, 3600) and store.device_vouches(pool, first, user_id.lower(), 3600)
+    assert not store.device_vouches(pool, first, other, 3600)
+    store.remember_device(pool, second, user_id, 3600, 2)
+    store.remember_device(pool, third, user_id, 3600, 2)
+    assert [store.device_vouches(pool, token, user_id, 3600) for token in (first, second, third)] == \
+        [False, True, True]
+
+
+def test_one_cancel_per_order_only_while_its_delivery_may_still_be_canceled(cancels):
+    orders, store, pool, set_delivery = cancels
+    user_id = fresh("fake")
+    order, _ = orders.create_order(pool, user_id, ORDER, None, None)
+    with pytest.raises(cancel_store.OrderNotFound):
+        store.request_cancel(pool, user_id.upper(), order["order_id"])
+    with pytest.raises(cancel_store.OrderNotFound):
+        store.request_cancel(pool, user_id, str(uuid.uuid4()))
+    accepted = store.request_cancel(pool, user_id, order["order_id"].upper())
+    assert {name: accepted[name] for name in order} == order and accepted["delivery"] is None
+    assert (accepted["cancel"]["outcome"], accepted["cancel"]["reason"], accepted["cancel"]["decided_at"]) == (
+        "PENDING", None, None)
+    with pytest.raises(cancel_store.CancelAlreadyRequested) as again:
+        store.request_cancel(pool, user_id, order["order_id"])
+    assert again.value.cancel == accepted["cancel"]
+
+    confirmed, _ = orders.create_order(pool, user_id, ORDER, None, None)
+    set_delivery(confirmed["order_id"], "CONFIRMED")
+    assert store.request_cancel(pool, user_id, confirmed["order_id"])["delivery"]["status"] == "CONFIRMED"
+    moved, _ = orders.create_order(pool, user_id, ORDER, None, None)
+    set_delivery(moved["order_id"], "IN_DELIVERY")
+    with pytest.raises(cancel_store.CancelNotAllowed) as refused:
+        store.request_cancel(pool, user_id, moved["order_id"])
+    assert refused.value.status == "IN_DELIVERY"
 
 
 def new_orders(user_id: str, count: int) -> list[dict]:
@@ -136,3 +211,14 @@ def test_status_changes_follow_the_rules(deliveries):
         store.change_status(pool, delivery_id, "CONFIRMED")
     assert (refused.value.current, refused.value.wanted) == ("IN_DELIVERY", "CONFIRMED")
     assert store.get_delivery(pool, delivery_id, owner)["status"] == "IN_DELIVERY"
+
+
+def test_an_order_without_events_has_no_delivery_and_no_cancel(orders):
+    store, pool = orders
+    # The fake answers for the read model too; the real queries live in read_model.py.
+    read_model = store if isinstance(store, FakeOrderStore) else order_read_model
+    placed = store.create_order(pool, fresh("fake"), ORDER, None, None)[0]
+    unknown = str(uuid.uuid4())
+    assert read_model.delivery_and_cancel(pool, [placed["order_id"], unknown]) == {
+        placed["order_id"]: (None, None), unknown: (None, None)}
+    assert read_model.delivery_and_cancel(pool, []) == {}

@@ -17,6 +17,7 @@ REQUIRED_ALERTS = {
     "HTTP 5xx rate": "CoffeeOrderHttp5xxRateHigh",
     "a target down": "CoffeeOrderTargetDown",
     "a service not ready": "CoffeeOrderServiceNotReady",
+    "orders overdue (no delivery event)": "CoffeeOrderOrdersOverdue",
 }
 
 

@@ -13,6 +13,7 @@ REQUIRED_PANELS = {
     "Outbox backlog": ["outbox_pending_events"],
     "Consumer lag": ["consumer_lag"],
     "Deliveries by status": ["deliveries{"],
+    "Overdue orders and re-publishes": ["orders_overdue", "orders_republished_total"],
 }
 
 

@@ -13,6 +13,7 @@ STACK_METRICS = {
     "delivery-relay": "http://127.0.0.1:9102/metrics",
     "consumer-1": "http://127.0.0.1:9110/metrics",
     "consumer-2": "http://127.0.0.1:9111/metrics",
+    "order-status-consumer": "http://127.0.0.1:9120/metrics",
 }
 
 
@@ -30,4 +31,5 @@ def test_each_process_is_a_target_and_consumers_share_one_job(tmp_path):
     assert jobs == {
         "127.0.0.1:9130": "order-ms", "127.0.0.1:9140": "delivery-ms", "127.0.0.1:9101": "order-relay",
         "127.0.0.1:9102": "delivery-relay", "127.0.0.1:9110": "consumer", "127.0.0.1:9111": "consumer",
+        "127.0.0.1:9120": "order-status-consumer",
     }

@@ -17,6 +17,8 @@ from services.contracts.envelope import TypedEvent
 from services.delivery_ms import lifecycle
 from services.delivery_ms import store as delivery_store
 from services.delivery_ms.statuses import DeliveryStatus, check_move
+from services.order_ms import cancel_store
+from services.order_ms import read_model as order_read_model
 from services.order_ms import store as order_store
 from services.platform.timefmt import iso_utc, utc_now
 
@@ -41,19 +43,37 @@ def _newest_first(rows: list[dict], limit: int, before_id: int | None) -> list[d
 
 
 class FakeOrderStore:
-    """order-ms's orders, accounts and throttle counters in memory."""
+    """order-ms's orders, accounts and throttle counters in memory, and the read model's deliveries and cancels
+    (set with `follow`, as the status consumer would)."""
 
     FUNCTIONS = ("create_order", "list_orders", "get_order", "create_user", "get_user", "set_password",
-                       "count_signup", "count_failure_unless_locked", "take_back_failure", "remove_stale_counters")
+                 "admit_login", "count_in_window", "take_back_count", "take_back_failure", "remove_stale_counters",
+                 "device_vouches", "device_known", "remember_device")
+    READ_MODEL_FUNCTIONS = ("delivery_and_cancel",)
 
     def __init__(self):
         self.orders: list[dict] = []
         self.users: list[dict] = []
         self.counters: Counter[tuple[str, str]] = Counter()
+        # (token hash, account's lower-case id) -> when it last logged in, in the order they did.
+        self.devices: dict[tuple[str, str], int] = {}
+        self._logins = 0
+        self.followed: dict[str, tuple[dict | None, dict | None]] = {}
 
     def install(self, monkeypatch) -> None:
         for name in self.FUNCTIONS:
             monkeypatch.setattr(order_store, name, getattr(self, name))
+        self.cancels = FakeCancelStore(self)
+        self.cancels.install(monkeypatch)
+        for name in self.READ_MODEL_FUNCTIONS:
+            monkeypatch.setattr(order_read_model, name, getattr(self, name))
+
+    def follow(self, order_id: str, delivery: dict | None, cancel: dict | None = None) -> None:
+        """What the read model knows of an order, in the views' shape."""
+        self.followed[order_id] = (delivery, cancel)
+
+    def delivery_and_cancel(self, pool, order_ids):
+        return {order_id: self.followed.get(order_id, (None, None)) for order_id in order_ids}
 
     def create_order(self, pool, user_id, fields, idempotency_key, request_hash):
         if idempotency_key:
@@ -93,24 +113,83 @@ class FakeOrderStore:
 
     # The throttle's counters without their clock: a window never ends within a test. Their timing (slow-downs
     # that double, windows that end) is proven against MariaDB in tests/integration/order_ms/test_auth.py.
-    def count_signup(self, pool, scope, subject, limit, window_seconds):
+    def count_in_window(self, pool, scope, subject, limit, window_seconds):
         self.counters[scope, subject] += 1
         return 0 if self.counters[scope, subject] <= limit else window_seconds
 
-    def count_failure_unless_locked(self, pool, counters, window_seconds):
-        if any(self.counters[scope, subject] >= limit for scope, subject, limit in counters):
-            return 1
-        for scope, subject, _limit in counters:
+    def take_back_count(self, pool, scope, subject):
+        self.counters[scope, subject] = max(self.counters[scope, subject] - 1, 0)
+
+    def admit_login(self, pool, locks, rates, lockout_seconds, rate_window_seconds):
+        for counters, seconds in ((locks, 1), (rates, rate_window_seconds)):
+            refused = next((scope for scope, subject, limit in counters if self.counters[scope, subject] >= limit),
+                           None)
+            if refused:
+                return seconds, refused
+        for scope, subject, _limit in (*locks, *rates):
             self.counters[scope, subject] += 1
-        return 0
+        return 0, None
 
     def take_back_failure(self, pool, cleared, uncounted):
         self.counters.pop(cleared, None)
-        scope, subject, _limit = uncounted
-        self.counters[scope, subject] = max(self.counters[scope, subject] - 1, 0)
+        if uncounted is not None:
+            scope, subject, _limit = uncounted
+            self.counters[scope, subject] = max(self.counters[scope, subject] - 1, 0)
+
+    # Device tokens never expire without a clock; how many an account keeps is kept.
+    def device_vouches(self, pool, token_hash, user_id, ttl_seconds):
+        return (token_hash, user_id.lower()) in self.devices
+
+    def device_known(self, pool, token_hash, ttl_seconds):
+        return any(hashed == token_hash for hashed, _account in self.devices)
+
+    def remember_device(self, pool, token_hash, user_id, ttl_seconds, keep):
+        self._logins += 1
+        self.devices[token_hash, user_id.lower()] = self._logins
+        mine = sorted((when, key) for key, when in self.devices.items() if key[1] == user_id.lower())
+        for _when, key in mine[:-keep] if keep else mine:
+            del self.devices[key]
 
     def remove_stale_counters(self, pool, window_seconds, batch):
         """Nothing is stale without a clock."""
+
+
+class FakeCancelStore:
+    """order-ms's cancel requests over a FakeOrderStore's orders, with the delivery statuses its read model would
+    know (`deliveries`, set by the test as the status consumer would)."""
+
+    FUNCTIONS = ("request_cancel",)
+
+    def __init__(self, orders: FakeOrderStore):
+        self.orders = orders
+        self.requests: dict[str, dict] = {}
+        self.deliveries: dict[str, dict] = {}
+        # What the real store adds to its outbox: (order_id, requested_at) of every accepted request.
+        self.published: list[tuple[str, str]] = []
+
+    def install(self, monkeypatch) -> None:
+        for name in self.FUNCTIONS:
+            monkeypatch.setattr(cancel_store, name, getattr(self, name))
+
+    def set_delivery(self, order_id: str, status: str) -> None:
+        """The read model's row for the order, as the status consumer writes it from a DeliveryStatusChanged."""
+        self.deliveries[order_id] = {"delivery_id": str(uuid.uuid4()), "status": status, "updated_at": utc_now()}
+
+    def request_cancel(self, pool, user_id, order_id):
+        row = next((row for row in self.orders.orders if _exact(row["user_id"], user_id)
+                    and _same(row["order_id"], order_id)), None)
+        if row is None:
+            raise cancel_store.OrderNotFound(order_id)
+        order = order_store.order_view(row)
+        if order["order_id"] in self.requests:
+            raise cancel_store.CancelAlreadyRequested(cancel_store.cancel_view(self.requests[order["order_id"]]))
+        delivery = self.deliveries.get(order["order_id"])
+        if delivery is not None and delivery["status"] != cancel_store.CANCELABLE_STATUS:
+            raise cancel_store.CancelNotAllowed(delivery["status"])
+        request = {"outcome": "PENDING", "requested_at": utc_now(), "reason": None, "decided_at": None}
+        self.requests[order["order_id"]] = request
+        self.published.append((order["order_id"], iso_utc(request["requested_at"])))
+        return {**order, "delivery": cancel_store.delivery_view(delivery), "cancel": cancel_store.cancel_view(request)}
 
 
 class FakeDeliveryStore:

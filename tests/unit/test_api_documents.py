@@ -120,7 +120,22 @@ def test_order_rules_come_from_the_field_rules():
         body_schema(document, "/order-ms/users", "post")["properties"]["password"]["minLength"]
         == accounts.MIN_PASSWORD_LENGTH
     )
-    assert document["components"]["schemas"]["Order"]["required"] == list(order_created.FIELDS)
+    order = document["components"]["schemas"]["Order"]
+    assert order["required"] == [*order_created.FIELDS, "delivery", "cancel"]
+    assert {name: order["properties"][name] for name in order_created.FIELDS} == {
+        name: field.json_schema() for name, field in order_created.FIELDS.items()}
+
+
+def test_an_order_view_s_delivery_and_cancel_are_documented_as_the_contracts_and_the_table_have_them():
+    from services.contracts import delivery_status_changed
+
+    schemas = api_document(APPS["/order-ms"]())["components"]["schemas"]
+    assert schemas["Order"]["properties"]["delivery"] == {"oneOf": [{"$ref": "#/components/schemas/Delivery"},
+                                                                    {"type": "null"}]}
+    assert schemas["Delivery"]["required"] == ["delivery_id", "status", "updated_at"]
+    assert schemas["Delivery"]["properties"]["status"]["enum"] == list(delivery_status_changed.STATUS_NAMES)
+    assert schemas["Cancel"]["required"] == ["outcome", "requested_at", "reason", "decided_at"]
+    assert schemas["Cancel"]["properties"]["outcome"]["enum"] == ["PENDING", "CANCELED", "REFUSED"]
 
 
 def test_order_headers_are_documented():

@@ -65,6 +65,7 @@ ENDPOINTS = {
     "order create": lambda w, caller: ("POST", f"/order-ms/{OWNER}/orders", ORDER),
     "order list": lambda w, caller: ("GET", f"/order-ms/{OWNER}/orders", None),
     "order detail": lambda w, caller: ("GET", f"/order-ms/{OWNER}/orders/{w.order_id}", None),
+    "order cancel": lambda w, caller: ("POST", f"/order-ms/{OWNER}/orders/{w.order_id}/cancel", None),
     "delivery list": lambda w, caller: ("GET", "/delivery-ms/deliveries", None),
     "delivery detail": lambda w, caller: ("GET", f"/delivery-ms/deliveries/{w.delivery_id}", None),
     "delivery status": lambda w, caller: ("PUT", f"/delivery-ms/deliveries/{w.delivery_id}/status", put_body(caller)),
@@ -76,6 +77,7 @@ MATRIX = {
     "order create":          (401, 401, 401, 201, 403, 403),  # staff read orders but place none for others
     "order list":            (401, 401, 401, 200, 403, 200),
     "order detail":          (401, 401, 401, 200, 403, 200),
+    "order cancel":          (401, 401, 401, 202, 403, 202),  # staff may cancel for a customer
     "delivery list":         (401, 401, 401, 200, 200, 200),  # the other customer's list lacks this delivery
     "delivery detail":       (401, 401, 401, 200, 404, 200),
     "delivery status":       (401, 401, 401, 403, 403, 200),
@@ -106,7 +108,7 @@ def test_permission_matrix(world, endpoint, caller, expected):
         assert (world.order_id in listed) == (caller != "other customer")
     if endpoint == "delivery detail":
         assert response.json["order_id"] == world.order_id
-    if endpoint in ("order list", "order detail"):
+    if endpoint in ("order list", "order detail", "order cancel"):
         orders = response.json if isinstance(response.json, list) else [response.json]
         assert orders and all(order["user_id"] == OWNER for order in orders)
 

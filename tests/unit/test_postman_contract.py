@@ -32,6 +32,8 @@ def test_the_collection_exercises_every_api_tag(collection, documents):
         (request["method"], tuple(request["url"]["path"][:2])) for _, request in requests_of(collection["item"])
     }
     assert ("POST", ("order-ms", "login")) in operations and ("PUT", ("delivery-ms", "deliveries")) in operations
+    cancels = [request for _, request in requests_of(collection["item"]) if request["url"]["path"][-1] == "cancel"]
+    assert cancels and all(request["method"] == "POST" for request in cancels)
 
 
 def test_a_wrong_path_is_drift(collection, documents):

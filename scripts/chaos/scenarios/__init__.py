@@ -7,13 +7,15 @@ from scripts.chaos.scenarios import (
                                      broker_kill,
                                      consumer_kill,
                                      database_down,
+                                     events_dropped,
+                                     login_loop,
                                      poison_flood,
                                      rebalance,
                                      record_batches,
                                      relay_kill,
                                      rolling_restart,
+                                     status_consumer_kill,
 )
 
-SCENARIOS = [consumer_kill, broker_freeze, broker_kill, database_down, relay_kill, rolling_restart, rebalance,
-             record_batches,
-             poison_flood]
+SCENARIOS = [consumer_kill, status_consumer_kill, broker_freeze, broker_kill, database_down, relay_kill,
+             rolling_restart, rebalance, events_dropped, login_loop, record_batches, poison_flood]

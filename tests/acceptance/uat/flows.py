@@ -10,6 +10,9 @@ from tests.acceptance.uat.client import Api
 PASSWORD = "uat-password-1"
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 6}
 ORDER_FIELDS = {"user_id", "order_id", "coffee_name", "coffee_price", "coffee_qty", "ordered_at"}
+# An order view adds what order-ms knows of the order's delivery and cancel request: they follow the delivery, so
+# they may change between two reads; the order's own fields never do.
+ORDER_VIEW_FIELDS = ORDER_FIELDS | {"delivery", "cancel"}
 DELIVERY_FIELDS = {"delivery_id", "order_id", "order", "status", "next_statuses", "created_at", "updated_at"}
 
 
@@ -47,21 +50,29 @@ def log_in(api: Api, user_id: str, password: str) -> str:
     return response.json()["access_token"]
 
 
+def as_placed(orders: dict | list[dict]) -> dict | list[dict]:
+    """An order view (or a list of them) cut to the order's own fields, as placed and as published."""
+    if isinstance(orders, list):
+        return [as_placed(order) for order in orders]
+    return {name: value for name, value in orders.items() if name in ORDER_FIELDS}
+
+
 def orders_path(user_id: str) -> str:
     return f"/order-ms/{user_id}/orders"
 
 
 def orders_of(api: Api, account: Account) -> list[dict]:
-    """The account's orders, newest first (one page: a pooled account holds a few dozen at most)."""
+    """The account's orders as placed, newest first (one page: a pooled account holds a few dozen at most)."""
     response = api.get(orders_path(account.user_id), token=account.token, params={"limit": 500})
     assert response.status_code == 200, f"orders list: {response.status_code} {response.text[:300]}"
-    return response.json()
+    return as_placed(response.json())
 
 
 def place_order(api: Api, account: Account, order: dict | None = None, headers: dict | None = None) -> dict:
+    """The new order as placed (its own fields)."""
     response = api.post(orders_path(account.user_id), json=order or ORDER, token=account.token, headers=headers)
     assert response.status_code == 201, f"order refused: {response.status_code} {response.text[:300]}"
-    return response.json()
+    return as_placed(response.json())
 
 
 def deliveries_of(api: Api, token: str, order_id: str) -> list[dict]:

@@ -44,7 +44,8 @@ def process_environment(pid: int) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("process", "component"), [("order-relay", "order-relay"),
-                                                    ("delivery-relay", "delivery-relay"), ("consumer-1", "consumer")])
+                                                    ("delivery-relay", "delivery-relay"), ("consumer-1", "consumer"),
+                                                    ("order-status-consumer", "order-status-consumer")])
 def test_each_process_logs_in_as_the_principal_the_chart_gives_it(stack, process, component):
     env = process_environment(current_pid(process))
     assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT" and env["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
@@ -94,6 +95,23 @@ def test_the_consumer_may_read_only_in_its_own_group(stack, passwords):
                 consumer.poll(timeout_ms=500)
     finally:
         consumer.close(autocommit=False)
+
+
+def test_the_status_consumer_reads_only_in_its_own_group_and_publishes_no_delivery_status(stack, passwords):
+    consumer = KafkaConsumer(delivery_status_changed.TOPIC, group_id="not-order-ms-status",
+                             **login(stack, passwords, "order-status-consumer"))
+    try:
+        with pytest.raises(GroupAuthorizationFailedError):
+            for _ in range(20):
+                consumer.poll(timeout_ms=500)
+    finally:
+        consumer.close(autocommit=False)
+    producer = KafkaProducer(**login(stack, passwords, "order-status-consumer"), max_block_ms=REFUSED_WITHIN_MS)
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            producer.send(delivery_status_changed.TOPIC, b"{}").get(timeout=10)
+    finally:
+        producer.close(timeout=5)
 
 
 def test_the_tools_principal_administers_nothing(stack, passwords):

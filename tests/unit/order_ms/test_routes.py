@@ -79,8 +79,10 @@ def test_create_then_detail_and_list_return_the_order(order_client, customer):
     created = post_order(order_client, customer)
     assert created.status_code == 201
     order = created.json
-    assert list(order) == ["user_id", "order_id", "coffee_name", "coffee_price", "coffee_qty", "ordered_at"]
+    assert list(order) == ["user_id", "order_id", "coffee_name", "coffee_price", "coffee_qty", "ordered_at",
+                           "delivery", "cancel"]
     assert {k: order[k] for k in ORDER} == ORDER and order["user_id"] == CUSTOMER
+    assert order["delivery"] is None and order["cancel"] is None
     assert created.headers["Location"] == f"{ORDERS}/{order['order_id']}"
     assert order_client.get(created.headers["Location"], headers=customer).json == order
     assert order_client.get(ORDERS, headers=customer).json == [order]
@@ -96,6 +98,30 @@ def test_the_list_is_newest_first_a_page_at_a_time_with_the_link_header(order_cl
         pages += 1
         url = page.headers.get("Link", "").partition(">")[0].lstrip("<") or None
     assert seen == list(reversed(ids)) and pages == 3
+
+
+DELIVERY = {"delivery_id": "0b6f1e8e-6a4e-4c61-8a57-3d1f2a9c7e10", "status": "IN_DELIVERY",
+            "updated_at": "2026-11-28T15:09:41.000321Z"}
+CANCEL = {"outcome": "REFUSED", "requested_at": "2026-11-28T15:09:40.000001Z",
+          "reason": "The delivery is already IN_DELIVERY.", "decided_at": "2026-11-28T15:09:42.000002Z"}
+
+
+def test_detail_and_list_show_the_delivery_and_cancel_the_read_model_knows(order_client, order_store, customer):
+    followed, unfollowed = (post_order(order_client, customer).json for _ in range(2))
+    order_store.follow(followed["order_id"], DELIVERY, CANCEL)
+    detail = order_client.get(f"{ORDERS}/{followed['order_id']}", headers=customer).json
+    assert detail == {**followed, "delivery": DELIVERY, "cancel": CANCEL}
+    listed = {order["order_id"]: order for order in order_client.get(ORDERS, headers=customer).json}
+    assert listed[followed["order_id"]] == detail
+    assert listed[unfollowed["order_id"]] == {**unfollowed, "delivery": None, "cancel": None}
+
+
+def test_a_replayed_order_shows_what_the_read_model_knows_of_it_by_now(order_client, order_store, customer):
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = post_order(order_client, customer, **key).json
+    order_store.follow(first["order_id"], DELIVERY)
+    again = post_order(order_client, customer, **key)
+    assert again.json == {**first, "delivery": DELIVERY, "cancel": None}
 
 
 @pytest.mark.parametrize("query,field", [("limit=0", "limit"), ("limit=501", "limit"), ("limit=abc", "limit"),

@@ -11,7 +11,7 @@ from kafka.errors import CommitFailedError
 
 from services.platform import consumer as platform_consumer
 from services.platform import worker as runtime
-from services.platform.consumer import BatchConsumer, Subscription
+from services.platform.consumer import BatchConsumer, Subscription, UnusableItem
 from services.platform.db import DatabaseUnavailable
 from services.platform.progress import ProgressWatch
 from services.platform.settings import Settings, platform_fields
@@ -167,6 +167,20 @@ def test_a_record_the_database_refuses_is_dead_lettered_and_the_rest_written(loo
     assert len(writes) == 2  # the batch failed as a whole, then two of its three records one by one
     assert [dict(r.headers)["error"].decode() for r in letters] == [
         "the database refused it: Data too long for column 'user_id'"]
+    assert letters[0].value == bad.value
+    assert fake.commits == [{0: 4}]
+
+
+def test_an_item_the_write_cannot_use_is_dead_lettered_with_its_own_reason_and_the_rest_written(loop, monkeypatch):
+    consumer, script, writes = loop
+    unusable = UnusableItem("unknown order: the service has no order 42")
+    first, bad, last = item_record(0, 1), item_record(0, 2), item_record(0, 3)
+    fake = script([{P0: [first, bad, last]}], [unusable, 1, unusable, 1])
+    letters = []
+    monkeypatch.setattr(consumer, "send_acknowledged", lambda records: letters.extend(records) or len(records))
+    consumer.run()
+    assert len(writes) == 2
+    assert [dict(r.headers)["error"].decode() for r in letters] == ["unknown order: the service has no order 42"]
     assert letters[0].value == bad.value
     assert fake.commits == [{0: 4}]
 

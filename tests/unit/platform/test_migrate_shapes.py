@@ -20,5 +20,6 @@ def test_the_order_migrations_create_the_tables_the_store_uses():
     tables = {}
     for path in sorted(MIGRATIONS.glob("*.sql")):
         tables.update(created_tables(split_statements(path.read_text())))
-    assert set(tables) == {"orders", "order_outbox", "users", "login_throttle"}
+    assert set(tables) == {"orders", "order_outbox", "users", "login_throttle", "login_devices", "order_deliveries",
+                           "order_cancel_requests", "order_status_changes"}
     assert tables["orders"][:3] == ["id", "order_id", "user_id"]

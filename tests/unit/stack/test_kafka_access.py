@@ -20,7 +20,8 @@ def test_passwords_are_kept_for_a_log_directory_and_renewed_with_a_fresh_one(tmp
         first.passwords.values()
     )
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert {"kafka", "admin", "order-relay", "delivery-relay", "delivery-consumer", TOOLS_PRINCIPAL} == set(
+    assert {"kafka", "admin", "order-relay", "delivery-relay", "delivery-consumer", "order-status-consumer",
+            TOOLS_PRINCIPAL} == set(
         first.passwords
     )
 
@@ -31,6 +32,7 @@ def test_each_stack_process_logs_in_as_its_components_principal(tmp_path):
     assert broker.process_env("order-relay")["KAFKA_SASL_USERNAME"] == "order-relay"
     assert broker.process_env("delivery-relay")["KAFKA_SASL_USERNAME"] == "delivery-relay"
     assert broker.process_env("consumer-3")["KAFKA_SASL_USERNAME"] == "delivery-consumer"
+    assert broker.process_env("order-status-consumer")["KAFKA_SASL_USERNAME"] == "order-status-consumer"
     assert broker.tools_env["KAFKA_SASL_USERNAME"] == TOOLS_PRINCIPAL
     assert Broker("kafka:9092", None).process_env("order-relay") == {}
 

@@ -165,21 +165,116 @@ export function fillTopBar(current) {
   document.getElementById("logout-button").addEventListener("click", logOut);
 }
 
-// Calls `refresh` now and then every `delayFor()` milliseconds while the tab is visible.
-export function keepFresh(refresh, delayFor) {
-  let timer = null;
-  const tick = async () => {
-    clearTimeout(timer);
-    if (document.visibilityState === "visible") {
-      await refresh();
-    }
-    timer = setTimeout(tick, delayFor());
+// Follows a server-sent event stream of this origin, as EventSource does, but with the session's token in the
+// Authorization header: EventSource cannot send headers, and a token in the URL would land in access logs.
+// Reconnects after the stream's `retry` milliseconds with Last-Event-ID, so the service replays what was missed.
+// `onOpen()` runs on every connect, `onEvent(name, data, id)` per event (data parsed as JSON), `onProblem(error)`
+// when the service refuses the stream (an ApiError; 5xx and lost connections are retried, other refusals are not).
+export function followStream(path, { onOpen = () => {}, onEvent, onProblem = () => {} }) {
+  let lastEventId = null;
+  let retryMs = 2000;
+  let stopped = false;
+  let controller = null;
+
+  const reconnectLater = () => {
+    if (!stopped) setTimeout(connect, retryMs);
   };
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") {
-      tick();
+
+  async function connect() {
+    controller = new AbortController();
+    const headers = { Accept: "text/event-stream" };
+    const current = currentSession();
+    if (current) headers.Authorization = `Bearer ${current.token}`;
+    if (lastEventId !== null) headers["Last-Event-ID"] = lastEventId;
+    let response;
+    try {
+      response = await fetch(path, { headers, cache: "no-store", signal: controller.signal });
+    } catch {
+      reconnectLater();
+      return;
     }
-  });
-  tick();
-  return tick;
+    if (response.status === 401) {
+      clearSession();
+      location.replace("./?reason=expired");
+      return;
+    }
+    const type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
+    if (!response.ok || type !== "text/event-stream") {
+      let problem = null;
+      try {
+        problem = await response.json();
+      } catch {
+        problem = null;
+      }
+      onProblem(new ApiError(response.status, problem && typeof problem === "object" ? problem : {
+        title: `HTTP ${response.status}`, detail: "The live updates could not be opened.", hint: "Reload the page.",
+      }));
+      if (response.status >= 500) reconnectLater();
+      return;
+    }
+    onOpen();
+    try {
+      await readEvents(response.body, {
+        onEvent: (name, data, id) => {
+          if (id !== null) lastEventId = id;
+          onEvent(name, data, id);
+        },
+        onRetry: (ms) => { retryMs = ms; },
+      });
+    } catch {
+      // The connection broke (or stop() aborted it): reconnect unless stopped.
+    }
+    reconnectLater();
+  }
+
+  connect();
+  return {
+    stop() {
+      stopped = true;
+      controller?.abort();
+    },
+  };
+}
+
+// Reads a text/event-stream body until it ends: the stream format of the HTML standard (CRLF, LF or CR line
+// ends, comments ignored, an event dispatched at its blank line).
+async function readEvents(body, { onEvent, onRetry }) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let name = "";
+  let data = [];
+  let id = null;
+  const line = (text) => {
+    if (text === "") {
+      if (data.length > 0) {
+        let parsed = null;
+        try {
+          parsed = JSON.parse(data.join("\n"));
+        } catch {
+          parsed = null;
+        }
+        if (parsed !== null) onEvent(name || "message", parsed, id);
+      }
+      name = "";
+      data = [];
+      return;
+    }
+    if (text.startsWith(":")) return;
+    const colon = text.indexOf(":");
+    const field = colon < 0 ? text : text.slice(0, colon);
+    let value = colon < 0 ? "" : text.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "event") name = value;
+    else if (field === "data") data.push(value);
+    else if (field === "id" && !value.includes("\0")) id = value;
+    else if (field === "retry" && /^\d+$/.test(value)) onRetry(Number(value));
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    const parts = buffer.split(/\r\n|\r(?!$)|\n/);
+    buffer = parts.pop();
+    parts.forEach(line);
+  }
 }

@@ -1,5 +1,6 @@
-// The staff delivery board: every delivery in the column of its status, with buttons for the allowed moves.
-import { ApiError, api, fillTopBar, formatTime, hide, keepFresh, requireSession, showError } from "./api.js";
+// The staff delivery board: every delivery in the column of its status, with buttons for the allowed moves,
+// following new deliveries and every move live through delivery-ms's board stream.
+import { ApiError, api, fillTopBar, followStream, formatTime, hide, requireSession, showError } from "./api.js";
 
 const LABELS = { IN_DELIVERY: "Start delivery", COMPLETED: "Complete", CANCELED: "Cancel" };
 
@@ -8,6 +9,7 @@ if (current) {
   fillTopBar(current);
   const errorBox = document.getElementById("board-error");
   const moveError = document.getElementById("move-error");
+  const liveState = document.getElementById("live-state");
   const columns = new Map(
     Array.from(document.querySelectorAll(".column"), (column) => [column.dataset.status, column.querySelector(".cards")]),
   );
@@ -39,6 +41,7 @@ if (current) {
     element.dataset.deliveryId = delivery.delivery_id;
     element.dataset.orderId = delivery.order_id;
     element.dataset.status = delivery.status;
+    element.dataset.updatedAt = delivery.updated_at;
     const title = document.createElement("strong");
     title.textContent = `${order.coffee_qty ?? "?"} × ${order.coffee_name ?? "coffee"}`;
     const customer = document.createElement("div");
@@ -63,6 +66,26 @@ if (current) {
     return element;
   }
 
+  function cardOf(deliveryId) {
+    return document.querySelector(`.delivery[data-delivery-id="${CSS.escape(deliveryId)}"]`);
+  }
+
+  // Puts a delivery as delivery-ms shows it now (order, allowed moves) at the top of its status's column.
+  function place(delivery) {
+    const shown = cardOf(delivery.delivery_id);
+    if (shown && shown.dataset.updatedAt > delivery.updated_at) return; // a newer state is already on the board
+    shown?.remove();
+    columns.get(delivery.status)?.prepend(card(delivery));
+  }
+
+  async function show(deliveryId) {
+    try {
+      place(await api("GET", `/delivery-ms/deliveries/${encodeURIComponent(deliveryId)}`));
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) showError(errorBox, error);
+    }
+  }
+
   async function move(delivery, status, actions) {
     actions.querySelectorAll("button").forEach((button) => { button.disabled = true; });
     try {
@@ -73,9 +96,32 @@ if (current) {
         showError(moveError, error);
       }
     }
-    await refreshNow();
+    // The card as delivery-ms holds it now (its order and the moves allowed from its new status).
+    await show(delivery.delivery_id);
   }
 
-  const refreshNow = keepFresh(refresh, () => 5000);
-  document.getElementById("refresh-button").addEventListener("click", refreshNow);
+  // Live: the board is read again on the first connect (nothing before it is missed), then every
+  // delivery-status event brings its delivery's current card; a reconnect replays what it missed.
+  let connectedOnce = false;
+  followStream("/delivery-ms/deliveries/events", {
+    onOpen: () => {
+      liveState.textContent = "live";
+      liveState.className = "live-state live";
+      if (!connectedOnce) refresh();
+      connectedOnce = true;
+    },
+    onEvent: (name, data) => {
+      if (name !== "delivery-status") return;
+      const shown = cardOf(data.delivery_id);
+      if (shown && shown.dataset.status === data.status) return;
+      show(data.delivery_id);
+    },
+    onProblem: (error) => {
+      liveState.textContent = "not live";
+      liveState.className = "live-state";
+      showError(errorBox, error);
+    },
+  });
+  refresh();
+  document.getElementById("refresh-button").addEventListener("click", refresh);
 }
