@@ -27,11 +27,13 @@ from scripts.bench.pipeline import (
 )
 from scripts.bench.processes import CpuMeter, peak_memory_mib, stack_components
 from scripts.bench.report import render
+from scripts.bench.streams import raise_open_files_limit, stream_capacity, visible_latencies
 from scripts.bench.targets import Measurements, check
 from scripts.stack.kafka_dist import kafka_version
 from scripts.stack.layout import environment_for_own_stack
 from scripts.stack.state import StackState
 from scripts.stack.waiting import log
+from services.platform.settings import DEFAULT_STREAM_MAX_PER_INSTANCE
 
 
 @contextlib.contextmanager
@@ -124,6 +126,12 @@ def measure(config: BenchConfig, state: StackState) -> Measurements:
     m.get_deliveries = wrk(f"{delivery_url}/delivery-ms/deliveries?limit=50", GET_WITH_TOKEN, customer.token,
                            seconds, connections)
 
+    log(f"bench: order → visible on the customer's open stream, {config.stream_orders} orders through the ingress")
+    staff = new_customer(order_url, state.staff["user_id"], state.staff["password"])
+    m.visible = visible_latencies(state.base_url, new_customer(order_url), staff.token, config.stream_orders)
+    log(f"bench: one stream instance holding {DEFAULT_STREAM_MAX_PER_INSTANCE:,} idle streams")
+    m.streams = stream_capacity(state, customer, config.run_dir)
+
     log(f"bench: relay and consumer from a backlog of {config.backlog_events:,} events")
     m.backlog = backlog_rates(db, state, f"{customer.user_id}-backlog", config.backlog_events)
 
@@ -135,6 +143,7 @@ def measure(config: BenchConfig, state: StackState) -> Measurements:
 
 def main() -> int:
     config = read_config()
+    raise_open_files_limit()
     load_before = machine.wait_for_quiet_machine(config.settle_load, 0 if config.state_file else config.settle_seconds)
     with bench_stack(config) as state:
         restarts_before = restarts(state)

@@ -21,6 +21,7 @@ class BenchConfig:
     seconds: int  # each wrk run
     connections: int  # wrk's connections, as in the figures
     idle_orders: int  # orders timed one at a time on an idle stack
+    stream_orders: int  # orders timed from POST to their events on the customer's open stream
     cpu_rate: int  # orders per second of the fixed load the CPU per order is measured under
     backlog_events: int
     idle_seconds: int  # how long the idle stack's CPU is measured
@@ -49,6 +50,7 @@ def read_config() -> BenchConfig:
         seconds=int(os.environ.get("BENCH_SECONDS", "10")),
         connections=int(os.environ.get("BENCH_CONNECTIONS", "8")),
         idle_orders=int(os.environ.get("BENCH_ORDERS", "300")),
+        stream_orders=int(os.environ.get("BENCH_STREAM_ORDERS", "100")),
         cpu_rate=int(os.environ.get("BENCH_CPU_RATE", "500")),
         backlog_events=int(os.environ.get("BENCH_BACKLOG", "50000")),
         idle_seconds=int(os.environ.get("BENCH_IDLE_SECONDS", "20")),

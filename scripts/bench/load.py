@@ -79,9 +79,10 @@ class Customer:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def new_customer(order_url: str) -> Customer:
-    user_id = f"bench-{uuid.uuid4().hex[:10]}"
-    body = {"user_id": user_id, "password": "bench-password"}
-    requests.post(f"{order_url}/order-ms/users", json=body, timeout=10).raise_for_status()
+def new_customer(order_url: str, user_id: str | None = None, password: str | None = None) -> Customer:
+    """A new customer, signed up and logged in; with `user_id` and `password`, that existing account logged in."""
+    body = {"user_id": user_id or f"bench-{uuid.uuid4().hex[:10]}", "password": password or "bench-password"}
+    if user_id is None:
+        requests.post(f"{order_url}/order-ms/users", json=body, timeout=10).raise_for_status()
     token = requests.post(f"{order_url}/order-ms/login", json=body, timeout=10).json()["access_token"]
-    return Customer(user_id, token)
+    return Customer(body["user_id"], token)

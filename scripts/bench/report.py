@@ -74,6 +74,16 @@ processes.
 - Order → delivery: from the order's `ordered_at` to its delivery's `created_at`, both written with the same
   clock. Idle: {config.idle_orders} orders, each sent after the previous answer and a random pause of 50 to 150 ms.
   Half load: every order of a {config.seconds} s run paced at half the POST rate above.
+- Order → visible to the customer: {config.stream_orders} orders of a new customer, one at a time, each POSTed
+  through the ingress while the customer's stream (`GET /order-ms/<user_id>/orders/events`, through the ingress)
+  is open, timed from sending the POST to its first `order-status` event (CONFIRMED: order-ms's relay, Kafka,
+  delivery-ms's consumer and relay, Kafka, order-ms's status consumer, the stream's poller); then staff moves the
+  delivery to IN_DELIVERY (PUT through the ingress), timed to that event.
+- One stream instance: an order-ms stream process of the bench's own (gunicorn's gevent worker, the stack's
+  settings and production defaults) gets STREAM_MAX_PER_INSTANCE idle streams on raw connections, then one more
+  (which must be refused with 503); its worker's resident set (VmRSS) with one stream open and with all of them
+  gives the memory per stream. Then one change of the customer's is written to `order_status_changes` and timed
+  until every stream has read its event.
 - Backlog: with the relay and the consumer paused (SIGSTOP), {config.backlog_events:,} orders and their outbox rows are
   written as order-ms writes them; the relay is resumed and publishes them all while the consumer waits, then
   the consumer is resumed. Each rate counts from its first batch to its last (`sent_at`, `created_at`).

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from scripts.bench.load import WrkResult
 from scripts.bench.pipeline import BacklogRates, KeepingUp, Latencies
+from scripts.bench.streams import StreamCapacity, VisibleLatencies
 
 POST_TO_ECHO_RATIO = 0.25
 POST_TO_FLOOR_RATIO = 0.75
@@ -20,6 +21,10 @@ DATABASE_SERVER = "mariadb"
 BROKER = "broker"
 # Keeping up: once the load stops, every order of the run is a delivery within this long.
 CAUGHT_UP_SECONDS = 1.0
+# Issue 23: a change appears on the customer's open stream within a second.
+VISIBLE_P99_MS = 1000.0
+# The chart's memory limit of a stream process (charts/coffee-order/values.yaml orderMsStream.resources).
+STREAM_INSTANCE_LIMIT_MIB = 256.0
 
 
 @dataclass
@@ -46,6 +51,8 @@ class Measurements:
     get_deliveries: WrkResult | None = None
     backlog: BacklogRates | None = None
     peak_mib: dict[str, float] = field(default_factory=dict)  # by component
+    visible: VisibleLatencies | None = None  # order → visible on the customer's open stream
+    streams: StreamCapacity | None = None  # what one stream instance holds
     restarts: int = 0  # processes the supervisor restarted during the run
 
     @property
@@ -164,5 +171,40 @@ def check(m: Measurements) -> list[Check]:
             f"{m.post.rate / m.database_commits_8:.3f} ({m.post.rate:,.0f} ÷ {m.database_commits_8:,.0f}/s)",
             None,
         ),
+        *stream_checks(m),
         Check("processes restarted during the run", "0", str(m.restarts), m.restarts == 0),
+    ]
+
+
+def stream_checks(m: Measurements) -> list[Check]:
+    visible, capacity = m.visible, m.streams
+
+    def within(latencies: Latencies | None) -> bool:
+        return latencies is not None and visible.missing == 0 and latencies.p99 <= VISIBLE_P99_MS
+
+    return [
+        Check(
+            "order → visible to the customer: POST through the ingress → its first `order-status` event on the"
+            " customer's open stream",
+            f"p99 ≤ {VISIBLE_P99_MS:.0f} ms",
+            visible.summary(visible.first_event),
+            within(visible.first_event),
+        ),
+        Check(
+            "a staff move (PUT through the ingress) → its `order-status` event on the customer's open stream",
+            f"p99 ≤ {VISIBLE_P99_MS:.0f} ms",
+            visible.summary(visible.staff_move),
+            within(visible.staff_move),
+        ),
+        Check(
+            "one stream instance: STREAM_MAX_PER_INSTANCE idle streams open, the next refused (503), resident memory",
+            f"refused beyond the limit; ≤ {STREAM_INSTANCE_LIMIT_MIB:.0f} MiB (the chart's limit)",
+            f"{capacity.streams:,} streams: {capacity.base_mib:.0f} → {capacity.loaded_mib:.0f} MiB"
+            f" ({capacity.kib_per_stream:.0f} KiB per stream); the next one "
+            + ("refused 503" if capacity.refused_beyond else "**not refused**")
+            + "; one change to every stream in "
+            + (f"{capacity.fan_out_ms:.0f} ms" if capacity.fan_out_ms is not None else "(not all got it)"),
+            capacity.refused_beyond and capacity.loaded_mib <= STREAM_INSTANCE_LIMIT_MIB
+            and capacity.fan_out_ms is not None,
+        ),
     ]

@@ -39,6 +39,8 @@ def render_chart(ports: Ports, db: dict[str, str], spec: list[dict]) -> list[dic
                    "publicKeys": {"existingSecret": TOKEN_PUBLIC_KEYS_SECRET}},
         "orderMs": {"port": ports.order, "metricsPort": 9130 + ports.offset, "replicas": 1},
         "deliveryMs": {"port": ports.delivery, "metricsPort": 9140 + ports.offset, "replicas": 1},
+        "orderMsStream": {"port": ports.order_stream, "metricsPort": 9133 + ports.offset, "replicas": 1},
+        "deliveryMsStream": {"port": ports.delivery_stream, "metricsPort": 9143 + ports.offset, "replicas": 1},
         # Host networking: each process needs a metrics port of its own.
         "orderRelay": {"metricsPort": 9101 + ports.offset},
         "deliveryRelay": {"metricsPort": 9102 + ports.offset},

@@ -40,8 +40,11 @@ class Ports:
     delivery: int = field(init=False)
     ingress: int = field(init=False)
     broker: int = field(init=False)
+    order_stream: int = field(init=False)
+    delivery_stream: int = field(init=False)
 
     def __post_init__(self):
         self.order, self.delivery = 5000 + self.offset, 6000 + self.offset
+        self.order_stream, self.delivery_stream = 5003 + self.offset, 6003 + self.offset
         self.ingress, self.broker = 8080 + self.offset, 9092 + self.offset
 

@@ -178,7 +178,8 @@ class Smoke:
         return staff
 
     def start_ingress(self) -> str:
-        config = render_config(RUN_DIR / "nginx", self.ports.ingress, [self.ports.order], [self.ports.delivery])
+        config = render_config(RUN_DIR / "nginx", self.ports.ingress, [self.ports.order], [self.ports.delivery],
+                               {"order-ms": [self.ports.order_stream], "delivery-ms": [self.ports.delivery_stream]})
         self._start("ingress", nginx_argv(config))
         base_url = f"http://127.0.0.1:{self.ports.ingress}"
         wait_until(lambda: http_ok(f"{base_url}/order-ms") and http_ok(f"{base_url}/delivery-ms"),

@@ -1,6 +1,6 @@
 """The application's processes: each service's migrations (as its schema owner), the demo accounts and the
-stack's staff account, both services under gunicorn (one or more instances each), the two relays, delivery-ms's
-consumers and order-ms's status consumer (as each service's app user)."""
+stack's staff account, both services under gunicorn (one or more instances each), each service's stream process,
+the two relays, delivery-ms's consumers and order-ms's status consumer (as each service's app user)."""
 from __future__ import annotations
 
 import os
@@ -59,6 +59,18 @@ def http_services(layout: Layout, replicas: int = 1) -> list[HttpService]:
         instances += [HttpService(group if i == 0 else f"{group}-{i + 1}", group, service, first_port + i,
                                   first_metrics_port + i) for i in range(replicas)]
     return instances
+
+
+def stream_services(layout: Layout) -> list[HttpService]:
+    """Each service's stream process (its live stream's endpoint, gunicorn's gevent worker), on the ports after
+    the service's last replica's."""
+    return [HttpService("order-ms-stream", "order-ms", "order_ms", layout.port(5003), layout.port(9133)),
+            HttpService("delivery-ms-stream", "delivery-ms", "delivery_ms", layout.port(6003), layout.port(9143))]
+
+
+# One gevent worker holds every stream of the process (docs/decisions/0006-stream-serving.md); streams never end by
+# themselves, so a stopping one closes them after 5 s (as the chart's gracefulTimeout) and their clients reconnect.
+STREAM_GUNICORN_ENV = {"GUNICORN_WORKER_CLASS": "gevent", "GUNICORN_WORKERS": "1", "GUNICORN_GRACEFUL_TIMEOUT": "5"}
 
 
 def worker_processes(layout: Layout, consumers: int) -> list[WorkerProcess]:
@@ -134,6 +146,25 @@ def start_application(layout: Layout, supervisor: Supervisor, shared_env: dict[s
             wait=False,
         )
         metrics[http.name] = http.metrics_url
+    for stream in stream_services(layout):
+        # Streams only verify tokens: the public keys, never order-ms's signing key.
+        env = {**shared_env, **databases[stream.service].app_env(), **STREAM_GUNICORN_ENV,
+               "TOKEN_PUBLIC_KEYS_FILE": http_env[stream.service]["TOKEN_PUBLIC_KEYS_FILE"],
+               "HOST": "127.0.0.1", "PORT": str(stream.port), "METRICS_PORT": str(stream.metrics_port),
+               "PROMETHEUS_MULTIPROC_DIR": str(layout.run_dir / f"prometheus-{stream.name}")}
+        supervisor.start(
+            ProcessSpec(
+                stream.name,
+                [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG,
+                 f"services.{stream.service}:create_stream_app()"],
+                env,
+                after_start=lambda process, url=stream.url, name=stream.name: wait_until(
+                    lambda: http_ok(f"{url}/readyz"), name, 60, process
+                ),
+            ),
+            wait=False,
+        )
+        metrics[stream.name] = stream.metrics_url
     for worker in worker_processes(layout, consumers):
         env = {**shared_env, **databases[worker.service].app_env(), **relay_wakeups(layout, worker.service),
                **kafka_login(worker.name), "METRICS_PORT": str(worker.metrics_port)}

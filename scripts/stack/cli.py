@@ -22,7 +22,13 @@ import sys
 import threading
 import time
 
-from scripts.stack.application import http_services, migrate_and_seed, start_application, token_keys_env
+from scripts.stack.application import (
+    http_services,
+    migrate_and_seed,
+    start_application,
+    stream_services,
+    token_keys_env,
+)
 from scripts.stack.broker import start_broker
 from scripts.stack.holds import hold_process, holds_for, release_process
 from scripts.stack.ingress import start_ingress
@@ -60,15 +66,19 @@ class Stack:
         metrics = start_application(self.layout, self.supervisor, shared_env, http_env, databases, consumers,
                                     replicas, broker.process_env)
         instances = http_services(self.layout, replicas)
+        streams = stream_services(self.layout)
         base_url = start_ingress(self.supervisor, self.layout.run_dir / "nginx", self.layout.ingress_port,
                                  [i.port for i in instances if i.group == "order-ms"],
-                                 [i.port for i in instances if i.group == "delivery-ms"])
+                                 [i.port for i in instances if i.group == "delivery-ms"],
+                                 {s.group: [s.port] for s in streams})
         self.state.update(
             base_url=base_url,
             # The first instance of each service (what the tests call directly), then every instance by name.
             services={http.group: http.url for http in instances if http.name == http.group},
             instances={group: {i.name: i.url for i in instances if i.group == group}
                        for group in dict.fromkeys(i.group for i in instances)},
+            # Each service's stream process, directly (the ingress routes the streams' paths there).
+            streams={s.group: s.url for s in streams},
             env=shared_env,
             http_env=http_env,
             staff=staff,
@@ -104,6 +114,7 @@ Coffee Order is up ({self.layout.profile} profile):
   ingress       {base}/order-ms   {base}/delivery-ms
   web UI        {base}/order-ms/ui/
   order-ms      {instances["order-ms"]}   delivery-ms {instances["delivery-ms"]}
+  streams       {self.state["streams"]["order-ms"]}   {self.state["streams"]["delivery-ms"]}
   Kafka         {env["KAFKA_BOOTSTRAP_SERVERS"]}   MariaDB {env["DB_HOST"]}:{env["DB_PORT"]} ({databases})
   logs          {self.layout.logs}/
 """, end="", flush=True)

@@ -28,8 +28,10 @@ def edge_problem_values() -> dict[str, str]:
     return {**values, "UNAVAILABLE_RETRY_AFTER": str(UNAVAILABLE_RETRY_AFTER)}
 
 
-def render_config(run_dir: Path, listen_port: int, order_ports: list[int], delivery_ports: list[int]) -> Path:
-    """nginx.conf for these ports, written to `run_dir` (which also holds nginx's pid file)."""
+def render_config(run_dir: Path, listen_port: int, order_ports: list[int], delivery_ports: list[int],
+                  stream_ports: dict[str, list[int]]) -> Path:
+    """nginx.conf for these ports (`stream_ports`: order-ms's and delivery-ms's stream processes), written to
+    `run_dir` (which also holds nginx's pid file)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     config = TEMPLATE.read_text()
     for key, value in {
@@ -37,6 +39,8 @@ def render_config(run_dir: Path, listen_port: int, order_ports: list[int], deliv
         "INGRESS_PORT": str(listen_port),
         "ORDER_SERVERS": upstream_servers(order_ports),
         "DELIVERY_SERVERS": upstream_servers(delivery_ports),
+        "ORDER_STREAM_SERVERS": upstream_servers(stream_ports["order-ms"]),
+        "DELIVERY_STREAM_SERVERS": upstream_servers(stream_ports["delivery-ms"]),
         "MIME_TYPES": "/etc/nginx/mime.types",
         **edge_problem_values(),
     }.items():
@@ -52,9 +56,9 @@ def nginx_argv(config: Path) -> list[str]:
 
 
 def start_ingress(supervisor: Supervisor, run_dir: Path, listen_port: int, order_ports: list[int],
-                  delivery_ports: list[int]) -> str:
+                  delivery_ports: list[int], stream_ports: dict[str, list[int]]) -> str:
     """Starts nginx and returns the base URL once it routes to order-ms."""
-    config = render_config(run_dir, listen_port, order_ports, delivery_ports)
+    config = render_config(run_dir, listen_port, order_ports, delivery_ports, stream_ports)
     base_url = f"http://127.0.0.1:{listen_port}"
     supervisor.start(ProcessSpec("ingress", nginx_argv(config), after_start=lambda process: wait_until(
         lambda: http_ok(f"{base_url}/order-ms"), "nginx ingress", 30, process)))

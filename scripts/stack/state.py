@@ -67,6 +67,8 @@ class StackState:
     staff: dict[str, str] = field(default_factory=dict)
     # What each HTTP service gets on top of app_env: its token key files.
     http_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Each service's stream process (its live stream's endpoint), by service name.
+    streams: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> StackState:

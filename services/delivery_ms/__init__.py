@@ -39,3 +39,20 @@ def create_app(settings: DeliverySettings | None = None) -> Flask:
     add_scrape_collector(app, ScrapeGauge("deliveries", "Deliveries by current status.", "status",
                                           lambda: store.count_by_status(db_pool())))
     return app
+
+
+def create_stream_app(settings: DeliverySettings | None = None) -> Flask:
+    """The delivery-ms stream process's app (gunicorn's gevent worker): the staff board's live stream only, with
+    the same tokens, errors, probes and metrics as the API (docs/decisions/0006-stream-serving.md)."""
+    from services.delivery_ms import board_stream, revocation
+    from services.platform.auth import verifying_keys_for
+    from services.platform.streams import install_feed, probes_off_loop
+
+    settings = settings or get_settings()
+    app = create_service_app(__name__, "delivery-ms-stream", PREFIX, settings, login_hint=LOGIN_HINT,
+                             edge_hints=EDGE_HINTS, verifying_keys=verifying_keys_for(settings),
+                             token_still_valid=revocation.token_still_valid)
+    app.register_blueprint(board_stream.bp)
+    install_feed(app, board_stream.DELIVERY_CHANGES_LOG)
+    probes_off_loop(app, PREFIX)
+    return app

@@ -9,7 +9,7 @@ from flask import Flask
 from services.contracts import delivery_status_changed, order_created
 from services.contracts.delivery_status_changed import DELIVERY_ID, STATUS, STATUS_NAMES
 from services.contracts.identifiers import ORDER_ID
-from services.delivery_ms import LOGIN_HINT, PREFIX, deliveries
+from services.delivery_ms import LOGIN_HINT, PREFIX, board_stream, deliveries
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
 from services.platform.openapi import (
@@ -22,11 +22,14 @@ from services.platform.openapi import (
     cursor_param,
     database_down,
     document_operation,
+    event_stream_reply,
     health_operations,
     limit_param,
     object_of,
     problem,
     ref,
+    resume_params,
+    stream_unavailable,
     unauthorized,
 )
 
@@ -65,7 +68,16 @@ MOVE_REFUSED_SCHEMA = {"allOf": [ref("Problem"), {
     "properties": {"current_status": {"type": "string", "enum": list(STATUS_NAMES)},
                    "allowed_next_statuses": STATUS_LIST},
 }]}
-SCHEMAS = {"Delivery": DELIVERY_SCHEMA, "StatusChange": STATUS_CHANGE_SCHEMA, "MoveRefused": MOVE_REFUSED_SCHEMA}
+# One `delivery-status` event's data (board_stream.event_data): a delivery's creation or status change.
+DELIVERY_STATUS_EVENT_SCHEMA = object_of(
+    {"delivery_id": DELIVERY_ID, "order_id": ORDER_ID, "status": STATUS, "version": delivery_status_changed.VERSION},
+    {"user_id": {"type": "string", "description": "The customer who ordered."},
+     "previous_status": {"anyOf": [STATUS.json_schema(), {"type": "null"}],
+                         "description": "null when the delivery was created."},
+     "updated_at": UPDATED_AT.json_schema()},
+)
+SCHEMAS = {"Delivery": DELIVERY_SCHEMA, "StatusChange": STATUS_CHANGE_SCHEMA, "MoveRefused": MOVE_REFUSED_SCHEMA,
+           "DeliveryStatusEvent": DELIVERY_STATUS_EVENT_SCHEMA}
 
 
 def operations() -> list[Operation]:
@@ -104,5 +116,30 @@ def operations() -> list[Operation]:
     ]
 
 
+def stream_operations() -> list[Operation]:
+    """The staff board's live stream, served by the delivery-ms stream process (create_stream_app)."""
+    return [Operation(
+        "board_stream.delivery_events", "GET", "streamDeliveryEvents", "Follow every delivery live (staff)",
+        "Deliveries", parameters=resume_params(),
+        description="A `text/event-stream` that never ends: `retry: 2000` first, then a `delivery-status` event for"
+                    " every delivery created or moved, and a `: keep-alive` comment every STREAM_HEARTBEAT_SECONDS"
+                    " (15) while nothing happens. Each event's `id` is its change's; a client reconnecting with"
+                    " Last-Event-ID gets every change after it, then the live ones. Without one the stream starts"
+                    " now.",
+        replies=(event_stream_reply("The stream of delivery changes.", board_stream.EVENT,
+                                    ref("DeliveryStatusEvent")),
+                 unauthorized(), problem(403, "Only staff may follow the board."),
+                 problem(422, "The Last-Event-ID is not allowed."), stream_unavailable()),
+    )]
+
+
 def build(app: Flask) -> dict:
-    return build_document(app, PREFIX, INFO, operations(), UNDOCUMENTED, SCHEMAS)
+    return build_document(app, PREFIX, INFO, [*operations(), *stream_operations()], UNDOCUMENTED, SCHEMAS,
+                          elsewhere=(stream_routes(),))
+
+
+def stream_routes() -> Flask:
+    """The stream process's routes (not served by this app's sync workers), for the document."""
+    routes = Flask(__name__)
+    routes.register_blueprint(board_stream.bp)
+    return routes

@@ -58,3 +58,20 @@ def create_app(settings: OrderSettings | None = None) -> Flask:
     # Login throttling counts failures per client, which sits behind the ingress in X-Forwarded-For.
     app.wsgi_app = trust_forwarded_for(app.wsgi_app, app.config["SETTINGS"])
     return app
+
+
+def create_stream_app(settings: OrderSettings | None = None) -> Flask:
+    """The order-ms stream process's app (gunicorn's gevent worker): the customers' live streams only, with the
+    same tokens, errors, probes and metrics as the API (docs/decisions/0006-stream-serving.md)."""
+    from services.order_ms import revocation, status_stream
+    from services.platform.auth import verifying_keys_for
+    from services.platform.streams import install_feed, probes_off_loop
+
+    settings = settings or get_settings()
+    app = create_service_app(__name__, "order-ms-stream", PREFIX, settings, login_hint=LOGIN_HINT,
+                             edge_hints=EDGE_HINTS, verifying_keys=verifying_keys_for(settings),
+                             token_still_valid=revocation.token_still_valid)
+    app.register_blueprint(status_stream.bp)
+    install_feed(app, status_stream.ORDER_STATUS_LOG)
+    probes_off_loop(app, PREFIX)
+    return app

@@ -8,7 +8,7 @@ from flask import Flask
 
 from services.contracts import delivery_status_changed, order_cancel_refused, order_created
 from services.contracts.identifiers import ORDER_ID, TIMESTAMP, USER_ID
-from services.order_ms import LOGIN_HINT, PREFIX, accounts, device_tokens, orders
+from services.order_ms import LOGIN_HINT, PREFIX, accounts, device_tokens, orders, status_stream
 from services.order_ms.read_model import CANCEL_OUTCOMES
 from services.platform.api_docs import DOCS_ENDPOINTS, DOCUMENT_ENDPOINT
 from services.platform.fields import object_schema
@@ -22,12 +22,15 @@ from services.platform.openapi import (
     cursor_param,
     database_down,
     document_operation,
+    event_stream_reply,
     health_operations,
     limit_param,
     object_of,
     problem,
     ref,
+    resume_params,
     role_schema,
+    stream_unavailable,
     unauthorized,
 )
 
@@ -116,9 +119,30 @@ CANCEL_ACCEPTED_SCHEMA = object_of(order_created.FIELDS, {
     "watch": {"type": "string", "description": "The customer's live stream of their orders' changes, where the "
                                                "outcome appears.", "examples": ["/order-ms/USER0001/orders/events"]},
 })
+def _or_null(schema: dict, description: str) -> dict:
+    return {"anyOf": [schema, {"type": "null"}], "description": description}
+
+
+# One `order-status` event's data (status_stream.event_data).
+ORDER_STATUS_EVENT_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "required": ["order_id", "delivery_id", "status", "updated_at", "cancel"],
+    "properties": {
+        "order_id": ORDER_ID.json_schema(),
+        "delivery_id": _or_null(delivery_status_changed.DELIVERY_ID.json_schema(),
+                                "The order's delivery; null for a cancel request made before it was known."),
+        "status": _or_null(delivery_status_changed.STATUS.json_schema(),
+                           "The delivery's status; null for a cancel request made before it was known."),
+        "updated_at": replace(delivery_status_changed.UPDATED_AT, description="When it changed.").json_schema(),
+        "cancel": _or_null({"type": "object", "additionalProperties": False, "required": ["outcome", "reason"],
+                            "properties": {"outcome": {"type": "string", "enum": list(CANCEL_OUTCOMES)},
+                                           "reason": {"type": ["string", "null"]}}},
+                           "null for a delivery status change; the cancel request's outcome for a cancel change."),
+    },
+}
 SCHEMAS = {"Cancel": CANCEL_SCHEMA, "CancelAccepted": CANCEL_ACCEPTED_SCHEMA, "Delivery": DELIVERY_SCHEMA,
            "KeySet": KEY_SET_SCHEMA, "Order": ORDER_SCHEMA,
-           "Token": TOKEN_SCHEMA, "User": USER_SCHEMA}
+           "Token": TOKEN_SCHEMA, "User": USER_SCHEMA, "OrderStatusEvent": ORDER_STATUS_EVENT_SCHEMA}
 
 
 def operations() -> list[Operation]:
@@ -234,5 +258,32 @@ def operations() -> list[Operation]:
     ]
 
 
+def stream_operations() -> list[Operation]:
+    """The customer's live stream, served by the order-ms stream process (create_stream_app)."""
+    refused = problem(403, "A customer may open only their own stream.")
+    return [Operation(
+        "status_stream.order_events", "GET", "streamOrderEvents", "Follow a user's orders live (server-sent events)",
+        "Orders", parameters=(USER_ID_PARAM, *resume_params()),
+        description="A `text/event-stream` that never ends: `retry: 2000` first, then an `order-status` event for"
+                    " every change of the user's orders (delivery status, cancel request and outcome), and a"
+                    " `: keep-alive` comment every STREAM_HEARTBEAT_SECONDS (15) while nothing happens. Each event's"
+                    " `id` is its change's; a client reconnecting with Last-Event-ID gets every change after it"
+                    " (also across restarts), then the live ones. Without one the stream starts now. Customers"
+                    " follow their own orders; staff anyone's.",
+        replies=(event_stream_reply("The stream of the user's order changes.", status_stream.EVENT,
+                                    ref("OrderStatusEvent")),
+                 unauthorized(), refused, problem(404, "No user has this user id (staff asking)."),
+                 problem(422, "The user_id or the Last-Event-ID is not allowed."), stream_unavailable()),
+    )]
+
+
 def build(app: Flask) -> dict:
-    return build_document(app, PREFIX, INFO, operations(), UNDOCUMENTED, SCHEMAS, HEADERS)
+    return build_document(app, PREFIX, INFO, [*operations(), *stream_operations()], UNDOCUMENTED, SCHEMAS,
+                          HEADERS, elsewhere=(stream_routes(),))
+
+
+def stream_routes() -> Flask:
+    """The stream process's routes (not served by this app's sync workers), for the document."""
+    routes = Flask(__name__)
+    routes.register_blueprint(status_stream.bp)
+    return routes

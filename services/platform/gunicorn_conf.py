@@ -6,6 +6,8 @@ from pathlib import Path
 
 from gunicorn.glogging import Logger
 
+from services.platform.settings import DEFAULT_STREAM_MAX_PER_INSTANCE
+
 _host = os.environ.get("HOST", "0.0.0.0")
 # The API port, and with METRICS_PORT a second listener for /metrics and the health checks only (the app tells
 # them apart by the port a request came in on: metrics.instrument_app).
@@ -19,6 +21,12 @@ if os.environ.get("METRICS_PORT"):
 # above 1 switches to the gthread worker (keep DB_POOL_SIZE at least the threads).
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# The stream processes (services/platform/streams.py) run GUNICORN_WORKER_CLASS=gevent with one worker: every open
+# stream is a greenlet there, not a process (docs/decisions/0006-stream-serving.md). gevent's worker lets in
+# `worker_connections` at once: room above STREAM_MAX_PER_INSTANCE, so that the app itself answers the stream beyond
+# the limit (503 with a hint) and probes and scrapes still get in.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+worker_connections = int(os.environ.get("STREAM_MAX_PER_INSTANCE") or DEFAULT_STREAM_MAX_PER_INSTANCE) + 100
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # The chart's terminationGracePeriodSeconds must stay above this.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
@@ -28,7 +36,9 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # so an ingress sends them to another instance at once instead of queueing them behind the app's import
 # (a rolling restart then costs no slow answers). Nothing the app builds at import holds a
 # connection or a thread, so forking after it is safe; prometheus_client notices the new pid by itself.
-preload_app = True
+# gevent's worker patches the standard library when it starts, after the fork: the app it runs must be loaded after
+# that, in the worker, or its locks and sockets would block the whole loop.
+preload_app = worker_class != "gevent"
 accesslog = None  # request logs come from the app, as JSON with the request id (ACCESS_LOG)
 
 

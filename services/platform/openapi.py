@@ -211,6 +211,37 @@ def health_operations(prefix: str, tag: str) -> list[Operation]:
     ]
 
 
+EVENT_STREAM = "text/event-stream"
+
+
+def event_stream_reply(description: str, event: str, data_schema: dict) -> Reply:
+    """200 with a stream of server-sent events, each named `event` with a numeric id and JSON data. As OpenAPI
+    3.1 reads an event stream's `schema`, it describes one event (fields as an EventSource parses them)."""
+    schema = {"type": "object", "required": ["event", "id", "data"], "properties": {
+        "event": {"const": event},
+        "id": {"type": "string", "pattern": "^[0-9]+$",
+               "description": "Send it back as Last-Event-ID to resume after this event."},
+        "data": {"type": "string", "contentMediaType": JSON, "contentSchema": data_schema},
+        "retry": {"type": "integer", "minimum": 0}}}
+    return Reply(200, description, schema, content_type=EVENT_STREAM)
+
+
+def resume_params() -> tuple[Param, Param]:
+    """Where a stream resumes: the Last-Event-ID header (an EventSource reconnecting) or the query parameter."""
+    event_id = {"type": "string", "pattern": "^[0-9]{0,19}$"}
+    return (Param("Last-Event-ID", "header", event_id,
+                  "The id of the last event received: every later change is sent first, then the live ones."
+                  " Empty or left out: the stream starts now."),
+            Param("last_event_id", "query", event_id,
+                  "The same for a first connect (EventSource cannot set headers); the header wins."))
+
+
+def stream_unavailable() -> Reply:
+    return problem(503, "This instance serves STREAM_MAX_PER_INSTANCE streams already (`too-many-streams`), or the"
+                        " database is not reachable: reconnect after Retry-After seconds with Last-Event-ID.",
+                   headers=("Retry-After",))
+
+
 def document_operation(endpoint: str, tag: str) -> Operation:
     return Operation(endpoint, "GET", "openapi", "This OpenAPI document", tag, secured=False,
                      replies=(Reply(200, "The OpenAPI 3.1 document of this service.", {"type": "object"}),))
@@ -223,11 +254,12 @@ def openapi_path(rule: str) -> str:
     return _FLASK_ARGUMENT.sub(r"{\1}", rule)
 
 
-def served_operations(app: Flask, prefix: str, undocumented: set[str]) -> dict[tuple[str, str], str]:
-    """{(method, OpenAPI path): endpoint} of every route the app serves under `prefix` (what the ingress
-    routes to it), less the `undocumented` endpoints (web pages, metrics)."""
+def served_operations(app: Flask, prefix: str, undocumented: set[str],
+                      elsewhere: tuple[Flask, ...] = ()) -> dict[tuple[str, str], str]:
+    """{(method, OpenAPI path): endpoint} of every route the app (and the `elsewhere` apps) serves under `prefix`
+    (what the ingress routes to it), less the `undocumented` endpoints (web pages, metrics)."""
     served = {}
-    for rule in app.url_map.iter_rules():
+    for rule in _rules(app, elsewhere):
         under_prefix = rule.rule == prefix or rule.rule.startswith(f"{prefix}/")
         if not under_prefix or rule.endpoint in undocumented:
             continue
@@ -236,14 +268,21 @@ def served_operations(app: Flask, prefix: str, undocumented: set[str]) -> dict[t
     return served
 
 
+def _rules(app: Flask, elsewhere: tuple[Flask, ...]) -> list:
+    return [rule for each in (app, *elsewhere) for rule in each.url_map.iter_rules()
+            if each is app or rule.endpoint != "static"]
+
+
 def build_document(app: Flask, prefix: str, info: ApiInfo, operations: list[Operation], undocumented: set[str],
-                   schemas: dict[str, dict] | None = None, headers: dict[str, dict] | None = None) -> dict:
+                   schemas: dict[str, dict] | None = None, headers: dict[str, dict] | None = None,
+                   elsewhere: tuple[Flask, ...] = ()) -> dict:
     """The OpenAPI 3.1 document of `app`: every route served under `prefix` but the `undocumented` endpoints
     has exactly one described operation, or DocumentError says which do not match. `headers` are the service's
-    own response headers, next to the common HEADERS."""
-    served = served_operations(app, prefix, undocumented)
+    own response headers, next to the common HEADERS. `elsewhere` are the apps of the service's other processes
+    behind the same prefix (its stream process), whose routes are the service's too."""
+    served = served_operations(app, prefix, undocumented, elsewhere)
     rules_by_endpoint: dict[str, list[str]] = {}
-    for rule in app.url_map.iter_rules():
+    for rule in _rules(app, elsewhere):
         rules_by_endpoint.setdefault(rule.endpoint, []).append(rule.rule)
     described: dict[tuple[str, str], Operation] = {}
     problems = []

@@ -58,6 +58,8 @@ KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL")
 KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
 # Which requests the HTTP services log: every one, only those answered with an error (4xx, 5xx), or none.
 ACCESS_LOG_CHOICES = ("all", "errors", "off")
+# Open streams one stream process serves before it answers 503 (measured: docs/decisions/0006-stream-serving.md).
+DEFAULT_STREAM_MAX_PER_INSTANCE = 1000
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,11 @@ class Settings:
     metrics_port: int | None
     log_level: str
     access_log: str
+    # The live streams' processes (streams.py); read by them only.
+    stream_heartbeat_seconds: float
+    stream_poll_interval: float
+    stream_max_per_instance: int
+    stream_gap_seconds: float
 
     @property
     def local_mode(self) -> bool:
@@ -141,4 +148,9 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         metrics_port=env_optional_int("METRICS_PORT"),
         log_level=env_str("LOG_LEVEL", "INFO").upper(),
         access_log=env_choice("ACCESS_LOG", "errors", ACCESS_LOG_CHOICES),
+        # Below every proxy's idle timeout (ingress-nginx's proxy-read-timeout is 60 s by default).
+        stream_heartbeat_seconds=env_float("STREAM_HEARTBEAT_SECONDS", 15.0),
+        stream_poll_interval=env_float("STREAM_POLL_INTERVAL_SECONDS", 0.2),
+        stream_max_per_instance=env_int("STREAM_MAX_PER_INSTANCE", DEFAULT_STREAM_MAX_PER_INSTANCE),
+        stream_gap_seconds=env_float("STREAM_GAP_SECONDS", 5.0),
     )

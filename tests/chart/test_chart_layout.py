@@ -14,6 +14,8 @@ from tests.chart.conftest import CHART, HELM
 WORKLOAD_KINDS = {
     "order-ms": {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"},
     "delivery-ms": {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"},
+    "order-ms-stream": {"Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"},
+    "delivery-ms-stream": {"Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"},
     "consumer": {"Deployment", "PodDisruptionBudget", "NetworkPolicy"},
     "order-relay": {"Deployment", "NetworkPolicy"},
     "delivery-relay": {"Deployment", "NetworkPolicy"},

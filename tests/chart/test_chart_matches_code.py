@@ -62,6 +62,12 @@ def env_value(container: dict, name: str) -> str | None:
     return next((str(e["value"]) for e in container.get("env", []) if e["name"] == name and "value" in e), None)
 
 
+def api_ingress(docs: list[dict]) -> dict:
+    """The Ingress of the API paths (the streams have one of their own, "<fullname>-streams")."""
+    (ingress,) = [d for d in docs if d["kind"] == "Ingress" and not d["metadata"]["name"].endswith("-streams")]
+    return ingress
+
+
 def port_number(container: dict, port) -> int:
     if isinstance(port, int):
         return port
@@ -128,7 +134,7 @@ def test_every_ingress_path_reaches_a_service_port_that_serves_it(rendered, buil
     docs = rendered["defaults"]
     services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
     deployments = [d for d in docs if d["kind"] == "Deployment"]
-    (ingress,) = [d for d in docs if d["kind"] == "Ingress"]
+    ingress = api_ingress(docs)
     paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
     assert {p["path"] for p in paths} == {"/order-ms", "/delivery-ms"}
     # /metrics is for Prometheus on each pod's port: no Ingress path may lead to it.
@@ -149,6 +155,34 @@ def test_every_ingress_path_reaches_a_service_port_that_serves_it(rendered, buil
         assert serves(app, f"{path['path']}/healthz")
         assert not serves(app, f"{path['path']}/metrics"), f"{path['path']}/metrics would reach the outside"
         assert serves(app, "/metrics"), "Prometheus scrapes /metrics on the pod's port"
+
+
+def test_the_stream_paths_reach_the_stream_processes_unbuffered_with_long_timeouts(rendered, build_app):
+    docs = rendered["defaults"]
+    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    (ingress,) = [d for d in docs if d["kind"] == "Ingress" and d["metadata"]["name"].endswith("-streams")]
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
+    # Well above the heartbeat: a stream ends when its pod stops answering, never while it is idle.
+    from services.platform.settings import Settings, platform_fields
+
+    heartbeat = Settings(**platform_fields(db_name="any")).stream_heartbeat_seconds
+    for timeout in ("proxy-read-timeout", "proxy-send-timeout"):
+        assert int(annotations[f"nginx.ingress.kubernetes.io/{timeout}"]) >= 4 * heartbeat
+    examples = {"/order-ms/[^/]+/orders/events": "/order-ms/USER0001/orders/events",
+                "/delivery-ms/deliveries/events": "/delivery-ms/deliveries/events"}
+    paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    assert {p["path"] for p in paths} == set(examples)
+    for path in paths:
+        service = services[path["backend"]["service"]["name"]]
+        (deployment,) = [d for d in deployments if service["spec"]["selector"].items()
+                         <= d["spec"]["template"]["metadata"]["labels"].items()]
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert env_value(container, "GUNICORN_WORKER_CLASS") == "gevent", deployment["metadata"]["name"]
+        app = build_app(container["command"][-1])
+        assert serves(app, examples[path["path"]]), f"{path['path']} is not served by {deployment['metadata']['name']}"
+        assert not serves(app, "/order-ms/USER0001/orders"), "a stream process serves the streams only"
 
 
 def test_probe_check_notices_a_path_the_app_does_not_serve(build_app):
@@ -208,8 +242,7 @@ def test_ingress_nginx_asks_order_ms_for_its_own_error_answers(rendered, build_a
     from services.order_ms.edge_errors import EDGE_PROBLEMS, TOLD_AS
 
     docs = rendered["defaults"]
-    (ingress,) = [d for d in docs if d["kind"] == "Ingress"]
-    annotations = ingress["metadata"]["annotations"]
+    annotations = api_ingress(docs)["metadata"]["annotations"]
     codes = [int(code) for code in annotations["nginx.ingress.kubernetes.io/custom-http-errors"].split(",")]
     assert codes == [414, 502, 503, 504]
     # Never a status the services answer with texts of their own: ingress-nginx would replace those too.
@@ -229,10 +262,11 @@ def test_ingress_nginx_asks_order_ms_for_its_own_error_answers(rendered, build_a
 
 
 def test_custom_error_answers_can_be_turned_off(render):
-    (ingress,) = [d for d in render("--set", "global.secrets=throwaway", "--set", "ingress.customHttpErrors=null")
-                  if d["kind"] == "Ingress"]
+    ingresses = [d for d in render("--set", "global.secrets=throwaway", "--set", "ingress.customHttpErrors=null")
+                 if d["kind"] == "Ingress"]
+    assert len(ingresses) == 2
     assert not any("custom-http-errors" in key or "default-backend" in key
-                   for key in ingress["metadata"]["annotations"])
+                   for ingress in ingresses for key in ingress["metadata"]["annotations"])
 
 
 @pytest.mark.parametrize("values_set", ["defaults", "ci", "production"])
@@ -241,10 +275,11 @@ def test_the_ingress_never_resends_a_post_a_pod_may_have_read(rendered, values_s
     only on a connection error (never after a timeout, never with non_idempotent), as the local nginx does."""
     from scripts.stack.ingress import TEMPLATE
 
-    (ingress,) = [d for d in rendered[values_set] if d["kind"] == "Ingress"]
-    annotations = ingress["metadata"]["annotations"]
+    for ingress in (d for d in rendered[values_set] if d["kind"] == "Ingress"):
+        annotations = ingress["metadata"]["annotations"]
+        assert annotations["nginx.ingress.kubernetes.io/proxy-next-upstream"].split() == ["error"]
+    annotations = api_ingress(rendered[values_set])["metadata"]["annotations"]
     conditions = annotations["nginx.ingress.kubernetes.io/proxy-next-upstream"].split()
-    assert conditions == ["error"]
     local = re.search(r"^\s*proxy_next_upstream\s+([^;]+);", TEMPLATE.read_text(), re.MULTILINE).group(1).split()
     assert local == conditions
     assert int(annotations["nginx.ingress.kubernetes.io/proxy-next-upstream-tries"]) >= 2

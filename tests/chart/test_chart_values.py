@@ -88,6 +88,8 @@ def test_termination_grace_outlasts_gunicorns_graceful_timeout(rendered, render)
             assert spec["terminationGracePeriodSeconds"] > int(env["GUNICORN_GRACEFUL_TIMEOUT"]) + sleep
     with pytest.raises(RenderError, match="terminationGracePeriodSeconds"):
         render("--set", "deliveryMs.gunicorn.gracefulTimeout=30", *THROWAWAY)
+    with pytest.raises(RenderError, match="orderMsStream: terminationGracePeriodSeconds"):
+        render("--set", "orderMsStream.gracefulTimeout=30", *THROWAWAY)
 
 
 @pytest.mark.parametrize("values_set", ["defaults", "ci", "external", "production"])
@@ -117,7 +119,7 @@ def test_every_pod_of_our_images_can_pull_them_from_the_private_registry(rendere
         if any(c["image"].startswith("ghcr.io/acme/") for c in spec["containers"]):
             pods += 1
             assert spec.get("imagePullSecrets") == [{"name": "ghcr-pull"}], doc["metadata"]["name"]
-    assert pods == 7
+    assert pods == 9
 
 
 def test_app_pods_roll_when_their_configuration_changes(render):
@@ -128,7 +130,7 @@ def test_app_pods_roll_when_their_configuration_changes(render):
 
     before, after = checksums(), checksums("--set", "config.logLevel=DEBUG")
     assert before == checksums(), "the same values must give the same pods (no random input)"
-    assert before.keys() == after.keys() and len(before) == 6
+    assert before.keys() == after.keys() and len(before) == 8
     assert all(before[name] != after[name] for name in before)
 
 

@@ -58,7 +58,8 @@ def test_every_process_is_scraped_under_its_component_as_job():
         assert spec["namespaceSelector"]["matchNames"] == ["shop"]
         (expression,) = spec["selector"]["matchExpressions"]
         scraped |= set(expression["values"])
-    assert scraped == {"order-ms", "delivery-ms", "order-relay", "delivery-relay", "consumer", "order-status-consumer"}
+    assert scraped == {"order-ms", "delivery-ms", "order-ms-stream", "delivery-ms-stream", "order-relay",
+                       "delivery-relay", "consumer", "order-status-consumer"}
     # The ports they scrape exist on the pods of those components.
     ports = {doc["metadata"]["labels"]["app.kubernetes.io/component"]:
              {port["name"] for container in doc["spec"]["template"]["spec"]["containers"]
@@ -71,7 +72,7 @@ def test_every_process_is_scraped_under_its_component_as_job():
 def test_every_app_pod_carries_scrape_annotations_for_its_metrics_port():
     deployments = [doc for doc in render()
                    if doc["kind"] == "Deployment" and doc["metadata"]["name"].startswith(APP_PREFIX)]
-    assert len(deployments) == 6
+    assert len(deployments) == 8
     for deployment in deployments:
         pod = deployment["spec"]["template"]
         annotations = pod["metadata"]["annotations"]

@@ -114,6 +114,8 @@ OUTSIDE = [
 APP = ["coffee-order-order-ms", "coffee-order-delivery-ms"]
 WORKERS = ["coffee-order-order-relay", "coffee-order-delivery-relay", "coffee-order-consumer",
            "coffee-order-order-status-consumer"]
+STREAMS = ["coffee-order-order-ms-stream", "coffee-order-delivery-ms-stream"]
+STREAM_PORTS = (5003, 6003)
 MARIADB, KAFKA, TOPICS, SMOKE = ("coffee-order-mariadb", "coffee-order-kafka", "coffee-order-kafka-topics",
                                  "coffee-order-smoke")
 
@@ -133,6 +135,10 @@ def test_every_flow_the_services_and_suites_use_is_allowed(cluster):
     wanted += [("prometheus", app, METRICS_PORT) for app in APP]
     wanted += [("prometheus", worker, 9100) for worker in WORKERS]
     wanted += [(SMOKE, app, METRICS_PORT) for app in APP]                   # helm test: /readyz
+    # The live streams through the ingress controller; their /metrics for Prometheus and the acceptance Job.
+    wanted += [("ingress-controller", stream, port) for stream, port in zip(STREAMS, STREAM_PORTS, strict=True)]
+    wanted += [(source, stream, METRICS_PORT) for stream in STREAMS for source in ("prometheus", "acceptance")]
+    wanted += [(stream, MARIADB, 3306) for stream in STREAMS]
     wanted += [(pod, MARIADB, 3306) for pod in APP + WORKERS]                # migrations and the processes
     wanted += [(pod, KAFKA, 9092) for pod in WORKERS + [TOPICS, "acceptance"]]
     wanted += [(KAFKA, KAFKA, port) for port in (9092, 9093, 9094)]          # quorum and replication
@@ -140,7 +146,7 @@ def test_every_flow_the_services_and_suites_use_is_allowed(cluster):
     wanted += [("acceptance", app, METRICS_PORT) for app in APP]            # /metrics, as Prometheus
     for source, target, port in wanted:
         assert cluster.allowed(source, target, port), f"{source} -> {target}:{port} is blocked"
-    for pod in APP + WORKERS + [KAFKA, TOPICS, SMOKE, "acceptance"]:
+    for pod in APP + WORKERS + STREAMS + [KAFKA, TOPICS, SMOKE, "acceptance"]:
         assert cluster.allowed(pod, "dns", 53, "UDP") and cluster.allowed(pod, "dns", 53, "TCP"), f"{pod}: no DNS"
 
 
@@ -159,6 +165,9 @@ def test_nothing_else_is_allowed(cluster):
     unwanted += [("acceptance", MARIADB, 3306)] + [("acceptance", worker, 9100) for worker in WORKERS]
     unwanted += [(MARIADB, "dns", 53), (MARIADB, KAFKA, 9092)]                # the database sends nothing
     unwanted += [(app, "stranger", 443) for app in APP]                      # no way out to anything else
+    # The streams read only their database: never the broker, never reached by strangers.
+    unwanted += [(stream, KAFKA, 9092) for stream in STREAMS]
+    unwanted += [("stranger", stream, port) for stream, port in zip(STREAMS, STREAM_PORTS, strict=True)]
     for source, target, port in unwanted:
         assert not cluster.allowed(source, target, port), f"{source} -> {target}:{port} is open"
 

@@ -53,7 +53,9 @@ def test_no_container_but_order_ms_has_the_private_key(rendered, values_set):
 def test_only_the_http_services_get_the_public_keys_and_nothing_gets_a_token_secret(rendered, values_set):
     docs = rendered[values_set]
     assert containers_with(docs, PUBLIC_SECRETS) == {"coffee-order-order-ms/order-ms",
-                                                     "coffee-order-delivery-ms/delivery-ms"}
+                                                     "coffee-order-delivery-ms/delivery-ms",
+                                                     "coffee-order-order-ms-stream/order-ms-stream",
+                                                     "coffee-order-delivery-ms-stream/delivery-ms-stream"}
     assert "JWT_SECRET" not in str(docs) and "jwt-secret" not in str(docs)
 
 

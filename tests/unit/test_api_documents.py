@@ -8,9 +8,11 @@ from openapi_spec_validator import validate
 from services.contracts import identifiers, order_created
 from services.contracts.delivery_status_changed import DELIVERY_ID, STATUS, STATUS_NAMES
 from services.delivery_ms import create_app as create_delivery_app
+from services.delivery_ms import create_stream_app as create_delivery_stream_app
 from services.delivery_ms.settings import load_settings as load_delivery_settings
 from services.order_ms import accounts, orders
 from services.order_ms import create_app as create_order_app
+from services.order_ms import create_stream_app as create_order_stream_app
 from services.order_ms.settings import load_settings as load_order_settings
 from services.platform.api_docs import api_document
 from services.platform.paging import CURSOR
@@ -22,6 +24,13 @@ APPS = {
 }
 # Web pages for people, and Prometheus's scrape: served, deliberately not operations of the API.
 NOT_API = re.compile(r"^/order-ms/ui(/|$)|/docs(/|$)|/metrics$")
+
+
+# Each service's stream process serves its live stream behind the same prefix (the ingress routes that path there).
+STREAM_APPS = {
+    "/order-ms": lambda: create_order_stream_app(load_order_settings()),
+    "/delivery-ms": lambda: create_delivery_stream_app(load_delivery_settings()),
+}
 
 
 @pytest.fixture(scope="module", params=sorted(APPS))
@@ -48,7 +57,7 @@ def test_the_document_is_valid_openapi_3_1(service):
 def test_every_route_the_ingress_reaches_is_an_operation_and_every_operation_a_route(service):
     prefix, app, document = service
     served = {(method.lower(), re.sub(r"<(?:[a-z]+:)?(\w+)>", r"{\1}", rule.rule))
-              for rule in app.url_map.iter_rules()
+              for each in (app, STREAM_APPS[prefix]()) for rule in each.url_map.iter_rules()
               if rule.rule.startswith(prefix) and not NOT_API.search(rule.rule)
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     documented = {(method, path) for path, operations in document["paths"].items() for method in operations}

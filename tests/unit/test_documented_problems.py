@@ -15,16 +15,20 @@ import types
 import pytest
 
 from services.delivery_ms import create_app as create_delivery_app
+from services.delivery_ms import create_stream_app as create_delivery_stream_app
 from services.delivery_ms.settings import load_settings as load_delivery_settings
 from services.order_ms import create_app as create_order_app
+from services.order_ms import create_stream_app as create_order_stream_app
 from services.order_ms.settings import load_settings as load_order_settings
 from services.platform import problems, web
 from services.platform.api_docs import api_document
 from services.platform.openapi import openapi_path
 
+# Each service's API app (which serves the document) and its stream process's app.
 APPS = {
-    "order-ms": lambda: create_order_app(load_order_settings()),
-    "delivery-ms": lambda: create_delivery_app(load_delivery_settings()),
+    "order-ms": lambda: (create_order_app(load_order_settings()), create_order_stream_app(load_order_settings())),
+    "delivery-ms": lambda: (create_delivery_app(load_delivery_settings()),
+                            create_delivery_stream_app(load_delivery_settings())),
 }
 DATABASE_DOWN = 503
 
@@ -104,13 +108,15 @@ def raised_statuses(function, seen: set | None = None) -> set[int]:
     return statuses
 
 
-def documented_operations(app):
-    """(method, OpenAPI path, view function, documented statuses) of every operation in the app's document."""
-    document = api_document(app)
+def documented_operations(apps):
+    """(method, OpenAPI path, view function, documented statuses) of every operation in the first app's document,
+    the views from whichever of the service's apps serves them."""
+    document = api_document(apps[0])
     views = {}
-    for rule in app.url_map.iter_rules():
-        for method in rule.methods or ():
-            views[(method.lower(), openapi_path(rule.rule))] = app.view_functions[rule.endpoint]
+    for app in apps:
+        for rule in app.url_map.iter_rules():
+            for method in rule.methods or ():
+                views.setdefault((method.lower(), openapi_path(rule.rule)), app.view_functions[rule.endpoint])
     for path, operations in document["paths"].items():
         for method, spec in operations.items():
             yield method, path, views[(method, path)], {int(status) for status in spec["responses"]}

@@ -18,7 +18,8 @@ def test_a_body_over_the_buffer_nginx_spools_by_default_reaches_the_service(stac
     private.chmod(0o700)
     order_port = int(stack.services["order-ms"].rsplit(":", 1)[1])
     ingress_port = free_port()
-    config = render_config(private / "nginx", ingress_port, [order_port], [free_port()])
+    config = render_config(private / "nginx", ingress_port, [order_port], [free_port()],
+                           {"order-ms": [free_port()], "delivery-ms": [free_port()]})
     nginx = subprocess.Popen(nginx_argv(config), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{ingress_port}"

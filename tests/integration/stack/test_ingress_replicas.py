@@ -29,7 +29,8 @@ def two_instances(tmp_path):
     ports = [free_port(), free_port()]
     echoes = {port: start_echo(port) for port in ports}
     ingress_port = free_port()
-    config = render_config(tmp_path, ingress_port, ports, [free_port()])
+    config = render_config(tmp_path, ingress_port, ports, [free_port()],
+                           {"order-ms": [free_port()], "delivery-ms": [free_port()]})
     nginx = subprocess.Popen(nginx_argv(config), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{ingress_port}/order-ms"
     try:

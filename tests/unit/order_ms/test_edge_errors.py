@@ -39,6 +39,6 @@ def test_without_a_known_code_it_is_a_path_no_service_serves(client, headers):
 
 
 def test_the_local_nginx_serves_the_same_bodies(tmp_path):
-    config = render_config(tmp_path, 8080, [5000], [6000]).read_text()
+    config = render_config(tmp_path, 8080, [5000], [6000], {"order-ms": [5003], "delivery-ms": [6003]}).read_text()
     for status in EDGE_PROBLEMS:
         assert f"return {status} '{problem_body(status)}';" in config, status

@@ -12,7 +12,7 @@ from tests.support.stack import ROOT
 
 @pytest.fixture
 def config(monkeypatch, tmp_path):
-    for name in ("DB_READ_TIMEOUT", "DB_CONNECT_TIMEOUT", "GUNICORN_TIMEOUT"):
+    for name in ("DB_READ_TIMEOUT", "DB_CONNECT_TIMEOUT", "GUNICORN_TIMEOUT", "GUNICORN_WORKER_CLASS"):
         monkeypatch.delenv(name, raising=False)
     # The config file sets this for the process it runs in: here it must not outlive the test.
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
@@ -38,3 +38,17 @@ def test_the_master_keeps_its_sockets_when_it_reports_a_dead_worker(config):
         assert listener.fileno() != -1
     finally:
         listener.close()
+
+
+def test_a_stream_process_loads_its_app_after_gevent_patched_and_lets_in_more_than_its_streams(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setenv("GUNICORN_WORKER_CLASS", "gevent")
+    monkeypatch.setenv("STREAM_MAX_PER_INSTANCE", "250")
+    config = runpy.run_path(str(ROOT / "services" / "platform" / "gunicorn_conf.py"))
+    assert config["worker_class"] == "gevent" and config["preload_app"] is False
+    # The app answers the stream beyond its limit (503 with a hint); probes and scrapes still get in.
+    assert config["worker_connections"] > 250
+
+
+def test_the_api_keeps_the_sync_worker_and_preloads(config):
+    assert config["worker_class"] == "sync" and config["preload_app"] is True
