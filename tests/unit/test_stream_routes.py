@@ -45,7 +45,8 @@ def order_streams(order_settings, order_store, logs):
 
 
 @pytest.fixture
-def board_streams(delivery_settings, logs):
+def board_streams(delivery_settings, delivery_store, logs):
+    # The fake store answers the revocation check (no account has revoked anything).
     return stream_app(delivery_ms.create_stream_app, delivery_settings, logs).test_client()
 
 
@@ -123,7 +124,7 @@ def test_a_last_event_id_that_is_no_event_id_is_refused(order_streams, token, he
     assert "last event you received" in response.json["hint"]
 
 
-def test_beyond_the_limit_a_stream_is_refused_with_retry_after(delivery_settings, logs, token):
+def test_beyond_the_limit_a_stream_is_refused_with_retry_after(delivery_settings, delivery_store, logs, token):
     client = stream_app(delivery_ms.create_stream_app, replace(delivery_settings, stream_max_per_instance=1),
                         logs).test_client()
     staff = token("barista", ROLE_STAFF)
