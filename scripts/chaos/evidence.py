@@ -66,12 +66,12 @@ def _shorten(text: str) -> str:
     return re.sub(r"\d+(\.\d+)?", "N", text.strip())[:220]
 
 
-def partition_assignments(lines_by_process: dict[str, list[str]]) -> list[tuple[str, str, list[int]]]:
-    """Every (time, consumer, partitions) a consumer logged as assigned, in time order: the rebalances."""
+def partition_assignments(lines_by_process: dict[str, list[str]], topic: str) -> list[tuple[str, str, list[int]]]:
+    """Every (time, consumer, partitions of `topic`) a consumer logged as assigned, in time order: the rebalances."""
     assignments = []
     for process, lines in lines_by_process.items():
         if process.startswith("consumer"):
             for entry in entries(lines):
                 if entry.get("message") == "partitions assigned":
-                    assignments.append((entry.get("ts", ""), process, entry.get("partitions", [])))
+                    assignments.append((entry.get("ts", ""), process, entry.get("partitions", {}).get(topic, [])))
     return sorted(assignments)

@@ -76,12 +76,20 @@ class SortedBatch:
         return [item for _record, item in self.accepted]
 
 
+def _by_topic(partitions) -> dict[str, list[int]]:
+    """{topic: [partition, ...]}: a group may read several topics, whose partition numbers repeat."""
+    topics: dict[str, list[int]] = {}
+    for tp in partitions:
+        topics.setdefault(tp.topic, []).append(tp.partition)
+    return {topic: sorted(numbers) for topic, numbers in sorted(topics.items())}
+
+
 class _AssignmentLog(ConsumerRebalanceListener):
     def on_partitions_revoked(self, revoked):
-        log.info("partitions revoked", extra={"partitions": sorted(tp.partition for tp in revoked)})
+        log.info("partitions revoked", extra={"partitions": _by_topic(revoked)})
 
     def on_partitions_assigned(self, assigned):
-        log.info("partitions assigned", extra={"partitions": sorted(tp.partition for tp in assigned)})
+        log.info("partitions assigned", extra={"partitions": _by_topic(assigned)})
 
 
 # A broker that takes smaller records than DEAD_LETTER_MAX_BYTES: cut the copy down further, at most this far.

@@ -83,10 +83,10 @@ class ConsumerProcess:
         return [e for e in self.log_entries()
                 if message in str(e.get("message", "")) and all(e.get(k) == v for k, v in fields.items())]
 
-    def assigned_partitions(self) -> set[int]:
-        """The partitions of its latest assignment, from its log."""
+    def assigned_partitions(self, topic: str) -> set[int]:
+        """The partitions of `topic` in its latest assignment, from its log."""
         assignments = self.logged("partitions assigned")
-        return set(assignments[-1]["partitions"]) if assignments else set()
+        return set(assignments[-1]["partitions"].get(topic, [])) if assignments else set()
 
     def metric(self, name: str, **labels) -> float | None:
         """One sample from its /metrics, or None when it is not there (yet)."""

@@ -8,6 +8,7 @@ import signal
 from scripts.chaos import faults
 from scripts.chaos.evidence import partition_assignments
 from scripts.chaos.scenario import Scenario, ScenarioResult
+from services.contracts import order_created
 
 NAME = "consumer rebalance"
 STOPPED = "consumer-2"
@@ -29,7 +30,7 @@ def run(scenario: Scenario) -> ScenarioResult:
     scenario.fault_ends()
     result = scenario.finish(f"SIGTERM {STOPPED} a third of the way through {total} orders in {seconds:.0f} s, hold it "
                              "down, release it two thirds through", orders)
-    assignments = partition_assignments(scenario.log_lines)
+    assignments = partition_assignments(scenario.log_lines, order_created.TOPIC)
     result.notes.append("partition assignments seen: " + "; ".join(
         f"{moment[11:19]} {consumer} {partitions}" for moment, consumer, partitions in assignments))
     if not any(consumer != STOPPED and len(partitions) == 3 for _, consumer, partitions in assignments):

@@ -102,9 +102,11 @@ def test_sigkill_in_the_middle_of_a_stream_then_restart_gives_one_delivery_per_o
 
 def test_two_consumers_share_the_partitions_without_loss_or_duplicates(consumers, producer):
     one, two = consumers.start(), consumers.start()
-    wait_for(lambda: one.assigned_partitions() and two.assigned_partitions()
-             and one.assigned_partitions() | two.assigned_partitions() == {0, 1, 2}
-             and not one.assigned_partitions() & two.assigned_partitions(),
+    def orders_of(process):
+        return process.assigned_partitions(order_created.TOPIC)
+
+    wait_for(lambda: orders_of(one) and orders_of(two) and orders_of(one) | orders_of(two) == {0, 1, 2}
+             and not orders_of(one) & orders_of(two),
              "the two consumers to split the three partitions", JOIN_TIMEOUT)
     orders = [new_order() for _ in range(300)]
     producer.send_orders(orders)
@@ -113,7 +115,7 @@ def test_two_consumers_share_the_partitions_without_loss_or_duplicates(consumers
     for process in (one, two):
         assert process.metric("consumer_messages_total", topic="new_orders", result="created") > 0
         # Lag is reported per assigned partition and drops to zero once everything is handled.
-        for partition in process.assigned_partitions():
+        for partition in orders_of(process):
             wait_for(lambda process=process, partition=partition:
                      process.metric("consumer_lag", topic="new_orders", partition=str(partition)) == 0,
                      f"{process.name} lag on partition {partition} to reach 0")

@@ -13,6 +13,7 @@ from kafka.record import MemoryRecords
 from kafka.record.default_records import DefaultRecordBatchBuilder
 from kafka.record.util import calc_crc32c
 
+from services.platform.consumer import _by_topic
 from services.platform.metrics import serve_metrics
 from services.platform.progress import ProgressWatch
 from services.platform.undecodable import SkippedOffsets, raised_while_decoding, step_over_undecodable
@@ -235,3 +236,10 @@ def test_the_health_endpoint_answers_503_with_the_reason_and_metrics_beside_it()
     assert json.load(refused.value) == {"status": "stalled", "detail": "no progress for 200s"}
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         assert response.status == 200 and b"# HELP" in response.read()
+
+
+def test_an_assignment_is_logged_per_topic_because_partition_numbers_repeat_across_topics():
+    # A group reading new_orders and account_versions gets partition 0 of each: as one flat list the chaos
+    # rebalance check counted six partitions where there were three of new_orders.
+    assigned = {TopicPartition("b", 0), TopicPartition("a", 2), TopicPartition("a", 0), TopicPartition("b", 1)}
+    assert _by_topic(assigned) == {"a": [0, 2], "b": [0, 1]}
