@@ -3,32 +3,18 @@ token's version (docs/security.md#revocation). A logout, a role change and a del
 (store.revoke_tokens), with an `account_versions` event that tells delivery-ms."""
 from __future__ import annotations
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 
 from services.order_ms import store
 from services.order_ms.metrics import TOKEN_REVOCATIONS
 from services.platform.auth import Principal
 from services.platform.db import ConnectionPool
-from services.platform.settings import Settings
-from services.platform.token_versions import TokenVersionCache
-from services.platform.web import db_pool
-
-CACHE = "token_versions"  # the app extension holding the process's TokenVersionCache, made on first use
-
-
-def token_version_cache(settings: Settings) -> TokenVersionCache:
-    """A new cache of the service's token versions (every app gets its own on first use: cached())."""
-    return TokenVersionCache(lambda user_id: store.token_version(db_pool(), user_id),
-                             settings.token_version_cache_seconds)
+from services.platform.token_versions import TokenVersionCache, app_cache
 
 
 def cached() -> TokenVersionCache:
-    """The current app's cache: any app of the service (its API, its stream app) needs only to pass
-    token_still_valid to create_service_app."""
-    cache = current_app.extensions.get(CACHE)
-    if cache is None:
-        cache = current_app.extensions[CACHE] = token_version_cache(current_app.config["SETTINGS"])
-    return cache
+    """This app's remembered token versions (services/platform/token_versions.py)."""
+    return app_cache(store.token_version)
 
 
 def token_still_valid(principal: Principal) -> bool:

@@ -7,9 +7,15 @@ import threading
 import time
 from collections.abc import Callable
 
+from flask import current_app
+
+from services.platform.db import ConnectionPool
+from services.platform.web import db_pool
+
 # Accounts remembered per process; past it, entries older than the cache's age go, and if that is not enough,
 # all of them (a burst of callers costs one query each again, never memory).
 MAX_ACCOUNTS = 20_000
+APP_CACHE = "token_versions"  # the app extension holding the app's TokenVersionCache, made on first use
 
 
 class TokenVersionCache:
@@ -53,3 +59,15 @@ class TokenVersionCache:
         self._read = {user_id: entry for user_id, entry in self._read.items() if now - entry[1] < self._max_age}
         if len(self._read) >= self._max_accounts:
             self._read = {}
+
+
+def app_cache(query: Callable[[ConnectionPool, str], int | None]) -> TokenVersionCache:
+    """The current app's cache of the service's `query(pool, user_id)`: every app of a service (its API, its stream
+    app) makes its own on first use, with its own pool and TOKEN_VERSION_CACHE_SECONDS, so a service needs only
+    to pass its TOKEN_STILL_VALID to create_service_app."""
+    cache = current_app.extensions.get(APP_CACHE)
+    if cache is None:
+        max_age = current_app.config["SETTINGS"].token_version_cache_seconds
+        cache = current_app.extensions[APP_CACHE] = TokenVersionCache(lambda user_id: query(db_pool(), user_id),
+                                                                      max_age)
+    return cache

@@ -14,13 +14,12 @@ from dataclasses import replace
 import pytest
 
 from services import delivery_ms, order_ms
-from services.delivery_ms import revocation as delivery_revocation
 from services.delivery_ms.settings import load_settings as load_delivery_settings
-from services.order_ms import revocation as order_revocation
 from services.order_ms.settings import load_settings as load_order_settings
 from services.order_ms.token_signer import SIGNING_KEY
 from services.platform.auth import ROLE_CUSTOMER, issue_token
 from services.platform.token_keys import ensure_key_pair
+from services.platform.token_versions import APP_CACHE
 from tests.unit.fake_stores import FakeDeliveryStore, FakeOrderStore
 
 
@@ -75,13 +74,13 @@ def delivery_app(delivery_settings):
 @pytest.fixture
 def order_client(order_app, order_store):
     # Each test starts with its own fake store, so with nothing remembered of another test's accounts.
-    order_app.extensions.pop(order_revocation.CACHE, None)
+    order_app.extensions.pop(APP_CACHE, None)
     return order_app.test_client()
 
 
 @pytest.fixture
 def delivery_client(delivery_app, delivery_store):
-    delivery_app.extensions.pop(delivery_revocation.CACHE, None)
+    delivery_app.extensions.pop(APP_CACHE, None)
     return delivery_app.test_client()
 
 

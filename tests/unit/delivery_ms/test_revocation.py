@@ -2,8 +2,8 @@
 `account_versions` is higher than the token's; accounts never heard of have revoked nothing."""
 import pytest
 
-from services.delivery_ms import revocation
 from services.platform.auth import REVOKED_DETAIL
+from services.platform.token_versions import APP_CACHE
 from tests.unit.answers import assert_problem
 
 DELIVERIES = "/delivery-ms/deliveries"
@@ -20,7 +20,7 @@ def test_a_token_older_than_the_accounts_version_is_refused_a_newer_one_accepted
     assert delivery_client.get(DELIVERIES, headers=old).status_code == 200
     order_store.revoke_tokens(None, "Rev-User1", "LOGOUT")
     heard(delivery_store, "Rev-User1", 2)
-    delivery_client.application.extensions[revocation.CACHE].forget("Rev-User1")  # as after the cache's seconds
+    delivery_client.application.extensions[APP_CACHE].forget("Rev-User1")  # as after the cache's seconds
     problem = assert_problem(delivery_client.get(DELIVERIES, headers=old), 401)
     assert problem["detail"] == REVOKED_DETAIL and "POST /order-ms/login" in problem["hint"]
     assert delivery_client.get(DELIVERIES, headers=token("Rev-User1")).status_code == 200
