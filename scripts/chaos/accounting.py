@@ -30,7 +30,7 @@ class OrderAccount:
     details: dict = field(default_factory=dict)
 
 
-def _query(stack: ChaosStack, sql: str, params: tuple) -> list[tuple]:
+def query(stack: ChaosStack, sql: str, params: tuple) -> list[tuple]:
     conn = stack.admin_connect()
     try:
         cursor = conn.cursor()
@@ -43,7 +43,7 @@ def _query(stack: ChaosStack, sql: str, params: tuple) -> list[tuple]:
 def stored_orders(stack: ChaosStack, user_id: str) -> dict[str, list[str]]:
     """Idempotency-Key -> the order_ids order-ms stored under it for this customer."""
     orders: dict[str, list[str]] = {}
-    for order_id, key in _query(stack, f"SELECT order_id, idempotency_key FROM `{stack.database('order_ms')}`.orders"
+    for order_id, key in query(stack, f"SELECT order_id, idempotency_key FROM `{stack.database('order_ms')}`.orders"
                                        " WHERE user_id = ?", (user_id,)):
         orders.setdefault(key, []).append(order_id)
     return orders
@@ -51,7 +51,7 @@ def stored_orders(stack: ChaosStack, user_id: str) -> dict[str, list[str]]:
 
 def delivery_counts(stack: ChaosStack, user_id: str) -> dict[str, int]:
     """order_id -> how many delivery rows the customer's order has."""
-    return dict(_query(stack, f"SELECT order_id, COUNT(*) FROM `{stack.database('delivery_ms')}`.delivery_status"
+    return dict(query(stack, f"SELECT order_id, COUNT(*) FROM `{stack.database('delivery_ms')}`.delivery_status"
                               " WHERE user_id = ? GROUP BY order_id", (user_id,)))
 
 

@@ -7,6 +7,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from scripts.chaos.accounting import query
 from scripts.chaos.stack import ChaosStack
 from services.contracts import delivery_status_changed
 from services.contracts.envelope import HEADER_EVENT_TYPE
@@ -38,21 +39,11 @@ class StatusAccount:
         return found
 
 
-def _rows(stack: ChaosStack, sql: str, params: tuple) -> list[tuple]:
-    conn = stack.admin_connect()
-    try:
-        cursor = conn.cursor()
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-    finally:
-        conn.close()
-
-
 def published_changes(stack: ChaosStack, order_ids: list[str]) -> dict[str, dict[int, tuple[str, str]]]:
     """order_id -> {version: (status, updated_at)} of every DeliveryStatusChanged delivery-ms published for it."""
     found: dict[str, dict[int, tuple[str, str]]] = {order_id: {} for order_id in order_ids}
     keys = [order_id.encode() for order_id in order_ids]
-    for key, payload, headers in _rows(
+    for key, payload, headers in query(
             stack, f"SELECT message_key, payload, headers FROM `{stack.database('delivery_ms')}`.delivery_outbox"
                    f" WHERE sent_at IS NOT NULL AND message_key IN ({', '.join('?' * len(keys))})", tuple(keys)):
         if dict(json.loads(headers)).get(HEADER_EVENT_TYPE, delivery_status_changed.EVENT_TYPE) \
@@ -66,10 +57,10 @@ def published_changes(stack: ChaosStack, order_ids: list[str]) -> dict[str, dict
 def _read_model(stack: ChaosStack, order_ids: list[str]) -> tuple[dict, dict]:
     marks = ", ".join("?" * len(order_ids))
     order_db, delivery_db = stack.database("order_ms"), stack.database("delivery_ms")
-    known = {order_id: (status, version) for order_id, status, version in _rows(
+    known = {order_id: (status, version) for order_id, status, version in query(
         stack, f"SELECT order_id, status, version FROM `{order_db}`.order_deliveries WHERE order_id IN ({marks})",
         tuple(order_ids))}
-    truth = {order_id: (status, version) for order_id, status, version in _rows(
+    truth = {order_id: (status, version) for order_id, status, version in query(
         stack, f"SELECT order_id, status, version FROM `{delivery_db}`.delivery_status WHERE order_id IN ({marks})",
         tuple(order_ids))}
     return known, truth
@@ -87,7 +78,7 @@ def account_status_changes(stack: ChaosStack, order_ids: list[str], timeout: flo
         time.sleep(0.5)
     published = published_changes(stack, order_ids)
     logged: dict[str, list[tuple[str, str]]] = {order_id: [] for order_id in order_ids}
-    for order_id, status, updated_at in _rows(
+    for order_id, status, updated_at in query(
             stack, f"SELECT order_id, status, updated_at FROM `{stack.database('order_ms')}`.order_status_changes"
                    f" WHERE kind = 'DELIVERY' AND order_id IN ({', '.join('?' * len(order_ids))}) ORDER BY id",
             tuple(order_ids)):

@@ -10,30 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services import order_ms
 from services.contracts.envelope import TypedEvent
 from services.order_ms import read_model, store
 from services.order_ms.read_model import CANCEL_REFUSED, DELIVERY_CHANGED, UnknownOrder
-from services.order_ms.settings import load_settings
 from services.platform.timefmt import iso_utc, utc_now
-from services.platform.web import db_pool
 
 ORDER = {"coffee_name": "jslee", "coffee_price": 2000, "coffee_qty": 1}
 STATUSES = ("CONFIRMED", "IN_DELIVERY", "COMPLETED", "CANCELED")
 BASE_TIME = datetime(2026, 11, 28, 15, 0, 0)
 
-
-@pytest.fixture(scope="module")
-def pool(stack):
-    """The pool order-ms's processes use, as its app user on the stack's database."""
-    patch = pytest.MonkeyPatch()
-    for name, value in stack.app_env("order_ms").items():
-        patch.setenv(name, value)
-    with order_ms.create_app(load_settings()).app_context():
-        made = db_pool()
-    yield made
-    made.close()
-    patch.undo()
 
 
 def new_order(pool) -> dict:

@@ -10,13 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services import order_ms
 from services.contracts.envelope import InvalidEvent
 from services.order_ms import read_model, store
 from services.order_ms.read_model import UnknownOrder
-from services.order_ms.settings import load_settings
 from services.order_ms.status_consumer import parse_status_event
-from services.platform.web import db_pool
 
 EXAMPLES = 150
 
@@ -31,17 +28,6 @@ json_values = st.recursive(json_scalars, lambda inner: st.one_of(
 event_types = st.one_of(st.none(), st.sampled_from([b"DeliveryStatusChanged", b"OrderCancelRefused", b"Other"]),
                         st.binary(max_size=20))
 
-
-@pytest.fixture(scope="module")
-def pool(stack):
-    patch = pytest.MonkeyPatch()
-    for name, value in stack.app_env("order_ms").items():
-        patch.setenv(name, value)
-    with order_ms.create_app(load_settings()).app_context():
-        made = db_pool()
-    yield made
-    made.close()
-    patch.undo()
 
 
 @pytest.fixture(scope="module")
