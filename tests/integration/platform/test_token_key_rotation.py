@@ -13,10 +13,12 @@ from tests.acceptance.uat.client import Api
 from tests.acceptance.uat.flows import log_in
 from tests.support.accounts import new_client_address, new_customer
 from tests.support.gunicorn import gunicorn
+from tests.support.polling import wait_for
 from tests.support.secret_volume import SecretVolume
 
 DELIVERIES = "/delivery-ms/deliveries"
 JWKS = "/order-ms/.well-known/jwks.json"
+WORKERS = 2
 
 
 def kid(key: Ed25519PrivateKey) -> str:
@@ -56,9 +58,10 @@ def rotating(stack, tmp_path):
     signing.write({"signing-key.pem": private_key_pem(old_key)})
     public.write({"public-keys.pem": public_set(old_key)})
     public_file = str(public.path("public-keys.pem"))
-    order_env = {**stack.http_env_of("order_ms"), "GUNICORN_WORKERS": "2", "TOKEN_PUBLIC_KEYS_FILE": public_file,
+    workers = {"GUNICORN_WORKERS": str(WORKERS), "TOKEN_PUBLIC_KEYS_FILE": public_file}
+    order_env = {**stack.http_env_of("order_ms"), **workers,
                  "TOKEN_SIGNING_KEY_FILE": str(signing.path("signing-key.pem"))}
-    delivery_env = {**stack.http_env_of("delivery_ms"), "GUNICORN_WORKERS": "2", "TOKEN_PUBLIC_KEYS_FILE": public_file}
+    delivery_env = {**stack.http_env_of("delivery_ms"), **workers}
     (tmp_path / "order").mkdir()
     (tmp_path / "delivery").mkdir()
     with gunicorn("services.order_ms:create_app()", order_env, tmp_path / "order") as order_url, \
@@ -69,6 +72,9 @@ def rotating(stack, tmp_path):
 def test_a_rotation_on_running_services_logs_no_one_out(rotating):
     old_key, signing, public, order_url, delivery_url, tmp_path = rotating
     logs = {"order": tmp_path / "order" / "gunicorn.log", "delivery": tmp_path / "delivery" / "gunicorn.log"}
+    # gunicorn answers once one worker is up; the baseline is taken when both have booted, so that a later boot
+    # can only be a restart.
+    wait_for(lambda: all(worker_boots(path) >= WORKERS for path in logs.values()), "both workers of each to boot")
     boots = {name: worker_boots(path) for name, path in logs.items()}
     customer = new_customer(order_url, prefix="rotate")
     old_token = customer.token
