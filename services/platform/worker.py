@@ -3,7 +3,6 @@ dependency is down, own a producer and publish with acknowledgement, and the pro
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -17,6 +16,7 @@ from services.platform.logs import configure_logging
 from services.platform.metrics import WORKER_METRICS_PORT, serve_metrics
 from services.platform.records import Record
 from services.platform.settings import Settings
+from services.platform.stop_signals import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +92,7 @@ class Worker:
         self._stop.wait(seconds)
 
     def run(self) -> None:
-        # Only the main thread may take signals; a worker beside it in a thread is stopped by run_worker.
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, self.stop)
-            signal.signal(signal.SIGINT, self.stop)
+        """The loop until stop() (run_worker calls it on SIGTERM, from a thread of its own: stop_signals.py)."""
         log.info("%s started", self.client_id)
         while not self.stopping:
             try:
@@ -144,6 +141,7 @@ def run_worker(service: str, settings: Settings, build: Callable[[Settings], Wor
     """A worker process's main: JSON logs, `/metrics` and `/healthz` on METRICS_PORT, the worker until SIGTERM,
     exit 0. Workers built by `beside` run in threads of the same process (a periodic check next to a relay, without
     a Deployment of its own), share its metrics port and liveness, and stop with it."""
+    signals = StopSignals()  # before anything else: a SIGTERM that comes while the workers are built is kept
     configure_logging(service, settings.log_level)
     connection_options(settings)  # a Kafka login that cannot work stops the process now, not at its first client
     worker = build(settings)
@@ -153,11 +151,13 @@ def run_worker(service: str, settings: Settings, build: Callable[[Settings], Wor
     for thread in threads:
         thread.start()
     serve_metrics(settings.metrics_port or WORKER_METRICS_PORT, lambda: health_of([worker, *companions], threads))
+    signals.stop_on_signal([worker, *companions], settings.worker_stop_seconds)
     worker.run()
     for companion in companions:
         companion.stop()
     for thread in threads:
         thread.join(timeout=settings.kafka_request_timeout_ms / 1000 * 2)
+    signals.finished.set()
     sys.exit(0)
 
 
