@@ -147,8 +147,8 @@ def install(provider) -> None:
 
     _provider = provider
     _tracer = provider.get_tracer(INSTRUMENTATION_NAME)
-    with contextlib.suppress(Exception):
-        trace.set_tracer_provider(provider)  # once per process; later calls only warn
+    if not isinstance(trace.get_tracer_provider(), type(provider)):
+        trace.set_tracer_provider(provider)  # once per process (the API refuses a second)
 
 
 def uninstall() -> None:
