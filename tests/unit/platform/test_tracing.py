@@ -415,8 +415,10 @@ def test_a_statement_inside_a_span_is_its_child_and_one_outside_makes_none(spans
 
 def test_a_stream_push_continues_the_change_s_trace_linked_to_the_stream_s_request(spans):
     with tracing._tracer.start_as_current_span("GET /events") as stream:
-        frames = list(streams._push("thing-changed", {"id": 7, "traceparent": TRACEPARENT}, {"n": 1}))
-        list(streams._push("thing-changed", {"id": 8, "traceparent": None}, {"n": 2}))
+        request = tracing.current_span_context()
+    # The pushes happen after the request's span ended, outside it.
+    frames = list(streams._push("thing-changed", {"id": 7, "traceparent": TRACEPARENT}, {"n": 1}, request))
+    list(streams._push("thing-changed", {"id": 8, "traceparent": None}, {"n": 2}, request))
     assert len(frames) == 1 and "thing-changed" in frames[0]
     pushes = sorted((s for s in spans.get_finished_spans() if s.name == "thing-changed push"),
                     key=lambda s: s.attributes["sse.event_id"])
