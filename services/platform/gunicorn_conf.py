@@ -96,7 +96,7 @@ def on_starting(server):
 
 def post_worker_init(worker):
     # Tracing starts in each worker after the fork (its exporter's thread would not survive one), once the app is
-    # loaded: the app names the process (order-ms, order-ms-stream, ...). Off unless an OTLP endpoint is set.
+    # loaded: the app names the process (its SERVICE_NAME). Off unless an OTLP endpoint is set.
     from services.platform.tracing import configure_tracing, instrument_flask
 
     app = worker.wsgi

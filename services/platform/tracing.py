@@ -25,6 +25,8 @@ SAMPLERS = ("always_on", "always_off", "traceidratio", "parentbased_always_on", 
             "parentbased_traceidratio")
 DEFAULT_SAMPLER = "parentbased_always_on"
 INSTRUMENTATION_NAME = "coffee-order"
+# What a span helper returns while tracing is off (or no span is wanted): reusable, free to enter.
+_NO_SPAN = contextlib.nullcontext()
 
 
 @dataclass(frozen=True)
@@ -253,11 +255,11 @@ def statement_span(sql: str, database: str):
     """A CLIENT span around one database statement (its SQL with placeholders, never its values), as a child of
     the current span; nothing without one (a relay's or poller's idle queries would each be a trace of their own)."""
     if _tracer is None:
-        return contextlib.nullcontext()
+        return _NO_SPAN
     from opentelemetry import trace
 
     if not trace.get_current_span().get_span_context().is_valid:
-        return contextlib.nullcontext()
+        return _NO_SPAN
     return _statement_span(sql, database)
 
 
@@ -299,3 +301,178 @@ def _each_attached(items: Iterable, contexts: dict) -> Iterator:
             yield item
         finally:
             otel_context.detach(token)
+
+
+# --- messaging spans (the OpenTelemetry messaging conventions: Kafka, PRODUCER and CONSUMER kinds) ------------------
+def _header(headers, name: str) -> str | None:
+    for header_name, value in headers or ():
+        if header_name == name and value is not None:
+            return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    return None
+
+
+def _messaging_attributes(topic: str, operation: str, operation_type: str, key: bytes | None, headers) -> dict:
+    attributes = {"messaging.system": "kafka", "messaging.destination.name": topic,
+                  "messaging.operation.name": operation, "messaging.operation.type": operation_type}
+    if key is not None:
+        attributes["messaging.kafka.message.key"] = key.decode("utf-8", "replace")
+    event_id = _header(headers, "event_id")
+    if event_id is not None:
+        attributes["messaging.message.id"] = event_id
+    return attributes
+
+
+@contextlib.contextmanager
+def publish_spans(records: list, client_id: str) -> Iterator[list]:
+    """A PRODUCER span "<topic> publish" per record, each the child of the trace context in the record's own
+    headers (the outbox row's: the request or the consumed record that made the event), or a new trace's root; yields
+    the records with their trace headers replaced by their span's, to be sent inside. When the send raises, the
+    spans of the records not acknowledged (all but the exception's `acknowledged` first) end as errors."""
+    if _tracer is None or not records:
+        yield records
+        return
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+
+    spans = []
+    for record in records:
+        attributes = _messaging_attributes(record.topic, "publish", "send", record.key, record.headers)
+        attributes["messaging.client.id"] = client_id
+        spans.append(_tracer.start_span(f"{record.topic} publish", kind=trace.SpanKind.PRODUCER,
+                                        context=context_from_headers(record.headers) or otel_context.Context(),
+                                        attributes=attributes))
+    try:
+        yield [type(record)(topic=record.topic, key=record.key, value=record.value,
+                            headers=with_trace_headers(record.headers, span))
+               for record, span in zip(records, spans, strict=True)]
+    except BaseException as exc:
+        acknowledged = getattr(exc, "acknowledged", 0)
+        for span in spans[acknowledged:]:
+            span.set_status(trace.Status(trace.StatusCode.ERROR, f"not acknowledged: {exc}"[:500]))
+            span.set_attribute("error.type", type(exc).__name__)
+        raise
+    finally:
+        for span in spans:
+            span.end()
+
+
+class NoProcessSpans:
+    """The consumer's spans while tracing is off: nothing."""
+
+    def writing(self, topic: str, accepted: list):
+        return _NO_SPAN
+
+    def current(self, record):
+        return _NO_SPAN
+
+    def dead_lettered(self, record, error: str) -> None:
+        return None
+
+    def end(self, error: BaseException | None = None) -> None:
+        return None
+
+
+NO_PROCESS_SPANS = NoProcessSpans()
+
+
+class ProcessSpans:
+    """A consumer's spans for one poll's records: a CONSUMER span "<topic> process" per record, the child of the
+    context the record's headers carry (a new trace's root without one), from its arrival until the batch is
+    committed; and per topic an INTERNAL span "<topic> write" around the batch's one transaction (its database
+    statements are its children), linked to every record's process span, while each item's own context is what
+    `each_in_context` makes current for it."""
+
+    def __init__(self, batch: dict, group: str):
+        from opentelemetry import context as otel_context
+        from opentelemetry import trace
+
+        self._trace = trace
+        self._spans: dict[tuple[str, int, int], object] = {}
+        for partition, records in batch.items():
+            for record in records:
+                attributes = _messaging_attributes(record.topic, "process", "process", record.key, record.headers)
+                attributes.update({"messaging.consumer.group.name": group,
+                                   "messaging.destination.partition.id": str(record.partition),
+                                   "messaging.kafka.offset": record.offset})
+                self._spans[_place(record)] = _tracer.start_span(
+                    f"{partition.topic} process", kind=trace.SpanKind.CONSUMER,
+                    context=context_from_headers(record.headers) or otel_context.Context(), attributes=attributes)
+
+    def context_of(self, record):
+        return self._trace.set_span_in_context(self._spans[_place(record)])
+
+    def current(self, record):
+        """While inside, the record's process span is the current one (e.g. for a log line about it)."""
+        return self._trace.use_span(self._spans[_place(record)], end_on_exit=False)
+
+    @contextlib.contextmanager
+    def writing(self, topic: str, accepted: list) -> Iterator[None]:
+        """Around one topic's write of `accepted` [(record, item)]: its span, and each item's context."""
+        links = [self._trace.Link(self._spans[_place(record)].get_span_context()) for record, _item in accepted]
+        with _tracer.start_as_current_span(
+                f"{topic} write", kind=self._trace.SpanKind.INTERNAL, links=links,
+                attributes={"messaging.system": "kafka", "messaging.destination.name": topic,
+                            "messaging.batch.message_count": len(accepted)}), \
+                item_contexts({id(item): self.context_of(record) for record, item in accepted}):
+            yield
+
+    def dead_lettered(self, record, error: str) -> None:
+        span = self._spans[_place(record)]
+        span.add_event("dead-lettered", {"error": error[:1000]})
+        span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, error[:500]))
+
+    def end(self, error: BaseException | None = None) -> None:
+        for span in self._spans.values():
+            if error is not None:
+                span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, f"batch not committed: {error}"[:500]))
+                span.set_attribute("error.type", type(error).__name__)
+            span.end()
+
+
+def _place(record) -> tuple[str, int, int]:
+    return record.topic, record.partition, record.offset
+
+
+@contextlib.contextmanager
+def process_spans(batch: dict, group: str) -> Iterator[ProcessSpans | NoProcessSpans]:
+    """The consumer's spans for one poll's `batch` ({TopicPartition: [ConsumerRecord]}), ended on the way out (as
+    errors when it raises); no spans when tracing is off."""
+    if _tracer is None:
+        yield NO_PROCESS_SPANS
+        return
+    spans = ProcessSpans(batch, group)
+    try:
+        yield spans
+    except BaseException as exc:
+        spans.end(exc)
+        raise
+    spans.end()
+
+
+# --- live streams ---------------------------------------------------------------------------------------------------
+def traceparent() -> str | None:
+    """The current span's W3C `traceparent`, for a change-log row that a stream pushes later; None without one."""
+    return dict(trace_headers()).get(TRACEPARENT)
+
+
+class _NoPush:
+    def end(self) -> None:
+        return None
+
+
+_NO_PUSH = _NoPush()
+
+
+def start_push_span(event: str, event_id: int, change_traceparent: str | None, replayed: bool = False):
+    """A PRODUCER span "<event> push" for one event written to a client's live stream (call its `end()` once written):
+    the child of the trace the change was made in (the change-log row's `traceparent`), linked to the stream's own
+    request span; the child of that request span when the row has none. Nothing (a no-op) when tracing is off."""
+    if _tracer is None:
+        return _NO_PUSH
+    from opentelemetry import trace
+
+    stream = trace.get_current_span().get_span_context()
+    parent = context_from_headers([(TRACEPARENT, change_traceparent)]) if change_traceparent else None
+    links = [trace.Link(stream)] if parent is not None and stream.is_valid else []
+    return _tracer.start_span(f"{event} push", kind=trace.SpanKind.PRODUCER, context=parent, links=links,
+                              attributes={"sse.event": event, "sse.event_id": event_id, "sse.replayed": replayed})

@@ -149,7 +149,7 @@ def run_worker(service: str, settings: Settings, build: Callable[[Settings], Wor
     configure_logging(service, settings.log_level)
     connection_options(settings)  # a Kafka login that cannot work stops the process now, not at its first client
     worker = build(settings)
-    # The process's worker names it in traces (delivery-consumer, order-relay, ...), as it does towards Kafka.
+    # The process's worker names it in traces (its client id), as it does towards Kafka.
     configure_tracing(worker.client_id)
     companions = [make(settings) for make in beside]
     threads = [threading.Thread(target=companion.run, name=companion.client_id, daemon=True)
