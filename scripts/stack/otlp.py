@@ -4,8 +4,10 @@ records."""
 from __future__ import annotations
 
 import gzip
+import zlib
 from dataclasses import dataclass, field
 
+from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -63,11 +65,14 @@ def _attributes(key_values) -> dict:
 
 
 def decode_spans(body: bytes, content_encoding: str | None = None) -> list[Span]:
-    """Every span of one export request; raises ValueError (DecodeError is one) for a body that is not one."""
-    if (content_encoding or "").lower() == "gzip":
-        body = gzip.decompress(body)
-    request = ExportTraceServiceRequest()
-    request.ParseFromString(body)
+    """Every span of one export request; ValueError for a body that is not one."""
+    try:
+        if (content_encoding or "").lower() == "gzip":
+            body = gzip.decompress(body)
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+    except (DecodeError, OSError, EOFError, zlib.error) as error:
+        raise ValueError(f"not an OTLP ExportTraceServiceRequest: {error}") from None
     spans = []
     for resource_spans in request.resource_spans:
         service = str(_attributes(resource_spans.resource.attributes).get("service.name", ""))

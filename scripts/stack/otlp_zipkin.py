@@ -50,7 +50,7 @@ class Forwarder(BaseHTTPRequestHandler):
         try:
             spans = decode_spans(body, self.headers.get("Content-Encoding"))
         except ValueError as error:
-            self._answer(400, f"not an OTLP/HTTP protobuf trace request: {error}".encode(), "text/plain")
+            self._answer(400, str(error).encode(), "text/plain")
             return
         request = urllib.request.Request(f"{self.zipkin_url}/api/v2/spans", method="POST",
                                          data=json.dumps([zipkin_span(span) for span in spans]).encode(),

@@ -23,6 +23,7 @@ from tests.support.accounts import new_customer
 from tests.support.otlp_receiver import OtlpReceiver
 from tests.support.processes import free_port
 from tests.support.stack import ROOT
+from tests.support.topics import OrderProducer
 from tests.tracing.cases import CATALOG, HERE
 
 PROFILE = os.environ.get("TRACING_TEST_PROFILE", "tracing")
@@ -105,3 +106,11 @@ def staff(tracing_stack, api) -> Account:
 @pytest.fixture
 def customer(tracing_stack) -> Account:
     return new_customer(tracing_stack.state.base_url, prefix="trace")
+
+
+@pytest.fixture
+def producer(tracing_stack):
+    """A producer of new_orders records as another service would send them (this process traces nothing)."""
+    producer = OrderProducer(tracing_stack.state.kafka_servers)
+    yield producer
+    producer.close()

@@ -6,7 +6,7 @@ import pytest
 
 from services.contracts import order_created
 from tests.acceptance.uat.flows import deliveries_of, place_order, wait_for_delivery
-from tests.support.topics import OrderProducer, TopicReader, new_order
+from tests.support.topics import TopicReader, new_order
 from tests.tracing.trace_flow import Caller, one, order_through, server_span
 
 
@@ -17,13 +17,6 @@ def process_span_of(receiver, order_id: str, what: str):
                 and s.attributes.get("messaging.kafka.message.key") == order_id]
     spans = receiver.wait_for_trace(None, lambda spans: found(spans), what)
     return one(found(spans), what)
-
-
-@pytest.fixture
-def producer(tracing_stack):
-    producer = OrderProducer(tracing_stack.state.kafka_servers)
-    yield producer
-    producer.close()
 
 
 @pytest.mark.case("CASE-0164")
