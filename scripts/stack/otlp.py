@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -26,8 +27,9 @@ KINDS = {ProtoSpan.SPAN_KIND_INTERNAL: "INTERNAL", ProtoSpan.SPAN_KIND_SERVER: "
          ProtoSpan.SPAN_KIND_CONSUMER: "CONSUMER", ProtoSpan.SPAN_KIND_UNSPECIFIED: "UNSPECIFIED"}
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
+    """A span this one refers to (a batch's parents): equal to the (trace_id, span_id) pair."""
+
     trace_id: str
     span_id: str
 
@@ -39,12 +41,12 @@ class Span:
     service: str  # the resource's service.name
     trace_id: str
     span_id: str
-    parent_span_id: str  # "" for a root span
+    parent_span_id: str | None  # None for a root span
     name: str
     kind: str  # SERVER, CLIENT, PRODUCER, CONSUMER, INTERNAL
     start_ns: int
     end_ns: int
-    attributes: dict = field(default_factory=dict)
+    attributes: dict = field(default_factory=dict, hash=False)
     links: tuple[Link, ...] = ()
     error: bool = False
 
@@ -80,7 +82,7 @@ def decode_spans(body: bytes, content_encoding: str | None = None) -> list[Span]
             for span in scope_spans.spans:
                 spans.append(Span(
                     service=service, trace_id=span.trace_id.hex(), span_id=span.span_id.hex(),
-                    parent_span_id=span.parent_span_id.hex(), name=span.name,
+                    parent_span_id=span.parent_span_id.hex() or None, name=span.name,
                     kind=KINDS.get(span.kind, "UNSPECIFIED"), start_ns=span.start_time_unix_nano,
                     end_ns=span.end_time_unix_nano, attributes=_attributes(span.attributes),
                     links=tuple(Link(link.trace_id.hex(), link.span_id.hex()) for link in span.links),

@@ -1,6 +1,12 @@
-"""A real OTLP/HTTP trace receiver for the tests: an HTTP server on a loopback port that decodes each export request
-with opentelemetry-proto (scripts/stack/otlp.py) and keeps the spans, optionally passing the request on unchanged to
-another receiver (the stack's collector, so the local trace UI shows the same spans)."""
+"""A real OTLP/HTTP trace receiver for tests: an HTTP server on a loopback port that decodes what exporters POST to
+/v1/traces (protobuf, gzip or not) with opentelemetry-proto (scripts/stack/otlp.py, the local collector's own
+decoding) and keeps every span; optionally it passes each request on unchanged to another receiver (the stack's
+collector, so the local trace UI shows the same spans).
+
+    with OtlpReceiver() as receiver:
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
+        ...
+        spans = receiver.wait_for(lambda spans: ..., "the relay's publish span")"""
 from __future__ import annotations
 
 import threading
@@ -11,40 +17,49 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from scripts.stack.otlp import CONTENT_TYPE, SUCCESS_BODY, TRACES_PATH, Span, decode_spans
 from tests.support.polling import wait_for
 
+# What a test reads: service, name, kind, trace_id, span_id, parent_span_id (None for a root), attributes, links as
+# (trace_id, span_id) pairs, error.
+ReceivedSpan = Span
+
 
 class OtlpReceiver:
-    """Listens on 127.0.0.1:`port` at /v1/traces until `stop`; `start` again binds the same port (the processes'
-    OTEL_EXPORTER_OTLP_ENDPOINT does not change while the receiver is away)."""
+    """Listens on 127.0.0.1:`port` (0: a free one, kept from the first start on) between `start` and `stop` (or as a
+    context manager); `stop` then `start` again binds the same port, as a receiver that was down and came back."""
 
-    def __init__(self, port: int, forward_to: str | None = None):
+    def __init__(self, port: int = 0, forward_to: str | None = None):
         self.port = port
         self.forward_to = forward_to  # another receiver's base URL, or None
         self._spans: list[Span] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
-        self.requests = 0
 
     @property
     def endpoint(self) -> str:
         """What OTEL_EXPORTER_OTLP_ENDPOINT names (the exporter appends /v1/traces)."""
         return f"http://127.0.0.1:{self.port}"
 
+    def __enter__(self) -> OtlpReceiver:
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
     def start(self) -> OtlpReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.path != TRACES_PATH:
                     self._answer(404, b"", "text/plain")
                     return
                 try:
                     spans = decode_spans(body, self.headers.get("Content-Encoding"))
-                except ValueError:
-                    self._answer(400, b"not an ExportTraceServiceRequest", "text/plain")
+                except ValueError as error:
+                    self._answer(400, str(error).encode(), "text/plain")
                     return
                 receiver._keep(spans)
-                receiver._forward(body, self.headers)
+                receiver._forward(body, self.headers.get("Content-Encoding"))
                 self._answer(200, SUCCESS_BODY, CONTENT_TYPE)
 
             def _answer(self, status: int, body: bytes, content_type: str) -> None:
@@ -58,6 +73,7 @@ class OtlpReceiver:
                 """Quiet: pytest's output is for failures."""
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, name=f"otlp-receiver-{self.port}", daemon=True).start()
         return self
 
@@ -71,23 +87,30 @@ class OtlpReceiver:
     def _keep(self, spans: list[Span]) -> None:
         with self._lock:
             self._spans.extend(spans)
-            self.requests += 1
 
-    def _forward(self, body: bytes, headers) -> None:
+    def _forward(self, body: bytes, content_encoding: str | None) -> None:
         if not self.forward_to:
             return
-        request = urllib.request.Request(f"{self.forward_to}{TRACES_PATH}", data=body, method="POST", headers={
-            "Content-Type": CONTENT_TYPE, **({"Content-Encoding": headers["Content-Encoding"]}
-                                             if headers.get("Content-Encoding") else {})})
+        headers = {"Content-Type": CONTENT_TYPE, **({"Content-Encoding": content_encoding} if content_encoding else {})}
+        request = urllib.request.Request(f"{self.forward_to}{TRACES_PATH}", data=body, method="POST", headers=headers)
         with urllib.request.urlopen(request, timeout=10):
             pass
 
     # --- what arrived --------------------------------------------------------------------------------------------
-    def spans(self, trace_id: str | None = None) -> list[Span]:
+    def received(self) -> list[Span]:
+        """Every span so far."""
         with self._lock:
-            return [span for span in self._spans if trace_id is None or span.trace_id == trace_id]
+            return list(self._spans)
 
-    def wait_for_trace(self, trace_id: str, complete: Callable[[list[Span]], bool], what: str,
+    def spans(self, trace_id: str | None = None) -> list[Span]:
+        """The spans of one trace so far (every span without `trace_id`)."""
+        return [span for span in self.received() if trace_id is None or span.trace_id == trace_id]
+
+    def wait_for(self, found: Callable[[list[Span]], object], what: str, timeout: float = 30.0):
+        """`found(spans)` once it is truthy (asked again as spans arrive), else AssertionError naming `what`."""
+        return wait_for(lambda: found(self.received()), what, timeout)
+
+    def wait_for_trace(self, trace_id: str | None, complete: Callable[[list[Span]], bool], what: str,
                        timeout: float = 60) -> list[Span]:
         """The spans of `trace_id` once `complete` holds for them (they arrive batch by batch, process by process)."""
         return wait_for(lambda: (lambda spans: spans if complete(spans) else None)(self.spans(trace_id)),

@@ -21,7 +21,6 @@ from tests.acceptance.uat.client import Api
 from tests.acceptance.uat.flows import Account, log_in
 from tests.support.accounts import new_customer
 from tests.support.otlp_receiver import OtlpReceiver
-from tests.support.processes import free_port
 from tests.support.stack import ROOT
 from tests.support.topics import OrderProducer
 from tests.tracing.cases import CATALOG, HERE
@@ -65,7 +64,7 @@ class TracingStack:
 
 @pytest.fixture(scope="session")
 def receiver():
-    receiver = OtlpReceiver(free_port()).start()
+    receiver = OtlpReceiver().start()
     yield receiver
     receiver.stop()
 
