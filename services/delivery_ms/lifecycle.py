@@ -9,12 +9,14 @@ deliveries a batch names, lets `plan_batch` apply the events in order, and write
   CANCELED at once (version 1), so the creation arriving later is a duplicate; an already CANCELED delivery needs
   nothing. A redelivered cancel of a delivery staff moved on is refused again, same status and version: order-ms
   decides a cancel request once, so the second refusal changes nothing there.
-Every creation and every change is a `delivery_changes` row and a `DeliveryStatusChanged` event."""
+Every creation and every change is a `delivery_changes` row and a `DeliveryStatusChanged` event. A delivery keeps the
+trace context it was created in (its order's), and each later change continues that trace (docs/tracing.md)."""
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -22,7 +24,7 @@ from services.contracts import delivery_status_changed, order_cancel_refused, or
 from services.contracts.envelope import Message, TypedEvent
 from services.delivery_ms.statuses import DeliveryStatus
 from services.platform.timefmt import iso_utc
-from services.platform.tracing import item_context, traceparent
+from services.platform.tracing import continue_trace, item_context, traceparent
 
 # A customer may cancel only before staff has moved the delivery on; staff may cancel later too (statuses.py).
 CUSTOMER_CANCELABLE = (DeliveryStatus.CONFIRMED,)
@@ -47,12 +49,25 @@ class Delivery:
     stored: bool = True
     # The W3C traceparent of the span the change was made in, for its change log row (None: tracing off).
     traceparent: str | None = None
+    # The traceparent the delivery was created in (its row's `traceparent`: the order's record's process span);
+    # None for one created with tracing off or before deliveries kept it.
+    origin_traceparent: str | None = None
 
     def change(self) -> dict:
         """The delivery's state as a DeliveryStatusChanged value (the change that led to it)."""
         return {"delivery_id": self.delivery_id, "order_id": self.order_id, "status": self.status,
                 "previous_status": self.previous_status, "updated_at": iso_utc(self.updated_at),
                 "version": self.version}
+
+    def change_span(self):
+        """While inside, the change to this state continues the trace the delivery was created in, whoever asked
+        for it (a staff member's request, a customer's cancel record), linked both ways with the asking span;
+        nothing for a delivery that kept no trace (the change stays in the asker's)."""
+        attributes = {"delivery.id": self.delivery_id, "delivery.order_id": self.order_id,
+                      "delivery.status": self.status, "delivery.previous_status": self.previous_status,
+                      "delivery.version": self.version}
+        return continue_trace(f"delivery {self.status}", self.origin_traceparent,
+                              {name: value for name, value in attributes.items() if value is not None})
 
 
 @dataclass
@@ -74,12 +89,17 @@ class Plan:
         return [d for order_id, d in self.deliveries.items() if d.stored and order_id in self.changed_order_ids]
 
     def record(self, delivery: Delivery) -> None:
-        """A creation or a change: the delivery's new state, its change row and its event."""
-        delivery = replace(delivery, traceparent=traceparent())
+        """A creation or a change: the delivery's new state, its change row and its event. A creation keeps the
+        trace it is made in; a change continues the delivery's (`Delivery.change_span`)."""
+        created = delivery.order_id not in self.deliveries
+        with nullcontext() if created else delivery.change_span():
+            made_in = traceparent()
+            delivery = replace(delivery, traceparent=made_in,
+                               origin_traceparent=made_in if created else delivery.origin_traceparent)
+            self.messages.append(delivery_status_changed.build(delivery.change()))
         self.deliveries[delivery.order_id] = delivery
         self.changed_order_ids.add(delivery.order_id)
         self.changes.append(delivery)
-        self.messages.append(delivery_status_changed.build(delivery.change()))
         self.applied += 1
 
 

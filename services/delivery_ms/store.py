@@ -15,6 +15,8 @@ from services.platform.timefmt import iso_utc, parse_iso_utc, utc_now
 from services.platform.tracing import traceparent
 
 COLUMNS = "id, delivery_id, order_id, user_id, order_json, status, created_at, updated_at"
+# A delivery as a change starts from, with the trace it was created in (each change continues it).
+LOCKED_COLUMNS = "delivery_id, order_id, user_id, status, version, updated_at, traceparent AS origin_traceparent"
 # Every creation's and status change's DeliveryStatusChanged, and every OrderCancelRefused, waits here for the relay.
 DELIVERY_OUTBOX = Outbox("delivery_outbox", delivery_status_changed.TOPIC)
 
@@ -66,7 +68,7 @@ def apply_order_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
 
 
 def _lock_deliveries(cursor, order_ids: list[str]) -> dict[str, lifecycle.Delivery]:
-    cursor.execute("SELECT delivery_id, order_id, user_id, status, version, updated_at FROM delivery_status"
+    cursor.execute(f"SELECT {LOCKED_COLUMNS} FROM delivery_status"
                    f" WHERE order_id IN ({', '.join(['?'] * len(order_ids))}) FOR UPDATE", tuple(order_ids))
     return {row["order_id"]: lifecycle.Delivery(**row) for row in cursor.fetchall()}
 
@@ -88,12 +90,12 @@ def _with_previous_status(cursor, stored: dict[str, lifecycle.Delivery],
 def _insert_deliveries(cursor, deliveries: list[lifecycle.Delivery]) -> None:
     if not deliveries:
         return
-    rows = [(d.delivery_id, d.order_id, d.user_id, d.order_json, d.status, d.version, d.updated_at, d.updated_at)
-            for d in deliveries]
+    rows = [(d.delivery_id, d.order_id, d.user_id, d.order_json, d.status, d.version, d.updated_at, d.updated_at,
+             d.origin_traceparent) for d in deliveries]
     cursor.execute(
         "INSERT INTO delivery_status"
-        " (delivery_id, order_id, user_id, order_json, status, version, created_at, updated_at)"
-        f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * len(rows))}",
+        " (delivery_id, order_id, user_id, order_json, status, version, created_at, updated_at, traceparent)"
+        f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?, ?)'] * len(rows))}",
         tuple(value for row in rows for value in row),
     )
 
@@ -150,8 +152,8 @@ def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[
         # FOR UPDATE: two staff members moving the same delivery at once, or a staff move and a customer's cancel
         # (the consumer locks the row too), are serialised: the second one sees the first one's status and gets a
         # 200 no-op or a 409 (or the cancel is refused), never a lost update.
-        cursor.execute("SELECT delivery_id, order_id, user_id, status, version, updated_at FROM delivery_status"
-                       " WHERE delivery_id = ? FOR UPDATE", (delivery_id,))
+        cursor.execute(f"SELECT {LOCKED_COLUMNS} FROM delivery_status WHERE delivery_id = ? FOR UPDATE",
+                       (delivery_id,))
         row = cursor.fetchone()
         if row is None:
             raise DeliveryNotFound(delivery_id)
@@ -161,11 +163,15 @@ def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[
             return {"delivery_id": delivery_id, "status": current.status,
                     "updated_at": iso_utc(current.updated_at)}, current.status
         moved = replace(current, status=wanted, previous_status=current.status, version=current.version + 1,
-                        updated_at=utc_now(), traceparent=traceparent())
-        cursor.execute("UPDATE delivery_status SET status = ?, version = ?, updated_at = ? WHERE delivery_id = ?",
-                       (moved.status, moved.version, moved.updated_at, delivery_id))
-        _record_changes(cursor, [moved])
-        DELIVERY_OUTBOX.add(cursor, delivery_status_changed.build(moved.change()))
+                        updated_at=utc_now())
+        # The change continues the delivery's own trace (its order's), not this request's: what it writes and
+        # everything downstream of its event then belong to the order's one trace (docs/tracing.md).
+        with moved.change_span():
+            moved = replace(moved, traceparent=traceparent())
+            cursor.execute("UPDATE delivery_status SET status = ?, version = ?, updated_at = ? WHERE delivery_id = ?",
+                           (moved.status, moved.version, moved.updated_at, delivery_id))
+            _record_changes(cursor, [moved])
+            DELIVERY_OUTBOX.add(cursor, delivery_status_changed.build(moved.change()))
     return {"delivery_id": delivery_id, "status": wanted, "updated_at": iso_utc(moved.updated_at)}, current.status
 
 

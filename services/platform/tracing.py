@@ -302,6 +302,39 @@ def _attached(context) -> Iterator[None]:
         otel_context.detach(token)
 
 
+# --- work that continues a stored trace -----------------------------------------------------------------------------
+def continue_trace(name: str, stored_traceparent: str | None, attributes: dict | None = None):
+    """While inside, an INTERNAL span `name` is current as the child of `stored_traceparent`: the context a
+    long-lived thing kept from its creation (e.g. a row's `traceparent`), so the work done on it now, and every
+    message and statement made inside, continue that thing's trace rather than the caller's. The span and the one
+    current on entry (the request or record that asked for the work) are linked both ways, so either trace leads to
+    the other. Nothing (the caller's span stays current) when tracing is off, `stored_traceparent` is None (kept by
+    a release before, or with tracing off) or cannot be read.
+
+        with continue_trace(f"parcel {status}", row["traceparent"], {"parcel.id": ...}):
+            ...   # the change's statements and outgoing events"""
+    if _tracer is None or not stored_traceparent:
+        return _NO_SPAN
+    parent = context_from_headers([(TRACEPARENT, stored_traceparent)])
+    return _NO_SPAN if parent is None else _continued(name, parent, attributes or {})
+
+
+@contextlib.contextmanager
+def _continued(name: str, parent, attributes: dict) -> Iterator[None]:
+    from opentelemetry import trace
+
+    asking = trace.get_current_span()
+    asked_by = asking.get_span_context()
+    links = [trace.Link(asked_by)] if asked_by.is_valid else []
+    # The stored context's sampled flag decides (the parent-based samplers), as for any message of that trace.
+    with _tracer.start_as_current_span(name, context=parent, kind=trace.SpanKind.INTERNAL, links=links,
+                                       attributes=attributes) as span:
+        if links and span.get_span_context().trace_flags.sampled:
+            # Links are fixed at a span's start, except this one way back: the asking span is still open.
+            asking.add_link(span.get_span_context())
+        yield
+
+
 # --- messaging spans (the OpenTelemetry messaging conventions: Kafka, PRODUCER and CONSUMER kinds) ------------------
 def _header(headers, name: str) -> str | None:
     for header_name, value in headers or ():

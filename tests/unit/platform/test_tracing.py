@@ -457,3 +457,59 @@ def test_instrumenting_an_app_with_tracing_off_changes_nothing():
     wsgi = app.wsgi_app
     tracing.instrument_flask(app)
     assert app.wsgi_app == wsgi and app.before_request_funcs == {}
+
+
+# --- work that continues a stored trace ------------------------------------------------------------------------------
+
+def test_work_on_a_thing_continues_the_trace_it_stored_linked_both_ways_with_the_asking_request(spans):
+    with tracing._tracer.start_as_current_span("PUT /things/<id>", kind=trace.SpanKind.SERVER) as request:
+        with tracing.continue_trace("thing moved", TRACEPARENT, {"thing.id": "t-1"}):
+            made = message()
+            inside = tracing.traceparent()
+        after = tracing.current_ids()
+    finished = spans.get_finished_spans()
+    work, server = one(finished, "thing moved"), one(finished, "PUT /things/<id>")
+    assert (hex_ids(work)[0], parent_id(work)) == (TRACE_ID, PARENT_ID)
+    assert work.kind == trace.SpanKind.INTERNAL and dict(work.attributes) == {"thing.id": "t-1"}
+    assert [link.context.span_id for link in work.links] == [request.get_span_context().span_id]
+    assert [link.context.span_id for link in server.links] == [work.context.span_id]
+    # What is made inside (an outbox event, a change row's traceparent) continues the thing's trace, not the request's.
+    assert traceparent_of(made.trace) == inside == traceparent_for(work)
+    assert after == hex_ids(server), "the request's span is current again after the work"
+
+
+@pytest.mark.parametrize("stored", [None, "", "00-not-a-trace-01", f"00-{'0' * 32}-{PARENT_ID}-01"])
+def test_work_on_a_thing_that_stored_no_readable_trace_stays_in_the_asking_request_s(spans, stored):
+    with tracing._tracer.start_as_current_span("PUT /things/<id>") as request:
+        with tracing.continue_trace("thing moved", stored):
+            made = message()
+    assert [s.name for s in spans.get_finished_spans()] == ["PUT /things/<id>"]
+    assert traceparent_of(made.trace) == traceparent_for(spans.get_finished_spans()[0])
+    assert not spans.get_finished_spans()[0].links and request.get_span_context().is_valid
+
+
+def test_work_on_a_thing_whose_trace_was_not_sampled_stays_unsampled_and_the_request_gets_no_link(spans):
+    unsampled = f"00-{TRACE_ID}-{PARENT_ID}-00"
+    with tracing._tracer.start_as_current_span("PUT /things/<id>"):
+        with tracing.continue_trace("thing moved", unsampled):
+            made = message()
+    (server,) = spans.get_finished_spans()
+    assert server.name == "PUT /things/<id>" and not server.links
+    # The sampling decision travels on with the thing's trace: downstream spans of it are not recorded either.
+    version, trace_id, _span_id, flags = traceparent_of(made.trace).split("-")
+    assert (version, trace_id, flags) == ("00", TRACE_ID, "00")
+
+
+def test_work_outside_any_span_continues_the_stored_trace_without_links(spans):
+    with tracing.continue_trace("thing moved", TRACEPARENT):
+        made = message()
+    (work,) = spans.get_finished_spans()
+    assert (hex_ids(work)[0], parent_id(work), work.links) == (TRACE_ID, PARENT_ID, ())
+    assert traceparent_of(made.trace) == traceparent_for(work)
+
+
+def test_with_tracing_off_continuing_a_stored_trace_does_nothing():
+    with tracing.continue_trace("thing moved", TRACEPARENT):
+        made = message()
+        assert tracing.traceparent() is None
+    assert made.trace == []
