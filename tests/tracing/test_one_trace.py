@@ -1,5 +1,6 @@
 """One order, one trace: from the POST through the outbox, Kafka and both consumers to the status the customer sees,
-with every parent link in place, in the logs and in the local trace UI (CASE-0160..CASE-0163)."""
+staff's moves and a customer's cancel included, with every parent link in place, in the logs and in the local trace
+UI (CASE-0160..CASE-0163, CASE-0172, CASE-0173)."""
 from __future__ import annotations
 
 import json
@@ -10,11 +11,22 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.acceptance.uat.flows import orders_path, place_order
+from tests.acceptance.uat.checks import wait_until
+from tests.acceptance.uat.flows import orders_path, place_order, wait_for_delivery
 from tests.acceptance.ui_support import CHROMIUM, CHROMIUM_ARGS
 from tests.support.accounts import new_customer
 from tests.support.polling import wait_for
-from tests.tracing.trace_flow import SIX_PROCESSES, Caller, by_service, one, order_through, server_span
+from tests.tracing.trace_flow import (
+    MOVES,
+    SIX_PROCESSES,
+    Caller,
+    by_service,
+    move_path,
+    one,
+    order_status,
+    order_through,
+    server_span,
+)
 
 # The trace page as the test saw it, for a person to look at (make test keeps test-results/).
 SCREENSHOTS = Path(os.environ.get("TEST_RESULTS") or "test-results") / "tracing"
@@ -22,23 +34,25 @@ SCREENSHOTS = Path(os.environ.get("TEST_RESULTS") or "test-results") / "tracing"
 
 @pytest.fixture(scope="module")
 def completed(api, customer_for_module, staff, receiver):
-    """One order placed with a known traceparent and moved to COMPLETED, and every span of its trace once the
-    status consumer's spans of both moves arrived."""
+    """One order placed with a known traceparent and moved to COMPLETED by staff without one (as the web UI does),
+    and every span of its trace once the status consumer's spans of all three changes arrived."""
     caller = Caller.new()
     flow = order_through(api, customer_for_module, staff, caller)
-
-    client_spans = {caller.span_id, *(put.span_id for put in flow["puts"])}
-
-    def complete(spans) -> bool:
-        # Each process exports in batches of its own: the trace is whole once the status consumer processed all
-        # three changes (CONFIRMED, IN_DELIVERY, COMPLETED) and every span's parent has arrived too.
-        statuses = [s for s in spans if s.service == "order-status-consumer" and s.kind == "CONSUMER"]
-        known = {s.span_id for s in spans} | client_spans
-        return (set(SIX_PROCESSES) <= {s.service for s in spans} and len(statuses) >= 3
-                and all(s.parent_span_id in known for s in spans))
-    spans = receiver.wait_for_trace(caller.trace_id, complete,
+    spans = receiver.wait_for_trace(caller.trace_id, whole_with_status_changes(caller, 3),
                                     "the order's trace from all six processes, every parent arrived")
     return {**flow, "caller": caller, "spans": spans}
+
+
+def whole_with_status_changes(caller: Caller, changes: int, processes=SIX_PROCESSES):
+    """Each process exports in batches of its own: the trace is whole once every one of `processes` sent spans, the
+    status consumer processed `changes` changes and every span's parent has arrived too (the client's own span is
+    the one parent outside it)."""
+    def complete(spans) -> bool:
+        statuses = [s for s in spans if s.service == "order-status-consumer" and s.kind == "CONSUMER"]
+        known = {s.span_id for s in spans} | {caller.span_id}
+        return (set(processes) <= {s.service for s in spans} and len(statuses) >= changes
+                and all(s.parent_span_id in known for s in spans))
+    return complete
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +65,7 @@ def test_one_order_is_one_trace_across_six_processes(completed, receiver):
     spans, caller = completed["spans"], completed["caller"]
     assert set(SIX_PROCESSES) <= set(by_service(spans)), sorted(by_service(spans))
     ids = {span.span_id for span in spans}
-    # The client's own spans are the only parents outside what the processes sent.
-    client_spans = {caller.span_id, *(put.span_id for put in completed["puts"])}
-    orphans = [(s.service, s.name, s.parent_span_id) for s in spans
-               if s.parent_span_id not in ids | client_spans]
+    orphans = [(s.service, s.name, s.parent_span_id) for s in spans if s.parent_span_id not in ids | {caller.span_id}]
     assert orphans == [], "every span's parent is a span of the trace or the client's"
 
     post = server_span(spans, "order-ms", "POST", caller.span_id)
@@ -66,30 +77,78 @@ def test_one_order_is_one_trace_across_six_processes(completed, receiver):
     assert process.parent_span_id == publish.span_id
     assert post.parent_span_id == caller.span_id
 
-    # Both moves: delivery-ms's SERVER span under the client's PUT, its event published by the delivery relay,
-    # processed by order-ms's status consumer as a child of that publish.
+    # The delivery's creation (CONFIRMED) and staff's two moves each publish a "delivery_status publish" that
+    # order-ms's status consumer's "delivery_status process" is the child of: the creation from the consumer's
+    # span, each move from delivery-ms's change span, itself the child of that same consumer span (the context the
+    # delivery kept), though the staff's requests came without a traceparent.
     status_publishes = [s for s in spans if s.service == "delivery-relay" and s.kind == "PRODUCER"]
     status_processes = [s for s in spans if s.service == "order-status-consumer" and s.kind == "CONSUMER"]
-    for put in completed["puts"]:
-        move = server_span(spans, "delivery-ms", "PUT", put.span_id)
-        descendants = descendants_of(move, spans)
-        published = [s for s in status_publishes if s.span_id in descendants]
-        assert len(published) == 1 and published[0].name == "delivery_status publish", published
-        processed = [s for s in status_processes if s.parent_span_id == published[0].span_id]
+    created = [s for s in status_publishes if s.parent_span_id == process.span_id]
+    for status in MOVES:
+        change = one(spans, f"delivery-ms's change span of {status}", service="delivery-ms", kind="INTERNAL",
+                     name=f"delivery {status}")
+        assert change.parent_span_id == process.span_id
+        assert change.attributes["delivery.id"] == completed["delivery"]["delivery_id"]
+        statements = {s.name for s in spans if s.kind == "CLIENT" and s.parent_span_id == change.span_id}
+        assert {"UPDATE delivery_status", "INSERT delivery_outbox"} <= statements
+        published = [s for s in status_publishes if s.parent_span_id == change.span_id]
+        assert [s.name for s in published] == ["delivery_status publish"]
+        created.extend(published)
+    assert len(created) == 3, "the creation's and both moves' events"
+    for published in created:
+        processed = [s for s in status_processes if s.parent_span_id == published.span_id]
         assert [s.name for s in processed] == ["delivery_status process"]
-    # The delivery's creation (CONFIRMED) goes the same way, from the consumer's span.
-    created = [s for s in status_publishes if s.span_id in descendants_of(process, spans)]
-    assert len(created) == 1
-    assert any(s.parent_span_id == created[0].span_id for s in status_processes)
+    # The staff's requests are traces of their own: no SERVER span of delivery-ms is in the order's trace.
+    assert not [s for s in spans if s.service == "delivery-ms" and s.kind == "SERVER"]
 
 
-def descendants_of(root, spans) -> set[str]:
-    found, frontier = set(), {root.span_id}
-    while frontier:
-        children = {s.span_id for s in spans if s.parent_span_id in frontier} - found
-        found |= children
-        frontier = children
-    return found
+@pytest.mark.case("CASE-0172")
+def test_a_staff_move_s_request_and_the_order_s_trace_are_linked_both_ways(completed, receiver):
+    spans, delivery_id = completed["spans"], completed["delivery"]["delivery_id"]
+    for status in MOVES:
+        change = one(spans, f"the change span of {status}", service="delivery-ms", name=f"delivery {status}")
+        assert len(change.links) == 1, change.links
+        request = linked_span(receiver, change, f"the request span of the move to {status}")
+        assert request.trace_id != change.trace_id, "the move's request started a trace of its own"
+        assert (request.service, request.kind, request.parent_span_id) == ("delivery-ms", "SERVER", None)
+        assert request.name == "PUT /delivery-ms/deliveries/<delivery_id>/status"
+        assert request.attributes["http.target"] == move_path(delivery_id)
+        assert (change.trace_id, change.span_id) in request.links, "the request points at the order's trace"
+
+
+def linked_span(receiver, span, what: str):
+    """The span `span`'s one link names, once the receiver got it (its trace is another process's export)."""
+    (trace_id, span_id), = span.links
+    found = receiver.wait_for_trace(trace_id, lambda spans: any(s.span_id == span_id for s in spans), what)
+    return one(found, what, span_id=span_id)
+
+
+@pytest.mark.case("CASE-0173")
+def test_a_customer_s_cancel_continues_the_order_s_trace(api, customer_for_module, receiver):
+    caller = Caller.new()
+    order = place_order(api, customer_for_module, headers=caller.headers)
+    delivery = wait_for_delivery(api, customer_for_module.token, order["order_id"])
+    cancel = api.post(f"{orders_path(customer_for_module.user_id)}/{order['order_id']}/cancel",
+                      token=customer_for_module.token)
+    assert cancel.status_code == 202, cancel.text[:300]
+    wait_until(lambda: order_status(api, customer_for_module, order["order_id"]) == "CANCELED",
+               f"order {order['order_id']} showing CANCELED")
+    no_staff = tuple(process for process in SIX_PROCESSES if process != "delivery-ms")
+    spans = receiver.wait_for_trace(caller.trace_id, whole_with_status_changes(caller, 2, no_staff),
+                                    "the order's trace with its creation and its cancel")
+    process = one(spans, "the order's new_orders process span", service="delivery-consumer", kind="CONSUMER")
+    change = one(spans, "the cancel's change span", service="delivery-consumer", name="delivery CANCELED")
+    assert change.parent_span_id == process.span_id and change.attributes["delivery.id"] == delivery["delivery_id"]
+    published = one(spans, "the cancel's publish", service="delivery-relay", parent_span_id=change.span_id)
+    one(spans, "the status consumer's span of the cancel", service="order-status-consumer",
+        parent_span_id=published.span_id)
+    # The cancel came as a record of the customer's cancel request, in that request's trace: linked both ways.
+    (cancel_trace, cancel_span), = change.links
+    assert cancel_trace != caller.trace_id
+    cancel_process = linked_span(receiver, change, "the cancel record's process span")
+    assert cancel_process.span_id == cancel_span
+    assert (cancel_process.service, cancel_process.name) == ("delivery-consumer", "new_orders process")
+    assert (change.trace_id, change.span_id) in cancel_process.links
 
 
 @pytest.mark.case("CASE-0161")

@@ -1,5 +1,5 @@
-"""What the tracing cases do again and again: a known W3C traceparent, an order placed and moved with it, and the
-questions asked of the spans the receiver got."""
+"""What the tracing cases do again and again: a known W3C traceparent, an order placed with it and moved by staff as
+the web UI moves it (no traceparent), and the questions asked of the spans the receiver got."""
 from __future__ import annotations
 
 import secrets
@@ -10,7 +10,7 @@ from tests.acceptance.uat.checks import wait_until
 from tests.acceptance.uat.client import Api
 from tests.acceptance.uat.flows import Account, orders_path, place_order, wait_for_delivery
 
-# The processes one order's trace crosses when its delivery is moved by a client that carries the trace on.
+# The processes one order's trace crosses from the POST to COMPLETED (staff's moves continue the delivery's trace).
 SIX_PROCESSES = ("order-ms", "order-relay", "delivery-consumer", "delivery-ms", "delivery-relay",
                  "order-status-consumer")
 
@@ -25,10 +25,6 @@ class Caller:
     @classmethod
     def new(cls) -> Caller:
         return cls(secrets.token_hex(16), secrets.token_hex(8))
-
-    def child(self) -> Caller:
-        """Another span of the same trace (the client's next call)."""
-        return Caller(self.trace_id, secrets.token_hex(8))
 
     @property
     def traceparent(self) -> str:
@@ -58,25 +54,24 @@ def server_span(spans: list[Span], service: str, method: str, parent: str) -> Sp
                f"{method} SERVER span of {service} under {parent}", parent_span_id=parent)
 
 
-def order_through(api: Api, customer: Account, staff: Account, caller: Caller, final: str = "COMPLETED") -> dict:
-    """An order placed through the ingress with `caller`'s traceparent, its delivery moved to `final` by staff
-    whose PUTs carry the same trace on; returns {order, delivery, puts: [Caller]}."""
+MOVES = ("IN_DELIVERY", "COMPLETED")
+
+
+def order_through(api: Api, customer: Account, staff: Account, caller: Caller) -> dict:
+    """An order placed through the ingress with `caller`'s traceparent, its delivery moved to IN_DELIVERY and then
+    COMPLETED by staff as the web UI does it, without a traceparent; returns {order, delivery}."""
     order = place_order(api, customer, headers=caller.headers)
     delivery = wait_for_delivery(api, customer.token, order["order_id"])
-    puts = []
-    for status in ("IN_DELIVERY", final):
-        put = caller.child()
-        response = move_with(api, staff, delivery["delivery_id"], status, put)
+    for status in MOVES:
+        response = api.put(move_path(delivery["delivery_id"]), json={"status": status}, token=staff.token)
         assert response.status_code == 200, f"move to {status}: {response.status_code} {response.text[:300]}"
-        puts.append(put)
-    wait_until(lambda: order_status(api, customer, order["order_id"]) == final,
-               f"order {order['order_id']} showing {final} to its customer")
-    return {"order": order, "delivery": delivery, "puts": puts}
+    wait_until(lambda: order_status(api, customer, order["order_id"]) == MOVES[-1],
+               f"order {order['order_id']} showing {MOVES[-1]} to its customer")
+    return {"order": order, "delivery": delivery}
 
 
-def move_with(api: Api, staff: Account, delivery_id: str, status: str, caller: Caller):
-    return api.put(f"/delivery-ms/deliveries/{delivery_id}/status", json={"status": status}, token=staff.token,
-                   headers=caller.headers)
+def move_path(delivery_id: str) -> str:
+    return f"/delivery-ms/deliveries/{delivery_id}/status"
 
 
 def order_status(api: Api, customer: Account, order_id: str) -> str | None:
