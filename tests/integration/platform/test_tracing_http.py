@@ -1,8 +1,9 @@
 """Tracing in the HTTP processes, served by real gunicorn (the API's sync worker and the stream process's gevent
 worker) on the stack's databases, exporting to a real OTLP/HTTP receiver: a request continues the caller's
-`traceparent`, its statements are its children, the order's outbox row and log lines carry the trace, and a stream's
-push of a change continues the change's trace. The instances are the test's own, started with an OTLP endpoint;
-the stack's keep the production default (tracing off)."""
+`traceparent`, its statements are its children, the order's outbox row and log lines carry the trace, a stream's
+push of a change continues the change's trace, and a staff move without a traceparent continues the trace its
+delivery kept, linked both ways with the move's own request. The instances are the test's own, started with an
+OTLP endpoint; the stack's keep the production default (tracing off)."""
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ import uuid
 
 import requests
 
+from tests.integration.delivery_ms.conftest import place_order, put_status, wait_for_delivery
 from tests.support.accounts import new_customer
 from tests.support.gunicorn import gunicorn
 from tests.support.otlp_receiver import OtlpReceiver
@@ -79,3 +81,52 @@ def test_a_stream_push_continues_the_trace_its_change_was_made_in(stack, base_ur
         "order-ms-stream", "PRODUCER", TRACE_ID, change_span_id)
     assert [trace_id for trace_id, _span_id in push.links] == [stream_trace_id]  # the stream's own request span
     assert push.attributes["sse.replayed"] is True
+
+
+def test_a_staff_move_continues_the_trace_its_delivery_kept_linked_with_the_move_s_request(
+        stack, base_url, delivery_db, staff_headers, tmp_path):
+    customer = new_customer(base_url)
+    kept, old = (wait_for_delivery(base_url, customer.headers, place_order(base_url, customer)["order_id"])
+                 for _ in range(2))
+    created_in = "6e0c63257de34c92"
+    cursor = delivery_db.cursor()
+    # As the consumer writes it with tracing on, in the process span of the order's record (the stack's consumer
+    # runs with tracing off); `old` stays as a delivery made before deliveries kept their trace.
+    cursor.execute("UPDATE delivery_status SET traceparent = ? WHERE delivery_id = ?",
+                   (f"00-{TRACE_ID}-{created_in}-01", kept["delivery_id"]))
+    delivery_db.commit()
+    with OtlpReceiver() as receiver:
+        env = {**stack.http_env_of("delivery_ms"), "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
+        with gunicorn("services.delivery_ms:create_app()", env, tmp_path) as url:
+            for delivery in (kept, old):
+                # No traceparent, as the web UI sends it.
+                response = put_status(url, delivery["delivery_id"], "IN_DELIVERY", staff_headers)
+                assert response.status_code == 200, response.text
+        spans = receiver.received()
+    change = next(s for s in spans if s.name == "delivery IN_DELIVERY")
+    server, old_server = (next(s for s in spans if s.kind == "SERVER" and s.attributes["http.target"] ==
+                               f"/delivery-ms/deliveries/{delivery['delivery_id']}/status") for delivery in (kept, old))
+    assert (change.service, change.kind, change.trace_id, change.parent_span_id) == (
+        "delivery-ms", "INTERNAL", TRACE_ID, created_in)
+    assert change.attributes["delivery.id"] == kept["delivery_id"]
+    assert server.trace_id != TRACE_ID and server.parent_span_id is None
+    assert change.links == ((server.trace_id, server.span_id),)
+    assert server.links == ((TRACE_ID, change.span_id),)
+    under_change = {s.name for s in spans if s.kind == "CLIENT" and s.parent_span_id == change.span_id}
+    assert under_change == {"UPDATE delivery_status", "INSERT delivery_changes", "INSERT delivery_outbox"}
+    # The move of the delivery that kept no trace stays in its own request's, as before.
+    assert [s.name for s in spans if s.kind == "INTERNAL"] == ["delivery IN_DELIVERY"]
+    assert old_server.links == ()
+
+    delivery_db.commit()
+    cursor = delivery_db.cursor(dictionary=True)
+    events = {}
+    for delivery in (kept, old):
+        cursor.execute("SELECT headers FROM delivery_outbox WHERE message_key = ? ORDER BY id DESC LIMIT 1",
+                       (delivery["order_id"],))
+        events[delivery["delivery_id"]] = dict(json.loads(cursor.fetchone()["headers"]))["traceparent"]
+    cursor.execute("SELECT traceparent FROM delivery_changes WHERE delivery_id = ? ORDER BY id DESC LIMIT 1",
+                   (kept["delivery_id"],))
+    assert cursor.fetchone()["traceparent"].split("-")[1:3] == [TRACE_ID, change.span_id]
+    assert events[kept["delivery_id"]].split("-")[1:3] == [TRACE_ID, change.span_id]
+    assert events[old["delivery_id"]].split("-")[1:3] == [old_server.trace_id, old_server.span_id]

@@ -1,7 +1,8 @@
 """Tracing across real processes: an outbox row written in a known trace is published by the order relay process and
 turned into a delivery by the delivery consumer process, over a private Apache Kafka node, each exporting its spans
 over OTLP/HTTP to a real receiver when it stops (SIGTERM); the trace goes on in the delivery's own outbox row and
-change row, and a record the consumer dead-letters keeps the trace headers it came with.
+change row and is kept on the delivery's row, and a record the consumer dead-letters keeps the trace headers it
+came with.
 
 The processes are the test's own, started with an OTLP endpoint; the stack's own processes keep the production
 default (no endpoint: tracing off). The whole path through the ingress and all six processes: tests/e2e of H2."""
@@ -67,6 +68,8 @@ def test_one_trace_from_an_outbox_row_through_the_relay_and_the_consumer_into_th
         delivery_event = headers_of(cursor.fetchone()["headers"])
         cursor.execute("SELECT traceparent FROM delivery_changes WHERE order_id = ?", (order["order_id"],))
         change_traceparent = cursor.fetchone()["traceparent"]
+        cursor.execute("SELECT traceparent FROM delivery_status WHERE order_id = ?", (order["order_id"],))
+        delivery_traceparent = cursor.fetchone()["traceparent"]
 
     spans = receiver.wait_for(lambda spans: spans if {"order-relay", "delivery-consumer"} <= {s.service for s in spans}
                               else None, "both processes' spans")
@@ -84,6 +87,8 @@ def test_one_trace_from_an_outbox_row_through_the_relay_and_the_consumer_into_th
     # The delivery's event and its change row were made in the record's process span.
     assert delivery_event["traceparent"].split("-")[1:3] == [TRACE_ID, process.span_id]
     assert change_traceparent.split("-")[1:3] == [TRACE_ID, process.span_id]
+    # The delivery keeps it too: staff's later moves of it continue this trace (docs/tracing.md).
+    assert delivery_traceparent.split("-")[1:3] == [TRACE_ID, process.span_id]
     # The transaction's statements are children of the consumer's write span.
     statements = [s for s in spans if s.kind == "CLIENT" and s.parent_span_id == write.span_id]
     assert any(s.name == "INSERT delivery_outbox" for s in statements)
