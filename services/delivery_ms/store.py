@@ -15,8 +15,6 @@ from services.platform.timefmt import iso_utc, parse_iso_utc, utc_now
 from services.platform.tracing import traceparent
 
 COLUMNS = "id, delivery_id, order_id, user_id, order_json, status, created_at, updated_at"
-# A delivery as a change starts from, with the trace it was created in (each change continues it).
-LOCKED_COLUMNS = "delivery_id, order_id, user_id, status, version, updated_at, traceparent AS origin_traceparent"
 # Every creation's and status change's DeliveryStatusChanged, and every OrderCancelRefused, waits here for the relay.
 DELIVERY_OUTBOX = Outbox("delivery_outbox", delivery_status_changed.TOPIC)
 
@@ -65,6 +63,10 @@ def apply_order_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
         _record_changes(cursor, plan.changes)
         DELIVERY_OUTBOX.add(cursor, *plan.messages)
     return plan.applied
+
+
+# A delivery as a change starts from, with the trace it was created in (each change continues it).
+LOCKED_COLUMNS = "delivery_id, order_id, user_id, status, version, updated_at, traceparent AS origin_traceparent"
 
 
 def _lock_deliveries(cursor, order_ids: list[str]) -> dict[str, lifecycle.Delivery]:

@@ -156,7 +156,8 @@ def test_a_refused_cancel_is_no_change_and_answers_in_the_cancel_s_trace(spans):
 # --- staff's moves --------------------------------------------------------------------------------------------------
 
 class FakeDriverCursor:
-    """Answers the move's SELECT ... FOR UPDATE with `row`; keeps every statement."""
+    """Answers the move's SELECT ... FOR UPDATE with the columns it names (`column AS alias` too) of `row`, a
+    delivery_status row; keeps every statement."""
 
     def __init__(self, row, statements):
         self.row, self.statements = row, statements
@@ -165,7 +166,9 @@ class FakeDriverCursor:
         self.statements.append((sql, params))
 
     def fetchone(self):
-        return self.row
+        sql, _params = self.statements[-1]
+        names = sql.removeprefix("SELECT ").split(" FROM ")[0].split(", ")
+        return {name.split(" AS ")[-1]: self.row[name.split(" AS ")[0]] for name in names}
 
     def close(self):
         pass
@@ -196,8 +199,10 @@ class FakePool:
 
 
 def delivery_row(status="CONFIRMED", origin=ORDER_TRACEPARENT) -> dict:
-    return {"delivery_id": str(uuid.uuid4()), "order_id": str(uuid.uuid4()), "user_id": "cust-1", "status": status,
-            "version": 1, "updated_at": NOW, "origin_traceparent": origin}
+    """A delivery_status row as the consumer wrote it (`traceparent`: the context it was created in)."""
+    return {"id": 1, "delivery_id": str(uuid.uuid4()), "order_id": str(uuid.uuid4()), "user_id": "cust-1",
+            "order_json": "{}", "status": status, "previous_status": None, "version": 1, "created_at": NOW,
+            "updated_at": NOW, "traceparent": origin}
 
 
 PUT = "PUT /delivery-ms/deliveries/<delivery_id>/status"
