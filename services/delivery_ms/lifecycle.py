@@ -9,7 +9,8 @@ deliveries a batch names, lets `plan_batch` apply the events in order, and write
   CANCELED at once (version 1), so the creation arriving later is a duplicate; an already CANCELED delivery needs
   nothing. A redelivered cancel of a delivery staff moved on is refused again, same status and version: order-ms
   decides a cancel request once, so the second refusal changes nothing there.
-Every creation and every change is a `delivery_changes` row and a `DeliveryStatusChanged` event."""
+Every creation and every change is a `DeliveryStatusChanged` event in the outbox (which the staff board's stream
+reads too)."""
 from __future__ import annotations
 
 import json
@@ -71,7 +72,7 @@ class Plan:
         return [d for order_id, d in self.deliveries.items() if d.stored and order_id in self.changed_order_ids]
 
     def record(self, delivery: Delivery) -> None:
-        """A creation or a change: the delivery's new state, its change row and its event."""
+        """A creation or a change: the delivery's new state and its event."""
         self.deliveries[delivery.order_id] = delivery
         self.changed_order_ids.add(delivery.order_id)
         self.changes.append(delivery)

@@ -56,15 +56,20 @@ def off_loop(call: Callable, *args):
 
 
 class ChangeLog:
-    """A service's change-log table as its stream shows it: `table` has an AUTO_INCREMENT `id` (the event id),
-    `columns` are what `data_of(row)` makes the event's JSON data from, and `scope_column` says whose row it is
-    (a stream of one scope sees only that scope's rows; the index on (scope_column, id) serves its replay)."""
+    """A service's change-log table (or view) as its stream shows it: `table` has an AUTO_INCREMENT `id` (the event
+    id), `columns` are what `data_of(row)` makes the event's JSON data from, and `scope_column` says whose row it is
+    (a stream of one scope sees only that scope's rows; the index on (scope_column, id) serves its replay).
+
+    `shows(row)` is False for a row that is not an event (e.g. an outbox row of another event type): the cursor
+    still counts its id as committed, but no stream shows it. Filtering in SQL instead would leave its id a gap
+    that holds back every later row for STREAM_GAP_SECONDS."""
 
     def __init__(self, event: str, table: str, columns: tuple[str, ...], scope_column: str,
-                 data_of: Callable[[dict], dict]):
+                 data_of: Callable[[dict], dict], shows: Callable[[dict], bool] = lambda _row: True):
         self.event = event
         self.scope_column = scope_column
         self.data_of = data_of
+        self.shows = shows
         self._table = table
         self._select = f"SELECT id, {', '.join(c for c in columns if c != 'id')} FROM {table}"
 
@@ -203,6 +208,8 @@ class ChangeFeed:
 
     def _fan_out(self, rows: list[dict]) -> None:
         for row in rows:
+            if not self.log.shows(row):
+                continue
             scope = self.log.scope_of(row)
             for subscription in list(self._subscriptions):
                 if subscription.scope is None or subscription.scope == scope:
@@ -303,6 +310,8 @@ def _events(feed: ChangeFeed, subscription: Subscription, seen: int, page: list[
     # Replay: the rows the client missed, up to where the feed stood when it subscribed; the feed sends the rest.
     while page:
         for row in page:
+            if not feed.log.shows(row):
+                continue
             EVENTS_PUSHED.inc()
             yield sse.event(event, row["id"], feed.log.data_of(row))
         page = feed.replay(subscription, page[-1]["id"]) if len(page) == BATCH else []
