@@ -9,8 +9,9 @@ deliveries a batch names, lets `plan_batch` apply the events in order, and write
   CANCELED at once (version 1), so the creation arriving later is a duplicate; an already CANCELED delivery needs
   nothing. A redelivered cancel of a delivery staff moved on is refused again, same status and version: order-ms
   decides a cancel request once, so the second refusal changes nothing there.
-Every creation and every change is a `delivery_changes` row and a `DeliveryStatusChanged` event. A delivery keeps the
-trace context it was created in (its order's), and each later change continues that trace (docs/tracing.md)."""
+Every creation and every change is a `DeliveryStatusChanged` event in the outbox (which the staff board's stream
+reads too). A delivery keeps the trace context it was created in (its order's), and each later change continues that
+trace (docs/tracing.md)."""
 from __future__ import annotations
 
 import json
@@ -47,9 +48,7 @@ class Delivery:
     previous_status: str | None = None
     order_json: str = ""
     stored: bool = True
-    # The W3C traceparent of the span the change was made in, for its change log row (None: tracing off).
-    traceparent: str | None = None
-    # The traceparent the delivery was created in (its row's `traceparent`: the order's record's process span);
+    # The W3C traceparent the delivery was created in (its row's `traceparent`: the order's record's process span);
     # None for one created with tracing off or before deliveries kept it.
     origin_traceparent: str | None = None
 
@@ -89,13 +88,12 @@ class Plan:
         return [d for order_id, d in self.deliveries.items() if d.stored and order_id in self.changed_order_ids]
 
     def record(self, delivery: Delivery) -> None:
-        """A creation or a change: the delivery's new state, its change row and its event. A creation keeps the
-        trace it is made in; a change continues the delivery's (`Delivery.change_span`)."""
+        """A creation or a change: the delivery's new state and its event. A creation keeps the trace it is made in;
+        a change continues the delivery's (`Delivery.change_span`)."""
         created = delivery.order_id not in self.deliveries
         with nullcontext() if created else delivery.change_span():
-            made_in = traceparent()
-            delivery = replace(delivery, traceparent=made_in,
-                               origin_traceparent=made_in if created else delivery.origin_traceparent)
+            if created:
+                delivery = replace(delivery, origin_traceparent=traceparent())
             self.messages.append(delivery_status_changed.build(delivery.change()))
         self.deliveries[delivery.order_id] = delivery
         self.changed_order_ids.add(delivery.order_id)

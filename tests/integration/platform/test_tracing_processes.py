@@ -1,8 +1,7 @@
 """Tracing across real processes: an outbox row written in a known trace is published by the order relay process and
 turned into a delivery by the delivery consumer process, over a private Apache Kafka node, each exporting its spans
 over OTLP/HTTP to a real receiver when it stops (SIGTERM); the trace goes on in the delivery's own outbox row and
-change row and is kept on the delivery's row, and a record the consumer dead-letters keeps the trace headers it
-came with.
+is kept on the delivery's row, and a record the consumer dead-letters keeps the trace headers it came with.
 
 The processes are the test's own, started with an OTLP endpoint; the stack's own processes keep the production
 default (no endpoint: tracing off). The whole path through the ingress and all six processes: tests/e2e of H2."""
@@ -66,8 +65,6 @@ def test_one_trace_from_an_outbox_row_through_the_relay_and_the_consumer_into_th
         cursor = conn.cursor(dictionary=True)
         cursor.execute("SELECT headers FROM delivery_outbox WHERE message_key = ?", (order["order_id"],))
         delivery_event = headers_of(cursor.fetchone()["headers"])
-        cursor.execute("SELECT traceparent FROM delivery_changes WHERE order_id = ?", (order["order_id"],))
-        change_traceparent = cursor.fetchone()["traceparent"]
         cursor.execute("SELECT traceparent FROM delivery_status WHERE order_id = ?", (order["order_id"],))
         delivery_traceparent = cursor.fetchone()["traceparent"]
 
@@ -84,9 +81,8 @@ def test_one_trace_from_an_outbox_row_through_the_relay_and_the_consumer_into_th
     assert (process.service, process.kind, process.trace_id, process.parent_span_id) == (
         "delivery-consumer", "CONSUMER", TRACE_ID, publish.span_id)
     assert (TRACE_ID, process.span_id) in write.links
-    # The delivery's event and its change row were made in the record's process span.
+    # The delivery's event (which is also the board stream's row) was made in the record's process span.
     assert delivery_event["traceparent"].split("-")[1:3] == [TRACE_ID, process.span_id]
-    assert change_traceparent.split("-")[1:3] == [TRACE_ID, process.span_id]
     # The delivery keeps it too: staff's later moves of it continue this trace (docs/tracing.md).
     assert delivery_traceparent.split("-")[1:3] == [TRACE_ID, process.span_id]
     # The transaction's statements are children of the consumer's write span.
