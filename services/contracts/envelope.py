@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from services.platform.dead_letters import HEADER_ERROR as HEADER_ERROR
 from services.platform.fields import Field, check_fields, clean_fields
 from services.platform.records import Record
+from services.platform.tracing import trace_headers
 
 HEADER_EVENT_ID = "event_id"
 HEADER_EVENT_TYPE = "event_type"
@@ -22,7 +23,9 @@ class InvalidEvent(ValueError):
 
 @dataclass(frozen=True)
 class Message:
-    """One event: its topic, key, JSON value and headers (event id, type and schema version)."""
+    """One event: its topic, key, JSON value and headers (event id, type and schema version), and the W3C trace
+    context (`traceparent`, `tracestate`) of the span current when it was made, when tracing is on: the outbox row
+    keeps it, and the relay continues that trace (docs/tracing.md)."""
 
     topic: str
     key: str
@@ -30,6 +33,7 @@ class Message:
     event_type: str
     schema_version: int
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    trace: list[tuple[str, str]] = field(default_factory=trace_headers, compare=False, repr=False)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -42,7 +46,7 @@ class Message:
             topic=self.topic,
             key=self.key.encode(),
             value=json.dumps(self.value, separators=(",", ":")).encode(),
-            headers=[(name, value.encode()) for name, value in self.headers.items()],
+            headers=[(name, value.encode()) for name, value in (*self.headers.items(), *self.trace)],
         )
 
 

@@ -22,6 +22,7 @@ from services.contracts import delivery_status_changed, order_cancel_refused, or
 from services.contracts.envelope import Message, TypedEvent
 from services.delivery_ms.statuses import DeliveryStatus
 from services.platform.timefmt import iso_utc
+from services.platform.tracing import each_in_context, traceparent
 
 # A customer may cancel only before staff has moved the delivery on; staff may cancel later too (statuses.py).
 CUSTOMER_CANCELABLE = (DeliveryStatus.CONFIRMED,)
@@ -44,6 +45,8 @@ class Delivery:
     previous_status: str | None = None
     order_json: str = ""
     stored: bool = True
+    # The W3C traceparent of the span the change was made in, for its change log row (None: tracing off).
+    traceparent: str | None = None
 
     def change(self) -> dict:
         """The delivery's state as a DeliveryStatusChanged value (the change that led to it)."""
@@ -72,6 +75,7 @@ class Plan:
 
     def record(self, delivery: Delivery) -> None:
         """A creation or a change: the delivery's new state, its change row and its event."""
+        delivery = replace(delivery, traceparent=traceparent())
         self.deliveries[delivery.order_id] = delivery
         self.changed_order_ids.add(delivery.order_id)
         self.changes.append(delivery)
@@ -115,8 +119,9 @@ HANDLERS = {
 
 def plan_batch(stored: dict[str, Delivery], events: list[TypedEvent], now: datetime,
                make_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> Plan:
-    """Apply `events` in order to the `stored` deliveries of their orders (by order_id)."""
+    """Apply `events` in order to the `stored` deliveries of their orders (by order_id). Each event's messages are
+    made in the trace its record came with (when tracing is on), so they carry its order's trace on."""
     plan = Plan(deliveries=dict(stored))
-    for event in events:
+    for event in each_in_context(events):
         HANDLERS[event.event_type](plan, event.value, now, make_id)
     return plan

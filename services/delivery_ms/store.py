@@ -12,6 +12,7 @@ from services.delivery_ms.statuses import DeliveryStatus, check_move, next_statu
 from services.platform.db import ConnectionPool
 from services.platform.outbox import Outbox
 from services.platform.timefmt import iso_utc, parse_iso_utc, utc_now
+from services.platform.tracing import traceparent
 
 COLUMNS = "id, delivery_id, order_id, user_id, order_json, status, created_at, updated_at"
 # Every creation's and status change's DeliveryStatusChanged, and every OrderCancelRefused, waits here for the relay.
@@ -101,11 +102,12 @@ def _record_changes(cursor, changes: list[lifecycle.Delivery]) -> None:
     """The board stream's log: one row per creation or change, in the order they happened."""
     if not changes:
         return
-    rows = [(d.delivery_id, d.order_id, d.user_id, d.status, d.previous_status, d.version, d.updated_at)
-            for d in changes]
+    rows = [(d.delivery_id, d.order_id, d.user_id, d.status, d.previous_status, d.version, d.updated_at,
+             d.traceparent) for d in changes]
     cursor.execute(
-        "INSERT INTO delivery_changes (delivery_id, order_id, user_id, status, previous_status, version, updated_at)"
-        f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?)'] * len(rows))}",
+        "INSERT INTO delivery_changes"
+        " (delivery_id, order_id, user_id, status, previous_status, version, updated_at, traceparent)"
+        f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * len(rows))}",
         tuple(value for row in rows for value in row),
     )
 
@@ -159,7 +161,7 @@ def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[
             return {"delivery_id": delivery_id, "status": current.status,
                     "updated_at": iso_utc(current.updated_at)}, current.status
         moved = replace(current, status=wanted, previous_status=current.status, version=current.version + 1,
-                        updated_at=utc_now())
+                        updated_at=utc_now(), traceparent=traceparent())
         cursor.execute("UPDATE delivery_status SET status = ?, version = ?, updated_at = ? WHERE delivery_id = ?",
                        (moved.status, moved.version, moved.updated_at, delivery_id))
         _record_changes(cursor, [moved])

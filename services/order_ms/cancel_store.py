@@ -6,6 +6,7 @@ from services.contracts import order_cancel_requested
 from services.order_ms.store import ORDER_COLUMNS, ORDER_OUTBOX, order_view
 from services.platform.db import ConnectionPool
 from services.platform.timefmt import iso_utc, utc_now
+from services.platform.tracing import traceparent
 
 # The one delivery status a cancel may still catch; delivery-ms decides for good, this only spares it a sure refusal.
 CANCELABLE_STATUS = "CONFIRMED"
@@ -74,9 +75,9 @@ def request_cancel(pool: ConnectionPool, user_id: str, order_id: str) -> dict:
                        (order["order_id"], requested_at))
         cursor.execute(
             "INSERT INTO order_status_changes (user_id, order_id, kind, delivery_id, status, cancel_outcome,"
-            " reason, updated_at) VALUES (?, ?, 'CANCEL', ?, ?, 'PENDING', NULL, ?)",
+            " reason, updated_at, traceparent) VALUES (?, ?, 'CANCEL', ?, ?, 'PENDING', NULL, ?, ?)",
             (order["user_id"], order["order_id"], delivery["delivery_id"] if delivery else None,
-             delivery["status"] if delivery else None, requested_at))
+             delivery["status"] if delivery else None, requested_at, traceparent()))
         # Keyed by order_id like the order's OrderCreated, so on its partition it always follows the creation.
         ORDER_OUTBOX.add(cursor, order_cancel_requested.build(order, iso_utc(requested_at)))
     cancel = {"outcome": "PENDING", "requested_at": requested_at, "reason": None, "decided_at": None}

@@ -11,6 +11,7 @@ from services.contracts.identifiers import TIMESTAMP_FORMAT
 from services.platform.consumer import UnusableItem
 from services.platform.db import ConnectionPool
 from services.platform.timefmt import iso_utc
+from services.platform.tracing import each_in_context, traceparent
 
 DELIVERY_CHANGED = delivery_status_changed.EVENT_TYPE
 CANCEL_REFUSED = order_cancel_refused.EVENT_TYPE
@@ -62,7 +63,8 @@ def apply_status_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
         cursor.execute(f"SELECT order_id, outcome FROM order_cancel_requests WHERE {where}", tuple(order_ids))
         outcomes = {row["order_id"]: row["outcome"] for row in cursor.fetchall()}
         applied = 0
-        for event in events:
+        # Each event's statements and change log row in the trace its record came with (when tracing is on).
+        for event in each_in_context(events):
             owner = owners[event.value["order_id"]]
             if event.event_type == DELIVERY_CHANGED:
                 applied += _apply_change(cursor, event.value, owner, deliveries, outcomes)
@@ -85,9 +87,9 @@ def _apply_change(cursor, change: dict, user_id: str, deliveries: dict, outcomes
     deliveries[order_id] = {"order_id": order_id, "delivery_id": change["delivery_id"], "status": change["status"],
                             "version": change["version"]}
     cursor.execute(
-        "INSERT INTO order_status_changes (user_id, order_id, kind, delivery_id, status, updated_at)"
-        " VALUES (?, ?, 'DELIVERY', ?, ?, ?)",
-        (user_id, order_id, change["delivery_id"], change["status"], updated_at))
+        "INSERT INTO order_status_changes (user_id, order_id, kind, delivery_id, status, updated_at, traceparent)"
+        " VALUES (?, ?, 'DELIVERY', ?, ?, ?, ?)",
+        (user_id, order_id, change["delivery_id"], change["status"], updated_at, traceparent()))
     if change["status"] == delivery_status_changed.DeliveryStatus.CANCELED and outcomes.get(order_id) == "PENDING":
         cursor.execute("UPDATE order_cancel_requests SET outcome = 'CANCELED', decided_at = ? WHERE order_id = ?",
                        (updated_at, order_id))
@@ -108,8 +110,8 @@ def _apply_refusal(cursor, refusal: dict, user_id: str, deliveries: dict, outcom
     known = deliveries.get(order_id) or refusal
     cursor.execute(
         "INSERT INTO order_status_changes (user_id, order_id, kind, delivery_id, status, cancel_outcome, reason,"
-        " updated_at) VALUES (?, ?, 'CANCEL', ?, ?, 'REFUSED', ?, ?)",
-        (user_id, order_id, known["delivery_id"], known["status"], refusal["reason"], refused_at))
+        " updated_at, traceparent) VALUES (?, ?, 'CANCEL', ?, ?, 'REFUSED', ?, ?, ?)",
+        (user_id, order_id, known["delivery_id"], known["status"], refusal["reason"], refused_at, traceparent()))
     return 1
 
 

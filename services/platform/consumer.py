@@ -17,6 +17,7 @@ from kafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import Counter, Gauge
 
+from services.platform import tracing
 from services.platform.db import ConnectionPool
 from services.platform.dead_letters import DEAD_LETTER_MAX_BYTES, DeadLetter, skip_note
 from services.platform.kafka import create_consumer
@@ -65,11 +66,13 @@ class Subscription(Generic[Item]):
 
 @dataclass
 class SortedBatch:
-    """One poll's records sorted: the items to write (with their records), the dead letters, the offsets to commit."""
+    """One poll's records sorted: the items to write (with their records), the dead letters, the offsets to commit,
+    and the records' spans when tracing is on."""
 
     accepted: list[tuple[object, object]] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     offsets: dict[TopicPartition, OffsetAndMetadata] = field(default_factory=dict)
+    spans: tracing.ProcessSpans | tracing.NoProcessSpans = tracing.NO_PROCESS_SPANS
 
     @property
     def items(self) -> list:
@@ -200,6 +203,11 @@ class BatchConsumer(Worker):
                sorted_batch: SortedBatch) -> tuple[int, int]:
         """One subscription's items in one transaction; when the database refuses an item's data, each on its own,
         so that record is dead-lettered and the others are still written. Returns (created, duplicates)."""
+        with sorted_batch.spans.writing(subscription.topic, accepted):
+            return self._write_traced(subscription, accepted, sorted_batch)
+
+    def _write_traced(self, subscription: Subscription, accepted: list[tuple[object, object]],
+                      sorted_batch: SortedBatch) -> tuple[int, int]:
         items = [item for _record, item in accepted]
         try:
             created = subscription.write(self._pool, items)
@@ -219,17 +227,20 @@ class BatchConsumer(Worker):
         return created, duplicates
 
     def _handle(self, consumer, batch: dict) -> None:
-        """Write, dead-letter, then commit: the offsets move only once the database has the items."""
-        sorted_batch = self.sort(batch)
-        created, duplicates = self.write(sorted_batch)
-        self._dead_letter(sorted_batch)
-        try:
-            consumer.commit(sorted_batch.offsets)
-        except CommitFailedError as exc:
-            # The group rebalanced while we worked: the new owner of these partitions gets the same
-            # records again, and the idempotent write turns them into no-ops.
-            log.warning("offsets not committed, the group rebalanced; the records will be redelivered: %s", exc)
-            return
+        """Write, dead-letter, then commit: the offsets move only once the database has the items. Each record's
+        process span lasts until then (docs/tracing.md)."""
+        with tracing.process_spans(batch, self.group) as spans:
+            sorted_batch = self.sort(batch)
+            sorted_batch.spans = spans
+            created, duplicates = self.write(sorted_batch)
+            self._dead_letter(sorted_batch)
+            try:
+                consumer.commit(sorted_batch.offsets)
+            except CommitFailedError as exc:
+                # The group rebalanced while we worked: the new owner of these partitions gets the same
+                # records again, and the idempotent write turns them into no-ops.
+                log.warning("offsets not committed, the group rebalanced; the records will be redelivered: %s", exc)
+                return
         self._progress.progressed()
         log.debug("batch done", extra={"created": created, "duplicates": duplicates,
                                        "dead_lettered": len(sorted_batch.dead_letters)})
@@ -250,9 +261,11 @@ class BatchConsumer(Worker):
                 self._dead_letter_smaller(letter)
         for letter in letters:
             record = letter.record
-            log.warning("dead-lettered an unusable message", extra={
-                "key": (record.key or b"").decode("utf-8", "replace"), "partition": record.partition,
-                "offset": record.offset, "error": letter.error})
+            sorted_batch.spans.dead_lettered(record, letter.error)
+            with sorted_batch.spans.current(record):  # the log line carries the record's trace id
+                log.warning("dead-lettered an unusable message", extra={
+                    "key": (record.key or b"").decode("utf-8", "replace"), "partition": record.partition,
+                    "offset": record.offset, "error": letter.error})
         for letter in letters:
             self._count(letter.record.topic, "dead_lettered", 1)
 

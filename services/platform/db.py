@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 import mariadb
 
 from services.platform.settings import Settings
+from services.platform.tracing import statement_span
 
 # Errors that mean "the server is not there or the connection broke", as opposed to a bad query.
 CONNECTION_ERRORS = (mariadb.InterfaceError, mariadb.OperationalError)
@@ -164,7 +165,7 @@ class ConnectionPool:
         Raises DatabaseUnavailable or DatabaseBusy when nothing was saved, CommitOutcomeUnknown when the
         connection broke during the commit itself; other driver errors (e.g. a duplicate key) as they are."""
         conn, pooled = self._acquire(check=False)
-        cursor = TransactionCursor(conn, pooled, lambda: connect(self._settings))
+        cursor = TransactionCursor(conn, pooled, lambda: connect(self._settings), self._settings.db_name)
         broken = clean = False
         try:
             with translated_errors():
@@ -205,8 +206,10 @@ class TransactionCursor:
     """The cursor a transaction hands out. Its first statement on a pooled connection may find that connection
     dead; the statement then runs on a new one instead (see ConnectionPool)."""
 
-    def __init__(self, conn: mariadb.Connection, pooled: bool, reconnect: Callable[[], mariadb.Connection]):
+    def __init__(self, conn: mariadb.Connection, pooled: bool, reconnect: Callable[[], mariadb.Connection],
+                 database: str = ""):
         self.conn: mariadb.Connection | None = conn
+        self._database = database
         self._cursor = conn.cursor(dictionary=True)
         self._may_be_stale = pooled
         self._reconnect = reconnect
@@ -223,6 +226,11 @@ class TransactionCursor:
             hook()
 
     def execute(self, sql: str, params: Sequence = ()) -> None:
+        # A child span of the request's or the batch's span when tracing is on (docs/tracing.md).
+        with statement_span(sql, self._database):
+            self._execute(sql, params)
+
+    def _execute(self, sql: str, params: Sequence) -> None:
         if not self._may_be_stale:
             self._cursor.execute(sql, params)
             return

@@ -82,12 +82,26 @@ Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 
 def on_starting(server):
+    # OTEL_* values that cannot work stop the master now, naming the variable, rather than each worker at its boot.
+    from services.platform.tracing import read_config
+
+    read_config("")
     # A clean directory per start: files left by an earlier run would be summed into the metrics. Only
     # prometheus_client's own *.db files go, in case the variable points at a shared folder. (The master's
     # own files from preloading go too: it never counts anything; each worker writes files of its own pid.)
     path = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     for stale in path.glob("*.db"):
         stale.unlink(missing_ok=True)
+
+
+def post_worker_init(worker):
+    # Tracing starts in each worker after the fork (its exporter's thread would not survive one), once the app is
+    # loaded: the app names the process (its SERVICE_NAME). Off unless an OTLP endpoint is set.
+    from services.platform.tracing import configure_tracing, instrument_flask
+
+    app = worker.wsgi
+    if configure_tracing(app.config["SERVICE_NAME"]):
+        instrument_flask(app)
 
 
 def child_exit(server, worker):
@@ -106,3 +120,6 @@ def worker_exit(server, worker):
     if os.getpid() == worker.pid:
         for listener in worker.sockets:
             listener.close()
+        from services.platform.tracing import shutdown
+
+        shutdown()  # the spans still buffered go out before the worker exits

@@ -1,10 +1,13 @@
-"""JSON logs, one object a line, carrying the request id; secrets are never formatted into them."""
+"""JSON logs, one object a line, carrying the request id and, inside a span, the trace and span ids; secrets are
+never formatted into them."""
 from __future__ import annotations
 
 import json
 import logging
 import sys
 import time
+
+from services.platform import tracing
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
 
@@ -25,6 +28,9 @@ class JsonFormatter(logging.Formatter):
         request_id = _current_request_id()
         if request_id:
             entry["request_id"] = request_id
+        ids = tracing.current_ids()
+        if ids:
+            entry["trace_id"], entry["span_id"] = ids
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

@@ -18,6 +18,7 @@ import mariadb
 from kafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
+from services.platform import tracing
 from services.platform.db import (
     DatabaseUnavailable,
     TransactionCursor,
@@ -153,7 +154,9 @@ class OutboxRelay(Worker):
             return 0
         records = [self._record(row) for row in rows]
         try:
-            self.send_acknowledged(records)
+            # Each record continues the trace its row was written in (docs/tracing.md).
+            with tracing.publish_spans(records, self.client_id) as traced:
+                self.send_acknowledged(traced)
         except PublishFailed as failed:
             EVENTS_FAILED.labels(records[failed.acknowledged].topic).inc()
             self._mark_sent(rows[:failed.acknowledged])

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from flask import Flask, Response, current_app, request
 from prometheus_client import Counter, Gauge
 
-from services.platform import problems, sse
+from services.platform import problems, sse, tracing
 from services.platform.change_cursor import ChangeCursor
 from services.platform.db import ConnectionPool, TransientDatabaseError
 from services.platform.settings import Settings
@@ -41,6 +41,8 @@ BATCH = 500
 QUEUE_SIZE = 1000
 FULL_RETRY_AFTER_SECONDS = 5
 EVENT_ID = re.compile(r"[0-9]{1,19}")
+# Every change log's column with the W3C traceparent of the span its row was written in (NULL: none).
+TRACE_COLUMN = "traceparent"
 FEED = "change_feed"
 
 
@@ -58,7 +60,8 @@ def off_loop(call: Callable, *args):
 class ChangeLog:
     """A service's change-log table as its stream shows it: `table` has an AUTO_INCREMENT `id` (the event id),
     `columns` are what `data_of(row)` makes the event's JSON data from, and `scope_column` says whose row it is
-    (a stream of one scope sees only that scope's rows; the index on (scope_column, id) serves its replay)."""
+    (a stream of one scope sees only that scope's rows; the index on (scope_column, id) serves its replay).
+    Its `traceparent` column holds the trace the change was made in, which the push of it continues."""
 
     def __init__(self, event: str, table: str, columns: tuple[str, ...], scope_column: str,
                  data_of: Callable[[dict], dict]):
@@ -66,7 +69,8 @@ class ChangeLog:
         self.scope_column = scope_column
         self.data_of = data_of
         self._table = table
-        self._select = f"SELECT id, {', '.join(c for c in columns if c != 'id')} FROM {table}"
+        selected = [c for c in columns if c not in ("id", TRACE_COLUMN)]
+        self._select = f"SELECT id, {', '.join(selected)}, {TRACE_COLUMN} FROM {table}"
 
     def scope_of(self, row: dict) -> str:
         return row[self.scope_column]
@@ -303,8 +307,7 @@ def _events(feed: ChangeFeed, subscription: Subscription, seen: int, page: list[
     # Replay: the rows the client missed, up to where the feed stood when it subscribed; the feed sends the rest.
     while page:
         for row in page:
-            EVENTS_PUSHED.inc()
-            yield sse.event(event, row["id"], feed.log.data_of(row))
+            yield from _push(event, row, feed.log.data_of(row), replayed=True)
         page = feed.replay(subscription, page[-1]["id"]) if len(page) == BATCH else []
     while True:
         try:
@@ -316,8 +319,17 @@ def _events(feed: ChangeFeed, subscription: Subscription, seen: int, page: list[
             continue
         if row["id"] <= seen:
             continue  # the feed had not reached the client's Last-Event-ID yet when it subscribed
-        EVENTS_PUSHED.inc()
-        yield sse.event(event, row["id"], feed.log.data_of(row))
+        yield from _push(event, row, feed.log.data_of(row))
+
+
+def _push(event: str, row: dict, data: dict, replayed: bool = False) -> Iterator[str]:
+    """One event to the client, in a span of the change's trace when tracing is on (until the server took it)."""
+    EVENTS_PUSHED.inc()
+    span = tracing.start_push_span(event, row["id"], row.get(TRACE_COLUMN), replayed)
+    try:
+        yield sse.event(event, row["id"], data)
+    finally:
+        span.end()
 
 
 def probes_off_loop(app: Flask, prefix: str) -> None:

@@ -17,6 +17,8 @@ from services.platform.logs import configure_logging
 from services.platform.metrics import WORKER_METRICS_PORT, serve_metrics
 from services.platform.records import Record
 from services.platform.settings import Settings
+from services.platform.tracing import configure_tracing
+from services.platform.tracing import shutdown as shutdown_tracing
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +149,8 @@ def run_worker(service: str, settings: Settings, build: Callable[[Settings], Wor
     configure_logging(service, settings.log_level)
     connection_options(settings)  # a Kafka login that cannot work stops the process now, not at its first client
     worker = build(settings)
+    # The process's worker names it in traces (its client id), as it does towards Kafka.
+    configure_tracing(worker.client_id)
     companions = [make(settings) for make in beside]
     threads = [threading.Thread(target=companion.run, name=companion.client_id, daemon=True)
                for companion in companions]
@@ -158,6 +162,7 @@ def run_worker(service: str, settings: Settings, build: Callable[[Settings], Wor
         companion.stop()
     for thread in threads:
         thread.join(timeout=settings.kafka_request_timeout_ms / 1000 * 2)
+    shutdown_tracing()
     sys.exit(0)
 
 
