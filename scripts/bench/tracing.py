@@ -178,12 +178,9 @@ def _restarts(state: StackState) -> int:
 
 
 def measure_setting(config: BenchConfig, state: StackState, db: Databases, customer: Customer, post_url: str,
-                    setting: Setting, round_number: int, floor_rate: float,
-                    otlp: Receiver | None) -> tuple[StackState, SettingRun]:
-    """Restarts the application with `setting`, then: a warm-up, the CPU per order at the paced rate, POSTs as
-    fast as they go. Its spans are counted once the next switch has stopped (and flushed) its processes."""
-    log(f"bench: tracing {setting.name} (round {round_number}): restarting the application processes")
-    state = switch(state, setting.env)
+                    setting: Setting, round_number: int, floor_rate: float, otlp: Receiver | None) -> SettingRun:
+    """On an application just restarted with `setting`: a warm-up, the CPU per order at the paced rate, then POSTs
+    as fast as they go. Its spans are counted once the next switch has stopped (and flushed) its processes."""
     restarts_before = _restarts(state)
     first_order = db.last_order_id()
     paced_post(post_url, customer.token, config.cpu_rate, WARM_UP_SECONDS)
@@ -203,12 +200,11 @@ def measure_setting(config: BenchConfig, state: StackState, db: Databases, custo
     before = db.last_order_id()
     post = wrk(post_url, POST_ORDER, customer.token, config.seconds, config.connections)
     keeping_up(db, before)
-    run = SettingRun(
+    return SettingRun(
         setting=setting.name, round=round_number, floor_rate=floor_rate, post=post, cpu_rate=paced.rate,
         cpu_ms_per_order={name: seconds / orders * 1000 for name, seconds in cpu.items()},
         receiver_cpu_ms=receiver_cpu / orders * 1000, orders=db.last_order_id() - first_order, spans=0,
         exports=0, unexpected_restarts=_restarts(state) - restarts_before)
-    return state, run
 
 
 def _with_spans(run: SettingRun, before: tuple[int, dict[str, int]], after: tuple[int, dict[str, int]]) -> SettingRun:
@@ -230,24 +226,33 @@ def measure_tracing(config: BenchConfig, state: StackState, customer: Customer) 
     with receiver(config, any(s.exports for s in settings)) as otlp:
         pending: SettingRun | None = None
         counts_before = no_counts
+
+        def switch_to(env: dict[str, str | None]) -> StackState:
+            """Switches, and credits the previous setting with every span its stopped processes sent."""
+            nonlocal pending, counts_before
+            switched = switch(state, env)
+            if pending is not None:
+                counts_after = otlp.counts() if otlp else no_counts
+                runs.append(_with_spans(pending, counts_before, counts_after))
+                counts_before, pending = counts_after, None
+            return switched
+
         for round_number in range(1, config.tracing_rounds + 1):
             log(f"bench: tracing round {round_number}: the same-stack floor")
             with floor_server(config.run_dir, state) as floor:
-                floor_rate = wrk(floor.url, POST_ORDER, customer.token, config.seconds, config.connections).rate
+                floor_run = wrk(floor.url, POST_ORDER, customer.token, config.seconds, config.connections)
+            if floor_run.errors or not floor_run.rate:
+                raise SystemExit(f"the same-stack floor failed ({floor_run.summary()});"
+                                 f" see {config.run_dir / 'floor_app.log'}")
+            floor_rate = floor_run.rate
             order = settings if round_number % 2 else list(reversed(settings))
             for setting in order:
-                state, run = measure_setting(config, state, db, customer, post_url, setting, round_number,
-                                             floor_rate, otlp)
-                if pending is not None:
-                    # The switch stopped the previous setting's processes: their last spans are in now.
-                    counts_after = otlp.counts() if otlp else no_counts
-                    runs.append(_with_spans(pending, counts_before, counts_after))
-                    counts_before = counts_after
-                pending = run
+                log(f"bench: tracing {setting.name} (round {round_number}): restarting the application processes")
+                state = switch_to(setting.env)
+                pending = measure_setting(config, state, db, customer, post_url, setting, round_number, floor_rate,
+                                          otlp)
         log("bench: tracing: back to the stack's own environment")
-        state = switch(state, {})
-        counts_after = otlp.counts() if otlp else no_counts
-        runs.append(_with_spans(pending, counts_before, counts_after))
+        state = switch_to({})
     db.close()
     return TracingPrice([s.name for s in settings], runs, config.tracing_rounds, installed)
 
