@@ -20,11 +20,23 @@ from services.contracts.envelope import HEADER_ERROR, HEADER_EVENT_ID, HEADER_EV
 from services.contracts.identifiers import ORDER_ID, UUID
 from services.contracts.topics import TOPIC_PARTITIONS
 from services.platform.fields import Field
+from services.platform.tracing import TRACEPARENT, TRACESTATE
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
 DOCUMENT_VERSION = "1.0.0"
 EVENT_ID = replace(UUID, description="Unique per event; a record published twice carries the same event_id.")
+# W3C Trace Context (docs/tracing.md): optional on every record; consumers accept records without them.
+TRACE_HEADERS = {
+    TRACEPARENT: {"type": "string", "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}",
+                  "description": "W3C traceparent of the span that published the record (the relay's publish span, "
+                                 "in the trace of the request or record that made the event). Present when the "
+                                 "producer traces; a consumer continues that trace. Optional: a record without it, "
+                                 "or with one that cannot be read, is used all the same.",
+                  "examples": ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]},
+    TRACESTATE: {"type": "string", "maxLength": 512,
+                 "description": "W3C tracestate that goes with traceparent, when the trace has vendor state."},
+}
 
 
 def headers_schema(event_type: str, schema_version: int) -> dict:
@@ -36,6 +48,7 @@ def headers_schema(event_type: str, schema_version: int) -> dict:
             HEADER_EVENT_TYPE: {"type": "string", "const": event_type},
             HEADER_SCHEMA_VERSION: {"type": "string", "const": str(schema_version),
                                     "description": "A consumer refuses a record of another version."},
+            **TRACE_HEADERS,
         },
         "required": [HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_SCHEMA_VERSION],
     }
@@ -113,6 +126,9 @@ def dead_letter_message(name: str, title: str) -> dict:
                 HEADER_EVENT_ID: {"type": "string"},
                 HEADER_EVENT_TYPE: {"type": "string"},
                 HEADER_SCHEMA_VERSION: {"type": "string"},
+                TRACEPARENT: {"type": "string", "description": "The refused record's traceparent, as received: the "
+                                                               "dead letter stays in the trace it came with."},
+                TRACESTATE: {"type": "string", "description": "The refused record's tracestate, as received."},
             },
             "required": [HEADER_ERROR],
         },

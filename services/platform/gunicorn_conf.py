@@ -100,7 +100,8 @@ def post_worker_init(worker):
     from services.platform.tracing import configure_tracing, instrument_flask
 
     app = worker.wsgi
-    if configure_tracing(app.config["SERVICE_NAME"]):
+    service = getattr(app, "config", {}).get("SERVICE_NAME")  # none: not a service's app (e.g. the bench's echo)
+    if service and configure_tracing(service):
         instrument_flask(app)
 
 

@@ -291,7 +291,9 @@ def stream_response(scope: str | None) -> Response:
     except BaseException:
         feed.unsubscribe(subscription)
         raise
-    events = _events(feed, subscription, last_event_id or 0, first_page, settings.stream_heartbeat_seconds)
+    # The request's span ends when the answer starts; each push refers to it (when tracing is on).
+    events = _events(feed, subscription, last_event_id or 0, first_page, settings.stream_heartbeat_seconds,
+                     tracing.current_span_context())
     response = Response(events, mimetype=sse.CONTENT_TYPE,
                         # X-Accel-Buffering: nginx (and ingress-nginx) pass each event on at once.
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -301,13 +303,13 @@ def stream_response(scope: str | None) -> Response:
 
 
 def _events(feed: ChangeFeed, subscription: Subscription, seen: int, page: list[dict],
-            heartbeat_seconds: float) -> Iterator[str]:
+            heartbeat_seconds: float, stream_span=None) -> Iterator[str]:
     event = feed.log.event
     yield sse.retry(RETRY_MILLISECONDS)
     # Replay: the rows the client missed, up to where the feed stood when it subscribed; the feed sends the rest.
     while page:
         for row in page:
-            yield from _push(event, row, feed.log.data_of(row), replayed=True)
+            yield from _push(event, row, feed.log.data_of(row), stream_span, replayed=True)
         page = feed.replay(subscription, page[-1]["id"]) if len(page) == BATCH else []
     while True:
         try:
@@ -319,13 +321,13 @@ def _events(feed: ChangeFeed, subscription: Subscription, seen: int, page: list[
             continue
         if row["id"] <= seen:
             continue  # the feed had not reached the client's Last-Event-ID yet when it subscribed
-        yield from _push(event, row, feed.log.data_of(row))
+        yield from _push(event, row, feed.log.data_of(row), stream_span)
 
 
-def _push(event: str, row: dict, data: dict, replayed: bool = False) -> Iterator[str]:
+def _push(event: str, row: dict, data: dict, stream_span=None, replayed: bool = False) -> Iterator[str]:
     """One event to the client, in a span of the change's trace when tracing is on (until the server took it)."""
     EVENTS_PUSHED.inc()
-    span = tracing.start_push_span(event, row["id"], row.get(TRACE_COLUMN), replayed)
+    span = tracing.start_push_span(event, row["id"], row.get(TRACE_COLUMN), stream_span, replayed)
     try:
         yield sse.event(event, row["id"], data)
     finally:

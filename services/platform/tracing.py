@@ -147,8 +147,8 @@ def install(provider) -> None:
 
     _provider = provider
     _tracer = provider.get_tracer(INSTRUMENTATION_NAME)
-    with contextlib.suppress(Exception):
-        trace.set_tracer_provider(provider)  # once per process; later calls only warn
+    if not isinstance(trace.get_tracer_provider(), type(provider)):
+        trace.set_tracer_provider(provider)  # once per process (the API refuses a second)
 
 
 def uninstall() -> None:
@@ -463,16 +463,32 @@ class _NoPush:
 _NO_PUSH = _NoPush()
 
 
-def start_push_span(event: str, event_id: int, change_traceparent: str | None, replayed: bool = False):
-    """A PRODUCER span "<event> push" for one event written to a client's live stream (call its `end()` once written):
-    the child of the trace the change was made in (the change-log row's `traceparent`), linked to the stream's own
-    request span; the child of that request span when the row has none. Nothing (a no-op) when tracing is off."""
+def current_span_context():
+    """The current span's context, to refer to it later from outside the request (a stream's pushes); None when
+    tracing is off or no span is current."""
     if _tracer is None:
-        return _NO_PUSH
+        return None
     from opentelemetry import trace
 
-    stream = trace.get_current_span().get_span_context()
+    span_context = trace.get_current_span().get_span_context()
+    return span_context if span_context.is_valid else None
+
+
+def start_push_span(event: str, event_id: int, change_traceparent: str | None, stream=None, replayed: bool = False):
+    """A PRODUCER span "<event> push" for one event written to a client's live stream (call its `end()` once written):
+    the child of the trace the change was made in (the change-log row's `traceparent`), linked to `stream` (the
+    stream request's span context, `current_span_context()` while it was handled); the child of that request span when
+    the row has none. Nothing (a no-op) when tracing is off."""
+    if _tracer is None:
+        return _NO_PUSH
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+
     parent = context_from_headers([(TRACEPARENT, change_traceparent)]) if change_traceparent else None
-    links = [trace.Link(stream)] if parent is not None and stream.is_valid else []
+    links = []
+    if parent is None:
+        parent = trace.set_span_in_context(trace.NonRecordingSpan(stream)) if stream else otel_context.Context()
+    elif stream is not None:
+        links = [trace.Link(stream)]
     return _tracer.start_span(f"{event} push", kind=trace.SpanKind.PRODUCER, context=parent, links=links,
                               attributes={"sse.event": event, "sse.event_id": event_id, "sse.replayed": replayed})

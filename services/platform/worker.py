@@ -2,6 +2,7 @@
 dependency is down, own a producer and publish with acknowledgement, and the process entry point."""
 from __future__ import annotations
 
+import _thread
 import logging
 import signal
 import sys
@@ -62,6 +63,7 @@ class Worker:
         self.settings = settings
         self.client_id = client_id
         self.backoff = Backoff()
+        self._stopping = False
         self._stop = threading.Event()
         self._producer = None
 
@@ -84,14 +86,19 @@ class Worker:
     # --- the runtime ---------------------------------------------------------------------------------------
     @property
     def stopping(self) -> bool:
-        return self._stop.is_set()
+        return self._stopping
 
     def stop(self, *_args) -> None:
-        self._stop.set()
+        # Also the SIGTERM handler, which runs in the main thread between two of its bytecodes: maybe inside
+        # wait(), while that thread holds the Event's lock, where Event.set() would wait for it forever (seen: a
+        # relay that never stopped). The flag is what the loop reads; a thread of its own wakes the wait.
+        self._stopping = True
+        _thread.start_new_thread(self._stop.set, ())
 
     def wait(self, seconds: float) -> None:
         """Sleep that a SIGTERM cuts short."""
-        self._stop.wait(seconds)
+        if not self._stopping:
+            self._stop.wait(seconds)
 
     def run(self) -> None:
         # Only the main thread may take signals; a worker beside it in a thread is stopped by run_worker.

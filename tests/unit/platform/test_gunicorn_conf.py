@@ -25,6 +25,31 @@ def test_the_default_read_timeout_ends_before_gunicorn_kills_the_worker(config):
     assert 2 * settings.db_read_timeout + settings.db_connect_timeout < config["timeout"]
 
 
+def test_a_worker_starts_no_tracing_without_an_endpoint_nor_for_an_app_that_is_no_service(config, monkeypatch):
+    from flask import Flask
+
+    from services.platform import tracing
+
+    service_app, echo_app = Flask("service"), Flask("echo")
+    service_app.config["SERVICE_NAME"] = "a-service"
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    config["post_worker_init"](SimpleNamespace(wsgi=service_app))
+    assert not tracing.enabled()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9/")
+    config["post_worker_init"](SimpleNamespace(wsgi=echo_app))
+    assert not tracing.enabled()
+
+
+def test_the_master_refuses_tracing_settings_that_cannot_work(config, monkeypatch):
+    from services.platform.settings import SettingsError
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+    with pytest.raises(SettingsError, match="OTEL_EXPORTER_OTLP_PROTOCOL"):
+        config["on_starting"](None)
+
+
 def test_an_exiting_worker_closes_its_listening_sockets_at_once(config):
     listener = socket.create_server(("127.0.0.1", 0))
     config["worker_exit"](None, SimpleNamespace(pid=os.getpid(), sockets=[listener]))
