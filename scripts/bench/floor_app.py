@@ -15,8 +15,6 @@ from services.platform.timefmt import utc_now
 
 def create_app() -> Flask:
     app = Flask(__name__)
-    # The services' gunicorn config names each worker's process (its tracing's service.name) after this.
-    app.config["SERVICE_NAME"] = "bench-floor"
     # DB_* of the environment: the floor's scratch database (scripts/bench/ceilings.py makes it).
     pool = ConnectionPool(Settings(**platform_fields(db_name="")))
 
