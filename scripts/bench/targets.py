@@ -225,6 +225,7 @@ def tracing_checks(price: TracingPrice) -> list[Check]:
     cpu = price.paired(OFF, NO_SDK, lambda run: run.cpu_total)
     order_ms = price.paired(OFF, NO_SDK, lambda run: run.cpu_ms_per_order.get("order-ms", 0.0))
     post = price.paired(OFF, NO_SDK, lambda run: run.post.rate)
+    in_process = price.paired(OFF, NO_SDK, lambda run: run.in_process_us)
     quiet = [run for run in price.runs if run.setting in (NO_SDK, OFF)]
     exported = sum(run.exports for run in quiet)
     rounds = f"{len(cpu)} round{'s' if len(cpu) != 1 else ''}"
@@ -235,6 +236,13 @@ def tracing_checks(price: TracingPrice) -> list[Check]:
             f"≤ {OFF_COST_RATIO:.2f} (median of the rounds)",
             f"{median_range(cpu)} over {rounds}; order-ms's own CPU per POST {median_range(order_ms)}",
             bool(cpu) and statistics.median(cpu) <= OFF_COST_RATIO,
+        ),
+        Check(
+            "tracing off ÷ the SDK not installed: order-ms's CPU per POST in process (best batch), paired within each"
+            " round",
+            f"≤ {OFF_COST_RATIO:.2f} (median of the rounds)",
+            f"{median_range(in_process)} over {rounds}",
+            bool(in_process) and statistics.median(in_process) <= OFF_COST_RATIO,
         ),
         Check(
             "tracing off ÷ the SDK not installed: POST req/s (8 connections), paired within each round",

@@ -25,9 +25,9 @@ from scripts.bench.config import OTLP_RECEIVER_PORT, ROOT, BenchConfig
 from scripts.bench.load import POST_ORDER, Customer, WrkResult, paced_post, wrk
 from scripts.bench.pipeline import Databases, keeping_up
 from scripts.bench.processes import CpuMeter, stack_components
-from scripts.stack.env_overrides import overrides_path, write_overrides
+from scripts.stack.env_overrides import overrides_path, with_overrides, write_overrides
 from scripts.stack.holds import hold_process, release_process
-from scripts.stack.layout import layout_for
+from scripts.stack.layout import environment_for_own_stack, layout_for
 from scripts.stack.state import StackState
 from scripts.stack.waiting import log, port_open
 
@@ -92,6 +92,7 @@ class SettingRun:
     exports: int  # export requests the receiver got
     spans_by_service: dict[str, int] = field(default_factory=dict)
     unexpected_restarts: int = 0
+    in_process_us: float = 0.0  # order-ms's CPU per POST in one process, no HTTP (scripts/bench/post_in_process.py)
 
     @property
     def cpu_total(self) -> float:
@@ -200,11 +201,27 @@ def measure_setting(config: BenchConfig, state: StackState, db: Databases, custo
     before = db.last_order_id()
     post = wrk(post_url, POST_ORDER, customer.token, config.seconds, config.connections)
     keeping_up(db, before)
+    in_process = post_in_process(config, state, customer, setting)
     return SettingRun(
         setting=setting.name, round=round_number, floor_rate=floor_rate, post=post, cpu_rate=paced.rate,
         cpu_ms_per_order={name: seconds / orders * 1000 for name, seconds in cpu.items()},
         receiver_cpu_ms=receiver_cpu / orders * 1000, orders=db.last_order_id() - first_order, spans=0,
-        exports=0, unexpected_restarts=_restarts(state) - restarts_before)
+        exports=0, unexpected_restarts=_restarts(state) - restarts_before, in_process_us=in_process)
+
+
+def post_in_process(config: BenchConfig, state: StackState, customer: Customer, setting: Setting) -> float:
+    """order-ms's CPU µs per POST in a process of the bench's own with the setting's environment."""
+    metrics_dir = config.run_dir / "prometheus-in-process"
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
+    env = with_overrides(environment_for_own_stack(**state.http_env_of("order_ms"), BENCH_TOKEN=customer.token,
+                                                   PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)), setting.env)
+    done = subprocess.run([sys.executable, "-m", "scripts.bench.post_in_process", customer.user_id], cwd=ROOT,
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the in-process POSTs failed under tracing {setting.name}:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["cpu_us_per_post"]
 
 
 def _with_spans(run: SettingRun, before: tuple[int, dict[str, int]], after: tuple[int, dict[str, int]]) -> SettingRun:
