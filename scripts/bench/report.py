@@ -4,13 +4,13 @@ from __future__ import annotations
 import time
 
 from scripts.bench.config import BenchConfig
-from scripts.bench.post_in_process import BATCHES, PER_BATCH, WARM_UP
+from scripts.bench.post_in_process import BATCHES, PER_BATCH, PROFILED, WARM_UP
 from scripts.bench.targets import Check, Measurements, median_range
 from scripts.bench.tracing import NO_SDK, OFF, WARM_UP_SECONDS, TracingPrice
 
 TRACING_HEADING = "## The price of tracing (issue 24)"
 TRACING_COLUMNS = ("| setting | whole-stack CPU ms per order | order-ms CPU ms per POST | POST req/s | POST ÷ floor"
-                   " | spans per order | receiver CPU ms per order | order-ms POST in process, CPU µs |")
+                   " | spans per order | receiver CPU ms per order | order-ms POST in process, CPU µs | calls |")
 
 
 def _mark(met: bool | None) -> str:
@@ -110,7 +110,8 @@ def render_tracing(config: BenchConfig, price: TracingPrice, checks: list[Check]
                 f" | {median_range([r.post.rate for r in runs], ',.0f')}"
                 f" | {median_range([r.floor_ratio for r in runs])}"
                 f" | {spans:.2f} | {median_range([r.receiver_cpu_ms for r in runs])}"
-                f" | {median_range([r.in_process_us for r in runs], '.0f')} |")
+                f" | {median_range([r.in_process_us for r in runs], '.0f')}"
+                f" | {median_range([r.calls_per_post for r in runs], '.0f')} |")
 
     def ratio(setting: str, baseline: str, what: str, value) -> str:
         return f"| {setting} ÷ {baseline}: {what} | {median_range(price.paired(setting, baseline, value))} |"
@@ -119,7 +120,8 @@ def render_tracing(config: BenchConfig, price: TracingPrice, checks: list[Check]
         return [ratio(setting, baseline, "whole-stack CPU per order", lambda r: r.cpu_total),
                 ratio(setting, baseline, "order-ms CPU per POST", lambda r: r.cpu_ms_per_order.get("order-ms", 0.0)),
                 ratio(setting, baseline, "POST req/s", lambda r: r.post.rate),
-                ratio(setting, baseline, "order-ms POST in process, CPU", lambda r: r.in_process_us)]
+                ratio(setting, baseline, "order-ms POST in process, CPU", lambda r: r.in_process_us),
+                ratio(setting, baseline, "order-ms POST in process, Python function calls", lambda r: r.calls_per_post)]
 
     ratios = ratios_to(OFF, NO_SDK)
     for setting in price.settings:
@@ -163,13 +165,13 @@ round; last, order-ms's own CPU per POST in a process of the bench's own with th
 (`scripts/bench/post_in_process.py`: the app as a gunicorn worker runs it, tracing set up by the same hook,
 called as a WSGI function on the stack's MariaDB, no HTTP; {BATCHES} batches of {PER_BATCH} POSTs after
 {WARM_UP} unmeasured, the best batch's process CPU time per POST, the exporter's thread included: other work on
-the machine only ever adds to a batch, so this one resolves a per cent where the whole stack cannot). Spans per
-order: everything the receiver got from the setting's processes (their last batch flushed when the next switch
-stopped them) ÷ every order placed under the setting. Each cell: the median of the rounds, and
-their range.
+the machine only ever adds to a batch), and the Python function calls of {PROFILED} more (cProfile's count, the
+same whatever else the machine runs). Spans per order: everything the receiver got from the setting's processes
+(their last batch flushed when the next switch stopped them) ÷ every order placed under the setting. Each cell:
+the median of the rounds, and their range.
 
 {TRACING_COLUMNS}
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 {nl.join(figures(setting) for setting in price.settings)}
 
 | ratio, paired within each round | median (range) |

@@ -226,6 +226,7 @@ def tracing_checks(price: TracingPrice) -> list[Check]:
     order_ms = price.paired(OFF, NO_SDK, lambda run: run.cpu_ms_per_order.get("order-ms", 0.0))
     post = price.paired(OFF, NO_SDK, lambda run: run.post.rate)
     in_process = price.paired(OFF, NO_SDK, lambda run: run.in_process_us)
+    calls = price.paired(OFF, NO_SDK, lambda run: run.calls_per_post)
     quiet = [run for run in price.runs if run.setting in (NO_SDK, OFF)]
     exported = sum(run.exports for run in quiet)
     rounds = f"{len(cpu)} round{'s' if len(cpu) != 1 else ''}"
@@ -236,6 +237,13 @@ def tracing_checks(price: TracingPrice) -> list[Check]:
             f"≤ {OFF_COST_RATIO:.2f} (median of the rounds)",
             f"{median_range(cpu)} over {rounds}; order-ms's own CPU per POST {median_range(order_ms)}",
             bool(cpu) and statistics.median(cpu) <= OFF_COST_RATIO,
+        ),
+        Check(
+            "tracing off ÷ the SDK not installed: Python function calls per POST in process (cProfile's count, which"
+            " no other work on the machine changes), paired within each round",
+            f"≤ {OFF_COST_RATIO:.2f} (median of the rounds)",
+            f"{median_range(calls, '.4f')} over {rounds}",
+            bool(calls) and statistics.median(calls) <= OFF_COST_RATIO,
         ),
         Check(
             "tracing off ÷ the SDK not installed: order-ms's CPU per POST in process (best batch), paired within each"

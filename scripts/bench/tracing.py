@@ -93,6 +93,7 @@ class SettingRun:
     spans_by_service: dict[str, int] = field(default_factory=dict)
     unexpected_restarts: int = 0
     in_process_us: float = 0.0  # order-ms's CPU per POST in one process, no HTTP (scripts/bench/post_in_process.py)
+    calls_per_post: float = 0.0  # the Python function calls of one such POST
 
     @property
     def cpu_total(self) -> float:
@@ -201,16 +202,19 @@ def measure_setting(config: BenchConfig, state: StackState, db: Databases, custo
     before = db.last_order_id()
     post = wrk(post_url, POST_ORDER, customer.token, config.seconds, config.connections)
     keeping_up(db, before)
-    in_process = post_in_process(config, state, customer, setting)
+    in_process, calls = post_in_process(config, state, customer, setting)
     return SettingRun(
         setting=setting.name, round=round_number, floor_rate=floor_rate, post=post, cpu_rate=paced.rate,
         cpu_ms_per_order={name: seconds / orders * 1000 for name, seconds in cpu.items()},
         receiver_cpu_ms=receiver_cpu / orders * 1000, orders=db.last_order_id() - first_order, spans=0,
-        exports=0, unexpected_restarts=_restarts(state) - restarts_before, in_process_us=in_process)
+        exports=0, unexpected_restarts=_restarts(state) - restarts_before, in_process_us=in_process,
+        calls_per_post=calls)
 
 
-def post_in_process(config: BenchConfig, state: StackState, customer: Customer, setting: Setting) -> float:
-    """order-ms's CPU µs per POST in a process of the bench's own with the setting's environment."""
+def post_in_process(config: BenchConfig, state: StackState, customer: Customer,
+                    setting: Setting) -> tuple[float, float]:
+    """order-ms's (CPU µs, Python function calls) per POST in a process of the bench's own with the setting's
+    environment."""
     metrics_dir = config.run_dir / "prometheus-in-process"
     metrics_dir.mkdir(parents=True, exist_ok=True)
     for stale in metrics_dir.glob("*.db"):
@@ -221,7 +225,8 @@ def post_in_process(config: BenchConfig, state: StackState, customer: Customer, 
                           env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"the in-process POSTs failed under tracing {setting.name}:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])["cpu_us_per_post"]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures["cpu_us_per_post"], figures["calls_per_post"]
 
 
 def _with_spans(run: SettingRun, before: tuple[int, dict[str, int]], after: tuple[int, dict[str, int]]) -> SettingRun:
