@@ -22,7 +22,7 @@ from services.contracts import delivery_status_changed, order_cancel_refused, or
 from services.contracts.envelope import Message, TypedEvent
 from services.delivery_ms.statuses import DeliveryStatus
 from services.platform.timefmt import iso_utc
-from services.platform.tracing import each_in_context, traceparent
+from services.platform.tracing import item_context, traceparent
 
 # A customer may cancel only before staff has moved the delivery on; staff may cancel later too (statuses.py).
 CUSTOMER_CANCELABLE = (DeliveryStatus.CONFIRMED,)
@@ -122,6 +122,7 @@ def plan_batch(stored: dict[str, Delivery], events: list[TypedEvent], now: datet
     """Apply `events` in order to the `stored` deliveries of their orders (by order_id). Each event's messages are
     made in the trace its record came with (when tracing is on), so they carry its order's trace on."""
     plan = Plan(deliveries=dict(stored))
-    for event in each_in_context(events):
-        HANDLERS[event.event_type](plan, event.value, now, make_id)
+    for event in events:
+        with item_context(event):
+            HANDLERS[event.event_type](plan, event.value, now, make_id)
     return plan

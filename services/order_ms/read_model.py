@@ -11,7 +11,7 @@ from services.contracts.identifiers import TIMESTAMP_FORMAT
 from services.platform.consumer import UnusableItem
 from services.platform.db import ConnectionPool
 from services.platform.timefmt import iso_utc
-from services.platform.tracing import each_in_context, traceparent
+from services.platform.tracing import item_context, traceparent
 
 DELIVERY_CHANGED = delivery_status_changed.EVENT_TYPE
 CANCEL_REFUSED = order_cancel_refused.EVENT_TYPE
@@ -64,12 +64,13 @@ def apply_status_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
         outcomes = {row["order_id"]: row["outcome"] for row in cursor.fetchall()}
         applied = 0
         # Each event's statements and change log row in the trace its record came with (when tracing is on).
-        for event in each_in_context(events):
-            owner = owners[event.value["order_id"]]
-            if event.event_type == DELIVERY_CHANGED:
-                applied += _apply_change(cursor, event.value, owner, deliveries, outcomes)
-            else:
-                applied += _apply_refusal(cursor, event.value, owner, deliveries, outcomes)
+        for event in events:
+            with item_context(event):
+                owner = owners[event.value["order_id"]]
+                if event.event_type == DELIVERY_CHANGED:
+                    applied += _apply_change(cursor, event.value, owner, deliveries, outcomes)
+                else:
+                    applied += _apply_refusal(cursor, event.value, owner, deliveries, outcomes)
         return applied
 
 

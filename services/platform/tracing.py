@@ -270,7 +270,7 @@ _ITEM_CONTEXTS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("it
 
 @contextlib.contextmanager
 def item_contexts(contexts: dict) -> Iterator[None]:
-    """While inside, `each_in_context` finds each item's context in `contexts` ({id(item): Context})."""
+    """While inside, `item_context` finds each item's context in `contexts` ({id(item): Context})."""
     token = _ITEM_CONTEXTS.set(contexts)
     try:
         yield
@@ -278,29 +278,28 @@ def item_contexts(contexts: dict) -> Iterator[None]:
         _ITEM_CONTEXTS.reset(token)
 
 
-def each_in_context(items: Iterable):
-    """`items`, each with the trace context its record came with current while the caller's loop body runs: the
-    events a consumer's write builds for an item then carry that item's trace, though the batch is written in one
-    transaction. Just the items when tracing is off or outside a consumer's write."""
+def item_context(item):
+    """While inside, the trace context `item`'s record came with is the current one: the events a consumer's write
+    builds for the item then carry that item's trace, though the batch is written in one transaction. Nothing when
+    tracing is off or outside a consumer's write.
+
+        for event in events:
+            with item_context(event):
+                ...   # the event's statements, change rows and outgoing events"""
     contexts = _ITEM_CONTEXTS.get()
-    if not contexts:
-        return iter(items)
-    return _each_attached(items, contexts)
+    context = contexts.get(id(item)) if contexts else None
+    return _NO_SPAN if context is None else _attached(context)
 
 
-def _each_attached(items: Iterable, contexts: dict) -> Iterator:
+@contextlib.contextmanager
+def _attached(context) -> Iterator[None]:
     from opentelemetry import context as otel_context
 
-    for item in items:
-        context = contexts.get(id(item))
-        if context is None:
-            yield item
-            continue
-        token = otel_context.attach(context)
-        try:
-            yield item
-        finally:
-            otel_context.detach(token)
+    token = otel_context.attach(context)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 # --- messaging spans (the OpenTelemetry messaging conventions: Kafka, PRODUCER and CONSUMER kinds) ------------------
@@ -380,7 +379,7 @@ class ProcessSpans:
     context the record's headers carry (a new trace's root without one), from its arrival until the batch is
     committed; and per topic an INTERNAL span "<topic> write" around the batch's one transaction (its database
     statements are its children), linked to every record's process span, while each item's own context is what
-    `each_in_context` makes current for it."""
+    `item_context` makes current for it."""
 
     def __init__(self, batch: dict, group: str):
         from opentelemetry import context as otel_context

@@ -288,8 +288,9 @@ def consume(monkeypatch):
         built, letters = [], []
 
         def write(_pool, items):
-            for _item in tracing.each_in_context(items):
-                built.append(message())
+            for item in items:
+                with tracing.item_context(item):
+                    built.append(message())
             return len(items)
 
         subscription = Subscription(topic="items", group="item-writers", dead_letter_topic="items.dlq", parse=parse,
@@ -358,6 +359,17 @@ def test_a_dead_letter_keeps_the_trace_headers_it_came_with_and_its_span_is_an_e
     assert [event.name for event in process.events] == ["dead-lettered"]
     logged = [json.loads(line) for line in output.getvalue().splitlines() if "dead-lettered" in line]
     assert logged[0]["trace_id"] == TRACE_ID and logged[0]["span_id"] == hex_ids(process)[1]
+
+
+def test_an_item_s_context_is_left_when_its_handling_raises(spans):
+    record_context = tracing.context_from_headers([("traceparent", TRACEPARENT)])
+    item = {"n": 1}
+    with tracing.item_contexts({id(item): record_context}):
+        with pytest.raises(ValueError), tracing.item_context(item):
+            assert tracing.current_ids()[0] == TRACE_ID
+            raise ValueError("a statement failed")
+        assert tracing.current_ids() is None
+    assert tracing.item_context(item) is tracing.item_context({"other": 1})  # outside a write: nothing to enter
 
 
 def test_with_tracing_off_a_consumer_makes_no_spans_and_its_events_carry_no_context(consume):
