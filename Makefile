@@ -14,7 +14,10 @@ help: ## list the targets
 setup: ## install Debian packages (as root) and the .venv
 	@scripts/setup.sh
 
-run: setup ## the whole local stack in the foreground (Ctrl-C stops it)
+# `make run` is the one a person watches: it brings the local trace backend (Zipkin) too; TRACING=0 leaves it out.
+# `make up` and the test stacks keep the product's default, tracing off, unless TRACING=1 is given.
+run: export TRACING ?= 1
+run: setup ## the whole local stack in the foreground (Ctrl-C stops it), with the trace UI (TRACING=0: without)
 	@$(PY) -m scripts.stack run --profile $(PROFILE)
 
 up: setup ## the same stack in the background

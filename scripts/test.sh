@@ -55,6 +55,9 @@ step "monitoring: alert rules, rule unit tests, dashboard" $PY -m pytest tests/m
 # Its own stack (profile chaos, ports +15000; CHAOS_PROFILE/CHAOS_PORT_OFFSET move it), a tenth of `make chaos`.
 # Correctness only: a latency promise is judged by `make chaos` on a quiet machine, not here.
 step "chaos: every fault, nothing lost or duplicated (table in test-results/chaos/)" env CHAOS_SCALE=0.1 CHAOS_LATENCY_LIMITS=0 $PY -m scripts.chaos
+# Its own stack too (profile tracing, ports +17000; TRACING_TEST_PROFILE/TRACING_TEST_PORT_OFFSET move it), with the
+# local trace backend, every process exporting to the suite's OTLP/HTTP receiver: the shared stack keeps tracing off.
+step "tracing: one trace per order across six processes, in the logs and in Zipkin's UI (tests/tracing/)" $PY -m pytest tests/tracing -q --junitxml="$TEST_RESULTS/tracing.xml"
 step "k8s: helm lint/template, kubernetes-validate, hadolint, skaffold schema" scripts/k8s/check.sh
 step "k8s: rendered chart against the code" $PY -m pytest tests/chart -q --junitxml="$TEST_RESULTS/chart.xml"
 step "k8s: container smoke (podman images, acceptance smoke cases)" $PY -m scripts.smoke

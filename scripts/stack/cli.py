@@ -38,6 +38,7 @@ from scripts.stack.mariadb import database_server, provision_services, state_ent
 from scripts.stack.prometheus import start_prometheus
 from scripts.stack.state import StackState, write_state
 from scripts.stack.supervisor import Supervisor
+from scripts.stack.trace_backend import start_trace_backend, tracing_requested
 from scripts.stack.waiting import log
 
 MAX_CONSUMERS = 3  # the partitions of new_orders
@@ -60,6 +61,10 @@ class Stack:
         self.layout.logs.mkdir(parents=True, exist_ok=True)
         shared_env = {"APP_ENV": "local", "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}
         http_env = token_keys_env(self.layout)
+        backend = start_trace_backend(self.layout, self.supervisor) if tracing_requested() else None
+        if backend:
+            # OTEL_* the caller set (os.environ reaches every process) win: e.g. a test's own receiver.
+            shared_env.update({name: value for name, value in backend.process_env.items() if name not in os.environ})
         server = database_server(self.layout, self.supervisor)
         shared_env.update(server.env)
         databases = provision_services(server, self.layout)
@@ -68,6 +73,9 @@ class Stack:
         staff = migrate_and_seed(self.layout, shared_env, databases)
         metrics = start_application(self.layout, self.supervisor, shared_env, http_env, databases, consumers,
                                     replicas, broker.process_env)
+        if backend:
+            self.supervisor.wait_ready("zipkin")
+            self.supervisor.wait_ready("otlp-collector")
         instances = http_services(self.layout, replicas)
         streams = stream_services(self.layout)
         base_url = start_ingress(self.supervisor, self.layout.run_dir / "nginx", self.layout.ingress_port,
@@ -93,6 +101,8 @@ class Stack:
             kafka_credentials=str(broker.credentials.path) if broker.credentials else None,
             kafka_ready_seconds=broker.ready_seconds,
             metrics=metrics,
+            trace_ui=backend.ui_url if backend else None,
+            otlp_endpoint=backend.otlp_endpoint if backend else None,
         )
         if os.environ.get("PROMETHEUS") == "1":
             self.state["prometheus_url"] = start_prometheus(
@@ -121,6 +131,9 @@ Coffee Order is up ({self.layout.profile} profile):
   Kafka         {env["KAFKA_BOOTSTRAP_SERVERS"]}   MariaDB {env["DB_HOST"]}:{env["DB_PORT"]} ({databases})
   logs          {self.layout.logs}/
 """, end="", flush=True)
+        if self.state.get("trace_ui"):
+            print(f"  traces        {self.state['trace_ui']}/zipkin/   (Zipkin; its OTLP/HTTP collector: "
+                  f"{self.state['otlp_endpoint']})")
         if "prometheus_url" in self.state:
             print(f"  Prometheus    {self.state['prometheus_url']}   (alerts: {self.state['prometheus_url']}/alerts)")
         if os.environ.get("DEMO_ACCOUNTS", "true").lower() in {"1", "true", "yes", "on"}:

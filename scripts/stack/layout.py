@@ -70,6 +70,16 @@ class Layout:
         return self.port(9090)
 
     @property
+    def zipkin_port(self) -> int:
+        """The local trace backend's UI and API (TRACING=1)."""
+        return self.port(9411)
+
+    @property
+    def otlp_port(self) -> int:
+        """Its OTLP/HTTP receiver, where every process exports (OTLP's own port, 4318)."""
+        return self.port(4318)
+
+    @property
     def state_file(self) -> Path:
         return self.run_dir / "state.json"
 

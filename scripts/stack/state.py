@@ -63,6 +63,9 @@ class StackState:
     kafka_credentials: str | None = None  # the local broker's credentials file
     kafka_ready_seconds: float | None = None
     prometheus_url: str | None = None
+    # The local trace backend (TRACING=1): Zipkin's UI and API, and the OTLP/HTTP collector in front of it.
+    trace_ui: str | None = None
+    otlp_endpoint: str | None = None
     # The staff account the suites log in as (user_id, password), made the operator's way on every start.
     staff: dict[str, str] = field(default_factory=dict)
     # What each HTTP service gets on top of app_env: its token key files.

@@ -87,6 +87,9 @@ class Settings:
     relay_batch_size: int
     relay_gather_seconds: float
     relay_wakeup_address: str
+    # Workers: how long after SIGTERM the process may take to stop before it writes every thread's stack to its log
+    # and exits 1 (below the chart's 30 s grace period, so the reason is logged before the kubelet's SIGKILL).
+    worker_stop_seconds: float
     # The public keys that verify access tokens (auth.verifying_keys_for); read by the HTTP services only.
     token_public_keys_file: str
     # How long an HTTP process trusts an account's token version it read (token_versions.TokenVersionCache): the
@@ -143,6 +146,7 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         relay_batch_size=env_int("RELAY_BATCH_SIZE", 200),
         relay_gather_seconds=env_float("RELAY_GATHER_SECONDS", 0.05),
         relay_wakeup_address=env_str("RELAY_WAKEUP_ADDRESS", ""),
+        worker_stop_seconds=env_float("WORKER_STOP_SECONDS", 20.0),
         token_public_keys_file=env_str("TOKEN_PUBLIC_KEYS_FILE", ""),
         token_version_cache_seconds=env_float("TOKEN_VERSION_CACHE_SECONDS", 2.0),
         metrics_port=env_optional_int("METRICS_PORT"),

@@ -2,9 +2,7 @@
 dependency is down, own a producer and publish with acknowledgement, and the process entry point."""
 from __future__ import annotations
 
-import _thread
 import logging
-import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -18,6 +16,7 @@ from services.platform.logs import configure_logging
 from services.platform.metrics import WORKER_METRICS_PORT, serve_metrics
 from services.platform.records import Record
 from services.platform.settings import Settings
+from services.platform.stop_signals import StopSignals
 from services.platform.tracing import configure_tracing
 from services.platform.tracing import shutdown as shutdown_tracing
 
@@ -63,7 +62,6 @@ class Worker:
         self.settings = settings
         self.client_id = client_id
         self.backoff = Backoff()
-        self._stopping = False
         self._stop = threading.Event()
         self._producer = None
 
@@ -86,25 +84,19 @@ class Worker:
     # --- the runtime ---------------------------------------------------------------------------------------
     @property
     def stopping(self) -> bool:
-        return self._stopping
+        return self._stop.is_set()
 
     def stop(self, *_args) -> None:
-        # Also the SIGTERM handler, which runs in the main thread between two of its bytecodes: maybe inside
-        # wait(), while that thread holds the Event's lock, where Event.set() would wait for it forever (seen: a
-        # relay that never stopped). The flag is what the loop reads; a thread of its own wakes the wait.
-        self._stopping = True
-        _thread.start_new_thread(self._stop.set, ())
+        # Never from a signal handler (stop_signals.py): one could run inside wait() while this thread holds the
+        # Event's lock, and Event.set() would then wait for it forever (seen with gdb: a relay that never stopped).
+        self._stop.set()
 
     def wait(self, seconds: float) -> None:
         """Sleep that a SIGTERM cuts short."""
-        if not self._stopping:
-            self._stop.wait(seconds)
+        self._stop.wait(seconds)
 
     def run(self) -> None:
-        # Only the main thread may take signals; a worker beside it in a thread is stopped by run_worker.
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, self.stop)
-            signal.signal(signal.SIGINT, self.stop)
+        """The loop until stop() (run_worker calls it on SIGTERM, from a thread of its own: stop_signals.py)."""
         log.info("%s started", self.client_id)
         while not self.stopping:
             try:
@@ -153,6 +145,7 @@ def run_worker(service: str, settings: Settings, build: Callable[[Settings], Wor
     """A worker process's main: JSON logs, `/metrics` and `/healthz` on METRICS_PORT, the worker until SIGTERM,
     exit 0. Workers built by `beside` run in threads of the same process (a periodic check next to a relay, without
     a Deployment of its own), share its metrics port and liveness, and stop with it."""
+    signals = StopSignals()  # before anything else: a SIGTERM that comes while the workers are built is kept
     configure_logging(service, settings.log_level)
     connection_options(settings)  # a Kafka login that cannot work stops the process now, not at its first client
     worker = build(settings)
@@ -164,12 +157,14 @@ def run_worker(service: str, settings: Settings, build: Callable[[Settings], Wor
     for thread in threads:
         thread.start()
     serve_metrics(settings.metrics_port or WORKER_METRICS_PORT, lambda: health_of([worker, *companions], threads))
+    signals.stop_on_signal([worker, *companions], settings.worker_stop_seconds)
     worker.run()
     for companion in companions:
         companion.stop()
     for thread in threads:
         thread.join(timeout=settings.kafka_request_timeout_ms / 1000 * 2)
-    shutdown_tracing()
+    shutdown_tracing()  # the last spans are exported before the process ends
+    signals.finished.set()
     sys.exit(0)
 
 

@@ -92,6 +92,27 @@ def test_termination_grace_outlasts_gunicorns_graceful_timeout(rendered, render)
         render("--set", "orderMsStream.gracefulTimeout=30", *THROWAWAY)
 
 
+def test_every_worker_gives_up_stopping_inside_its_grace_period(rendered, render):
+    """A worker whose stop hangs logs its threads' stacks and exits before the kubelet's SIGKILL (stop_signals.py)."""
+    def worker_deadlines(docs):
+        deadlines = {}
+        for doc in docs:
+            if doc["kind"] != "Deployment":
+                continue
+            spec = doc["spec"]["template"]["spec"]
+            env = {e["name"]: e.get("value") for e in spec["containers"][0].get("env", [])}
+            if spec["containers"][0]["command"][:2] == ["python", "-m"] and "METRICS_PORT" in env:
+                deadlines[doc["metadata"]["name"]] = (int(env["WORKER_STOP_SECONDS"]),
+                                                      spec["terminationGracePeriodSeconds"])
+        return deadlines
+
+    defaults = worker_deadlines(rendered["defaults"])
+    assert len(defaults) == 4, defaults  # two relays, the delivery consumer, order-ms's status consumer
+    assert all(deadline == 20 and grace == 30 for deadline, grace in defaults.values()), defaults
+    shorter = worker_deadlines(render("--set", "orderRelay.terminationGracePeriodSeconds=12", *THROWAWAY))
+    assert [deadline for name, (deadline, _grace) in shorter.items() if name.endswith("-order-relay")] == [2]
+
+
 @pytest.mark.parametrize("values_set", ["defaults", "ci", "external", "production"])
 def test_every_pod_runs_locked_down(rendered, values_set):
     for doc in rendered[values_set]:

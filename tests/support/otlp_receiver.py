@@ -1,5 +1,7 @@
-"""A real OTLP/HTTP trace receiver for tests: it decodes what exporters POST to /v1/traces (protobuf, with the
-opentelemetry-proto message classes, gzip or not) and keeps every span as a plain `ReceivedSpan`.
+"""A real OTLP/HTTP trace receiver for tests: an HTTP server on a loopback port that decodes what exporters POST to
+/v1/traces (protobuf, gzip or not) with opentelemetry-proto (scripts/stack/otlp.py, the local collector's own
+decoding) and keeps every span; optionally it passes each request on unchanged to another receiver (the stack's
+collector, so the local trace UI shows the same spans).
 
     with OtlpReceiver() as receiver:
         env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
@@ -7,105 +9,109 @@ opentelemetry-proto message classes, gzip or not) and keeps every span as a plai
         spans = receiver.wait_for(lambda spans: ..., "the relay's publish span")"""
 from __future__ import annotations
 
-import gzip
 import threading
+import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
-from opentelemetry.proto.trace.v1.trace_pb2 import Span
-
+from scripts.stack.otlp import CONTENT_TYPE, SUCCESS_BODY, TRACES_PATH, Span, decode_spans
 from tests.support.polling import wait_for
 
-KINDS = {Span.SPAN_KIND_INTERNAL: "INTERNAL", Span.SPAN_KIND_SERVER: "SERVER", Span.SPAN_KIND_CLIENT: "CLIENT",
-         Span.SPAN_KIND_PRODUCER: "PRODUCER", Span.SPAN_KIND_CONSUMER: "CONSUMER"}
-
-
-@dataclass(frozen=True)
-class ReceivedSpan:
-    service: str
-    name: str
-    kind: str
-    trace_id: str  # lowercase hex, as in a traceparent
-    span_id: str
-    parent_span_id: str | None
-    attributes: dict = field(hash=False)
-    links: tuple[tuple[str, str], ...] = ()  # (trace_id, span_id) of each link
-    error: bool = False
-
-
-def _value(any_value):
-    kind = any_value.WhichOneof("value")
-    return getattr(any_value, kind) if kind else None
-
-
-def decode(body: bytes) -> list[ReceivedSpan]:
-    request = ExportTraceServiceRequest()
-    request.ParseFromString(body)
-    spans = []
-    for resource_spans in request.resource_spans:
-        resource = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
-        for scope_spans in resource_spans.scope_spans:
-            for span in scope_spans.spans:
-                spans.append(ReceivedSpan(
-                    service=resource.get("service.name", ""), name=span.name, kind=KINDS.get(span.kind, "UNSPECIFIED"),
-                    trace_id=span.trace_id.hex(), span_id=span.span_id.hex(),
-                    parent_span_id=span.parent_span_id.hex() or None,
-                    attributes={a.key: _value(a.value) for a in span.attributes},
-                    links=tuple((link.trace_id.hex(), link.span_id.hex()) for link in span.links),
-                    error=span.status.code == span.status.STATUS_CODE_ERROR))
-    return spans
+# What a test reads: service, name, kind, trace_id, span_id, parent_span_id (None for a root), attributes, links as
+# (trace_id, span_id) pairs, error.
+ReceivedSpan = Span
 
 
 class OtlpReceiver:
-    """Listens on 127.0.0.1 (a free port) until closed; `spans` is everything received so far."""
+    """Listens on 127.0.0.1:`port` (0: a free one, kept from the first start on) between `start` and `stop` (or as a
+    context manager); `stop` then `start` again binds the same port, as a receiver that was down and came back."""
 
-    def __init__(self):
-        self.spans: list[ReceivedSpan] = []
+    def __init__(self, port: int = 0, forward_to: str | None = None):
+        self.port = port
+        self.forward_to = forward_to  # another receiver's base URL, or None
+        self._spans: list[Span] = []
         self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """What OTEL_EXPORTER_OTLP_ENDPOINT names (the exporter appends /v1/traces)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> OtlpReceiver:
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    def start(self) -> OtlpReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                if self.path != "/v1/traces":
-                    self.send_error(404)
+                if self.path != TRACES_PATH:
+                    self._answer(404, b"", "text/plain")
                     return
-                received = decode(body)
-                with receiver._lock:
-                    receiver.spans.extend(received)
-                answer = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(answer)))
+                try:
+                    spans = decode_spans(body, self.headers.get("Content-Encoding"))
+                except ValueError as error:
+                    self._answer(400, str(error).encode(), "text/plain")
+                    return
+                receiver._keep(spans)
+                receiver._forward(body, self.headers.get("Content-Encoding"))
+                self._answer(200, SUCCESS_BODY, CONTENT_TYPE)
+
+            def _answer(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(answer)
+                self.wfile.write(body)
 
-            def log_message(self, *_args):
-                pass
+            def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's signature)
+                """Quiet: pytest's output is for failures."""
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> OtlpReceiver:
-        self._thread.start()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, name=f"otlp-receiver-{self.port}", daemon=True).start()
         return self
 
-    def __exit__(self, *_exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def stop(self) -> None:
+        """Gone: the port refuses connections until `start`."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
 
-    def received(self) -> list[ReceivedSpan]:
+    def _keep(self, spans: list[Span]) -> None:
         with self._lock:
-            return list(self.spans)
+            self._spans.extend(spans)
 
-    def wait_for(self, found: Callable[[list[ReceivedSpan]], object], what: str, timeout: float = 30.0):
+    def _forward(self, body: bytes, content_encoding: str | None) -> None:
+        if not self.forward_to:
+            return
+        headers = {"Content-Type": CONTENT_TYPE, **({"Content-Encoding": content_encoding} if content_encoding else {})}
+        request = urllib.request.Request(f"{self.forward_to}{TRACES_PATH}", data=body, method="POST", headers=headers)
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    # --- what arrived --------------------------------------------------------------------------------------------
+    def received(self) -> list[Span]:
+        """Every span so far."""
+        with self._lock:
+            return list(self._spans)
+
+    def spans(self, trace_id: str | None = None) -> list[Span]:
+        """The spans of one trace so far (every span without `trace_id`)."""
+        return [span for span in self.received() if trace_id is None or span.trace_id == trace_id]
+
+    def wait_for(self, found: Callable[[list[Span]], object], what: str, timeout: float = 30.0):
         """`found(spans)` once it is truthy (asked again as spans arrive), else AssertionError naming `what`."""
         return wait_for(lambda: found(self.received()), what, timeout)
+
+    def wait_for_trace(self, trace_id: str | None, complete: Callable[[list[Span]], bool], what: str,
+                       timeout: float = 60) -> list[Span]:
+        """The spans of `trace_id` once `complete` holds for them (they arrive batch by batch, process by process)."""
+        return wait_for(lambda: (lambda spans: spans if complete(spans) else None)(self.spans(trace_id)),
+                        what, timeout=timeout)

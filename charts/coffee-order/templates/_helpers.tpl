@@ -250,6 +250,33 @@ securityContext:
     - {port: 53, protocol: TCP}
 {{- end }}
 
+{{/* The OTLP/HTTP receiver's port (tracing.endpoint's, else 443 for https and 80 for http), on
+     tracing.networkPolicyPeers or anywhere; nothing while tracing is off. */}}
+{{- define "coffee-order.egressToTracing" -}}
+{{- with .Values.tracing.endpoint }}
+{{- $url := urlParse . }}
+{{- $port := ternary "443" "80" (eq $url.scheme "https") }}
+{{- if contains ":" $url.host }}
+{{- $port = last (splitList ":" $url.host) }}
+{{- end }}
+- {{- with $.Values.tracing.networkPolicyPeers }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  ports:
+    - port: {{ int $port }}
+{{- end }}
+{{- end }}
+
+{{/* OTEL_RESOURCE_ATTRIBUTES: the release (service.namespace) and its namespace, then tracing.resourceAttributes. */}}
+{{- define "coffee-order.tracingResourceAttributes" -}}
+{{- $attributes := list (printf "service.namespace=%s" (include "coffee-order.fullname" .)) (printf "k8s.namespace.name=%s" .Release.Namespace) }}
+{{- with .Values.tracing.resourceAttributes }}
+{{- $attributes = append $attributes . }}
+{{- end }}
+{{- join "," $attributes }}
+{{- end }}
+
 {{/* The bundled MariaDB's pods, or an external database's port (on networkPolicies.externalPeers, or anywhere). */}}
 {{- define "coffee-order.egressToDatabase" -}}
 {{- if .Values.mariadb.enabled }}

@@ -89,7 +89,6 @@ def loop(monkeypatch):
     consumer = BatchConsumer(Settings(**platform_fields(db_name="items")), subscription, "test-consumer",
                              stall_seconds=120)
     consumer.backoff = runtime.Backoff(first=0, maximum=0)
-    monkeypatch.setattr(runtime.signal, "signal", lambda *_args: None)  # keep pytest's own handlers
 
     def script(polls, results):
         fake = FakeKafkaConsumer(polls, consumer.stop)

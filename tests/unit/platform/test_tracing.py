@@ -21,7 +21,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from services.contracts.envelope import Message
 from services.platform import db, streams, tracing
-from services.platform import worker as runtime
 from services.platform.consumer import BatchConsumer, Subscription
 from services.platform.logs import JsonFormatter
 from services.platform.outbox import Outbox, OutboxRelay
@@ -297,7 +296,6 @@ def consume(monkeypatch):
                                     invalid=(NotAnItem,), write=write)
         consumer = BatchConsumer(Settings(**platform_fields(db_name="items")), subscription, "unit-consumer",
                                  stall_seconds=120)
-        monkeypatch.setattr(runtime.signal, "signal", lambda *_args: None)
         monkeypatch.setattr(consumer, "send_acknowledged", lambda records: letters.extend(records) or len(records))
         consumer._consumer = FakeKafkaConsumer([{P0: batch}], consumer.stop)
         consumer.run()
