@@ -43,9 +43,10 @@ def bench_stack(config: BenchConfig) -> Iterator[StackState]:
     if config.state_file:
         yield StackState.read(config.state_file)
         return
-    # Production's defaults: tracing off whatever the caller's shell sets (the tracing section sets its own).
+    # Production's defaults: tracing off, and no trace backend in the stack, whatever the caller's shell sets (the
+    # tracing section sets its own and brings its own receiver).
     env = {name: value for name, value in environment_for_own_stack(STACK_PORT_OFFSET=str(PORT_OFFSET)).items()
-           if name not in OTEL_VARIABLES}
+           if name not in OTEL_VARIABLES and name != "TRACING"}
     if config.private_database:
         env["STACK_PRIVATE_DB"] = "1"
         # Every run starts from an empty server: the rows of earlier runs (tens of thousands each) would

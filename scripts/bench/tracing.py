@@ -38,8 +38,9 @@ NO_SDK_PATH = ROOT / "scripts" / "bench" / "no_sdk"
 OTEL_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
                   "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
                   "OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED")
-# The stack's servers, which the settings leave running; every other process is the application's.
-SERVERS = frozenset({"mariadb", "broker", "ingress", "prometheus"})
+# The stack's servers, which the settings leave running; every other process is the application's. (A stack
+# started with TRACING=1 also runs its trace backend: scripts/stack/trace_backend.py.)
+SERVERS = frozenset({"mariadb", "broker", "ingress", "prometheus", "zipkin", "otlp-collector"})
 NO_SDK, OFF = "no SDK", "off"
 # Each setting starts with this many seconds of paced POSTs, unmeasured: a restarted process's caches (verified
 # tokens, account versions, prepared SQL) are cold.
