@@ -25,6 +25,7 @@ def render(config: BenchConfig, m: Measurements, checks: list[Check], tracing_ch
         f"| {name} | {ms:.3f} | {m.idle_cpu_percent.get(name, 0.0):.2f} | {m.peak_mib.get(name, 0.0):.0f} |"
         for name, ms in sorted(m.cpu_ms_per_order.items(), key=lambda item: -item[1]))
     missed = [c.measurement for c in checks + tracing_checks if c.met is False]
+    tracing_section = tracing_section.rstrip("\n") + "\n\n" if tracing_section else ""
     echo = " and ".join(f"{run.rate:,.0f}" for run in m.echo)
     return f"""# Benchmark results
 

@@ -97,3 +97,4 @@ def test_the_whole_report_carries_the_tracing_section_and_counts_its_misses(tmp_
     assert TRACING_HEADING in report and report.index(TRACING_HEADING) < report.index("## What was measured")
     missed = next(line for line in report.splitlines() if line.startswith("Missed:"))
     assert "tracing off (the SDK installed, no endpoint)" in missed
+    assert f"{TRACING_HEADING}\n" in report and "make bench`).\n\n## What was measured" in report
