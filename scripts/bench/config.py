@@ -8,9 +8,9 @@ from pathlib import Path
 from scripts.stack.layout import Layout
 
 ROOT = Path(__file__).resolve().parents[2]
-# The stack the bench starts: its profile (state under .run/<profile>/, databases coffee_<profile>_*) and every port
-# its dev port + the offset. By default + 4000: all stay below 32768, where the kernel's ephemeral ports (the
-# source ports of outgoing connections) begin. Several checkouts on one machine each set their own.
+# Every port of the bench stack is its dev port + 4000 by default: all stay below 32768, where the kernel's
+# ephemeral ports (the source ports of outgoing connections) begin. Another profile and offset let several
+# checkouts on one machine measure without taking each other's ports (or their stacks' databases).
 PROFILE = os.environ.get("BENCH_PROFILE", "bench")
 PORT_OFFSET = int(os.environ.get("BENCH_PORT_OFFSET", "4000"))
 ECHO_PORT = 5999 + PORT_OFFSET

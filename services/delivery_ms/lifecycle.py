@@ -9,7 +9,8 @@ deliveries a batch names, lets `plan_batch` apply the events in order, and write
   CANCELED at once (version 1), so the creation arriving later is a duplicate; an already CANCELED delivery needs
   nothing. A redelivered cancel of a delivery staff moved on is refused again, same status and version: order-ms
   decides a cancel request once, so the second refusal changes nothing there.
-Every creation and every change is a `delivery_changes` row and a `DeliveryStatusChanged` event."""
+Every creation and every change is a `DeliveryStatusChanged` event in the outbox (which the staff board's stream
+reads too)."""
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ from services.contracts import delivery_status_changed, order_cancel_refused, or
 from services.contracts.envelope import Message, TypedEvent
 from services.delivery_ms.statuses import DeliveryStatus
 from services.platform.timefmt import iso_utc
-from services.platform.tracing import item_context, traceparent
+from services.platform.tracing import item_context
 
 # A customer may cancel only before staff has moved the delivery on; staff may cancel later too (statuses.py).
 CUSTOMER_CANCELABLE = (DeliveryStatus.CONFIRMED,)
@@ -45,8 +46,6 @@ class Delivery:
     previous_status: str | None = None
     order_json: str = ""
     stored: bool = True
-    # The W3C traceparent of the span the change was made in, for its change log row (None: tracing off).
-    traceparent: str | None = None
 
     def change(self) -> dict:
         """The delivery's state as a DeliveryStatusChanged value (the change that led to it)."""
@@ -74,8 +73,7 @@ class Plan:
         return [d for order_id, d in self.deliveries.items() if d.stored and order_id in self.changed_order_ids]
 
     def record(self, delivery: Delivery) -> None:
-        """A creation or a change: the delivery's new state, its change row and its event."""
-        delivery = replace(delivery, traceparent=traceparent())
+        """A creation or a change: the delivery's new state and its event."""
         self.deliveries[delivery.order_id] = delivery
         self.changed_order_ids.add(delivery.order_id)
         self.changes.append(delivery)

@@ -1,18 +1,17 @@
 """All SQL of the deliveries: what the consumer writes for `new_orders` events, the lists, and staff's status changes,
-each change with its change log row and its outbox event."""
+each change with its outbox event (which the staff board's stream reads too: services/delivery_ms/board_stream.py)."""
 from __future__ import annotations
 
 import json
 from dataclasses import replace
 
-from services.contracts import delivery_status_changed, order_created
+from services.contracts import delivery_status_changed
 from services.contracts.envelope import TypedEvent
 from services.delivery_ms import lifecycle
 from services.delivery_ms.statuses import DeliveryStatus, check_move, next_statuses
 from services.platform.db import ConnectionPool
 from services.platform.outbox import Outbox
 from services.platform.timefmt import iso_utc, parse_iso_utc, utc_now
-from services.platform.tracing import traceparent
 
 COLUMNS = "id, delivery_id, order_id, user_id, order_json, status, created_at, updated_at"
 # Every creation's and status change's DeliveryStatusChanged, and every OrderCancelRefused, waits here for the relay.
@@ -39,7 +38,7 @@ def delivery_view(row: dict) -> dict:
 
 def apply_order_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
     """A batch of `new_orders` events in one transaction (services/delivery_ms/lifecycle.py says what each does):
-    the deliveries' rows, their change log and their events; returns how many events were news.
+    the deliveries' rows and their events; returns how many events were news.
 
     The deliveries the batch names are locked first (FOR UPDATE, also the gap where a missing one would go), so a
     staff move racing a cancel is serialised with it: whichever locks first wins, the other sees its result. Another
@@ -51,63 +50,38 @@ def apply_order_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
     order_ids = sorted({event.value["order_id"] for event in events})
     with pool.transaction() as cursor:
         stored = _lock_deliveries(cursor, order_ids)
-        republished = {e.value["order_id"] for e in events if e.event_type == order_created.EVENT_TYPE} & set(stored)
-        stored = _with_previous_status(cursor, stored, republished)
         plan = lifecycle.plan_batch(stored, events, utc_now())
         _insert_deliveries(cursor, plan.new_deliveries())
         for delivery in plan.moved_deliveries():
             # By order_id, the index the lock above went through: by delivery_id this would also wait for that
             # index's entry, which a staff move locks first, and the two would deadlock.
-            cursor.execute("UPDATE delivery_status SET status = ?, version = ?, updated_at = ? WHERE order_id = ?",
-                           (delivery.status, delivery.version, delivery.updated_at, delivery.order_id))
-        _record_changes(cursor, plan.changes)
+            cursor.execute("UPDATE delivery_status SET status = ?, previous_status = ?, version = ?, updated_at = ?"
+                           " WHERE order_id = ?", (delivery.status, delivery.previous_status, delivery.version,
+                                                   delivery.updated_at, delivery.order_id))
         DELIVERY_OUTBOX.add(cursor, *plan.messages)
     return plan.applied
 
 
+# previous_status: the status before the delivery's last change, so that its state is published again exactly as
+# it was first (a delivery whose last change predates migration 0003's change log has none: null).
+LOCKED_COLUMNS = "delivery_id, order_id, user_id, status, previous_status, version, updated_at"
+
+
 def _lock_deliveries(cursor, order_ids: list[str]) -> dict[str, lifecycle.Delivery]:
-    cursor.execute("SELECT delivery_id, order_id, user_id, status, version, updated_at FROM delivery_status"
+    cursor.execute(f"SELECT {LOCKED_COLUMNS} FROM delivery_status"
                    f" WHERE order_id IN ({', '.join(['?'] * len(order_ids))}) FOR UPDATE", tuple(order_ids))
     return {row["order_id"]: lifecycle.Delivery(**row) for row in cursor.fetchall()}
-
-
-def _with_previous_status(cursor, stored: dict[str, lifecycle.Delivery],
-                          order_ids: set[str]) -> dict[str, lifecycle.Delivery]:
-    """The deliveries of `order_ids` with the status before their last change, from the change log, so that their
-    state is published again exactly as it was first (a delivery made before the log began has none: null)."""
-    if not order_ids:
-        return stored
-    deliveries = {stored[order_id].delivery_id: stored[order_id] for order_id in order_ids}
-    cursor.execute("SELECT delivery_id, version, previous_status FROM delivery_changes"
-                   f" WHERE delivery_id IN ({', '.join(['?'] * len(deliveries))})", tuple(deliveries))
-    found = {(row["delivery_id"], row["version"]): row["previous_status"] for row in cursor.fetchall()}
-    return {order_id: (replace(delivery, previous_status=found.get((delivery.delivery_id, delivery.version)))
-                       if order_id in order_ids else delivery) for order_id, delivery in stored.items()}
 
 
 def _insert_deliveries(cursor, deliveries: list[lifecycle.Delivery]) -> None:
     if not deliveries:
         return
-    rows = [(d.delivery_id, d.order_id, d.user_id, d.order_json, d.status, d.version, d.updated_at, d.updated_at)
-            for d in deliveries]
+    rows = [(d.delivery_id, d.order_id, d.user_id, d.order_json, d.status, d.previous_status, d.version,
+             d.updated_at, d.updated_at) for d in deliveries]
     cursor.execute(
         "INSERT INTO delivery_status"
-        " (delivery_id, order_id, user_id, order_json, status, version, created_at, updated_at)"
-        f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * len(rows))}",
-        tuple(value for row in rows for value in row),
-    )
-
-
-def _record_changes(cursor, changes: list[lifecycle.Delivery]) -> None:
-    """The board stream's log: one row per creation or change, in the order they happened."""
-    if not changes:
-        return
-    rows = [(d.delivery_id, d.order_id, d.user_id, d.status, d.previous_status, d.version, d.updated_at,
-             d.traceparent) for d in changes]
-    cursor.execute(
-        "INSERT INTO delivery_changes"
-        " (delivery_id, order_id, user_id, status, previous_status, version, updated_at, traceparent)"
-        f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * len(rows))}",
+        " (delivery_id, order_id, user_id, order_json, status, previous_status, version, created_at, updated_at)"
+        f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?, ?)'] * len(rows))}",
         tuple(value for row in rows for value in row),
     )
 
@@ -144,14 +118,14 @@ def get_delivery(pool: ConnectionPool, delivery_id: str, owner: str | None) -> d
 def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[dict, str]:
     """Move the delivery to `wanted`; returns ({delivery_id, status, updated_at}, previous status).
 
-    A real change bumps the version, updates the row and writes its change log row and its `delivery_status`
-    event in the same transaction; setting the current status again changes nothing and publishes nothing."""
+    A real change bumps the version, updates the row and writes its `delivery_status` event in the same
+    transaction; setting the current status again changes nothing and publishes nothing."""
     with pool.transaction() as cursor:
         # FOR UPDATE: two staff members moving the same delivery at once, or a staff move and a customer's cancel
         # (the consumer locks the row too), are serialised: the second one sees the first one's status and gets a
         # 200 no-op or a 409 (or the cancel is refused), never a lost update.
-        cursor.execute("SELECT delivery_id, order_id, user_id, status, version, updated_at FROM delivery_status"
-                       " WHERE delivery_id = ? FOR UPDATE", (delivery_id,))
+        cursor.execute(f"SELECT {LOCKED_COLUMNS} FROM delivery_status WHERE delivery_id = ? FOR UPDATE",
+                       (delivery_id,))
         row = cursor.fetchone()
         if row is None:
             raise DeliveryNotFound(delivery_id)
@@ -161,10 +135,10 @@ def change_status(pool: ConnectionPool, delivery_id: str, wanted: str) -> tuple[
             return {"delivery_id": delivery_id, "status": current.status,
                     "updated_at": iso_utc(current.updated_at)}, current.status
         moved = replace(current, status=wanted, previous_status=current.status, version=current.version + 1,
-                        updated_at=utc_now(), traceparent=traceparent())
-        cursor.execute("UPDATE delivery_status SET status = ?, version = ?, updated_at = ? WHERE delivery_id = ?",
-                       (moved.status, moved.version, moved.updated_at, delivery_id))
-        _record_changes(cursor, [moved])
+                        updated_at=utc_now())
+        cursor.execute("UPDATE delivery_status SET status = ?, previous_status = ?, version = ?, updated_at = ?"
+                       " WHERE delivery_id = ?", (moved.status, moved.previous_status, moved.version, moved.updated_at,
+                                                  delivery_id))
         DELIVERY_OUTBOX.add(cursor, delivery_status_changed.build(moved.change()))
     return {"delivery_id": delivery_id, "status": wanted, "updated_at": iso_utc(moved.updated_at)}, current.status
 

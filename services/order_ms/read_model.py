@@ -42,7 +42,10 @@ def apply_status_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
     A DeliveryStatusChanged is applied only when its version is higher than the stored one (or none is stored),
     and then logged in order_status_changes; one to CANCELED also decides a PENDING cancel request. An
     OrderCancelRefused decides a PENDING request as REFUSED and is logged; once decided, it changes nothing.
-    Raises UnknownOrder for an event whose order is not in `orders` (the consumer dead-letters just that one)."""
+    Raises UnknownOrder for an event whose order is not in `orders` (the consumer dead-letters just that one).
+
+    The events are applied in order to what the batch read (`_Batch`), and the result is written with one statement
+    per table: a statement per event made the database, not this process, the pipeline's bottleneck."""
     if not events:
         return 0
     order_ids = sorted({event.value["order_id"] for event in events})
@@ -59,61 +62,87 @@ def apply_status_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
             raise UnknownOrder(unknown[0])
         cursor.execute(f"SELECT order_id, delivery_id, status, version FROM order_deliveries WHERE {where}",
                        tuple(order_ids))
-        deliveries = {row["order_id"]: row for row in cursor.fetchall()}
+        batch = _Batch(owners, {row["order_id"]: row for row in cursor.fetchall()})
         cursor.execute(f"SELECT order_id, outcome FROM order_cancel_requests WHERE {where}", tuple(order_ids))
-        outcomes = {row["order_id"]: row["outcome"] for row in cursor.fetchall()}
-        applied = 0
-        # Each event's statements and change log row in the trace its record came with (when tracing is on).
+        batch.outcomes = {row["order_id"]: row["outcome"] for row in cursor.fetchall()}
+        # Each event's change row is made in the trace its record came with (when tracing is on).
         for event in events:
             with item_context(event):
-                owner = owners[event.value["order_id"]]
                 if event.event_type == DELIVERY_CHANGED:
-                    applied += _apply_change(cursor, event.value, owner, deliveries, outcomes)
+                    batch.apply_change(event.value)
                 else:
-                    applied += _apply_refusal(cursor, event.value, owner, deliveries, outcomes)
-        return applied
+                    batch.apply_refusal(event.value)
+        batch.write(cursor)
+        return batch.applied
 
 
-def _apply_change(cursor, change: dict, user_id: str, deliveries: dict, outcomes: dict) -> int:
-    order_id = change["order_id"]
-    stored = deliveries.get(order_id)
-    if stored is not None and change["version"] <= stored["version"]:
-        return 0
-    updated_at = _stored_time(change["updated_at"])
-    cursor.execute(
-        "INSERT INTO order_deliveries (order_id, delivery_id, status, version, updated_at) VALUES (?, ?, ?, ?, ?)"
-        " ON DUPLICATE KEY UPDATE delivery_id = VALUES(delivery_id), status = VALUES(status),"
-        " version = VALUES(version), updated_at = VALUES(updated_at)",
-        (order_id, change["delivery_id"], change["status"], change["version"], updated_at))
-    deliveries[order_id] = {"order_id": order_id, "delivery_id": change["delivery_id"], "status": change["status"],
-                            "version": change["version"]}
-    cursor.execute(
-        "INSERT INTO order_status_changes (user_id, order_id, kind, delivery_id, status, updated_at, traceparent)"
-        " VALUES (?, ?, 'DELIVERY', ?, ?, ?, ?)",
-        (user_id, order_id, change["delivery_id"], change["status"], updated_at, traceparent()))
-    if change["status"] == delivery_status_changed.DeliveryStatus.CANCELED and outcomes.get(order_id) == "PENDING":
-        cursor.execute("UPDATE order_cancel_requests SET outcome = 'CANCELED', decided_at = ? WHERE order_id = ?",
-                       (updated_at, order_id))
-        outcomes[order_id] = "CANCELED"
-    return 1
+class _Batch:
+    """What a batch of events does to the read model of its orders, applied event by event in memory (the rows are
+    locked): the deliveries as they end, the change log rows in the order they happened, the cancel decisions."""
 
+    def __init__(self, owners: dict[str, str], deliveries: dict[str, dict]):
+        self.owners = owners
+        self.deliveries = deliveries
+        self.outcomes: dict[str, str] = {}
+        self.moved: set[str] = set()  # orders whose delivery row is written
+        self.changes: list[tuple] = []  # order_status_changes rows, in order
+        self.decisions: list[tuple] = []  # (outcome, reason, decided_at, order_id)
+        self.applied = 0
 
-def _apply_refusal(cursor, refusal: dict, user_id: str, deliveries: dict, outcomes: dict) -> int:
-    order_id = refusal["order_id"]
-    if outcomes.get(order_id) != "PENDING":
-        # Decided already (a redelivery), or never asked for here: nothing to show the customer.
-        return 0
-    refused_at = _stored_time(refusal["refused_at"])
-    cursor.execute("UPDATE order_cancel_requests SET outcome = 'REFUSED', reason = ?, decided_at = ?"
-                   " WHERE order_id = ?", (refusal["reason"], refused_at, order_id))
-    outcomes[order_id] = "REFUSED"
-    # The stream's cancel event carries the delivery as order-ms knows it then (the refusal's own when unknown).
-    known = deliveries.get(order_id) or refusal
-    cursor.execute(
-        "INSERT INTO order_status_changes (user_id, order_id, kind, delivery_id, status, cancel_outcome, reason,"
-        " updated_at, traceparent) VALUES (?, ?, 'CANCEL', ?, ?, 'REFUSED', ?, ?, ?)",
-        (user_id, order_id, known["delivery_id"], known["status"], refusal["reason"], refused_at, traceparent()))
-    return 1
+    def apply_change(self, change: dict) -> None:
+        order_id = change["order_id"]
+        stored = self.deliveries.get(order_id)
+        if stored is not None and change["version"] <= stored["version"]:
+            return
+        updated_at = _stored_time(change["updated_at"])
+        self.deliveries[order_id] = {"order_id": order_id, "delivery_id": change["delivery_id"],
+                                     "status": change["status"], "version": change["version"],
+                                     "updated_at": updated_at}
+        self.moved.add(order_id)
+        self.changes.append((self.owners[order_id], order_id, "DELIVERY", change["delivery_id"], change["status"],
+                             None, None, updated_at, traceparent()))
+        if change["status"] == delivery_status_changed.DeliveryStatus.CANCELED \
+                and self.outcomes.get(order_id) == "PENDING":
+            self.decisions.append(("CANCELED", None, updated_at, order_id))
+            self.outcomes[order_id] = "CANCELED"
+        self.applied += 1
+
+    def apply_refusal(self, refusal: dict) -> None:
+        order_id = refusal["order_id"]
+        if self.outcomes.get(order_id) != "PENDING":
+            # Decided already (a redelivery), or never asked for here: nothing to show the customer.
+            return
+        refused_at = _stored_time(refusal["refused_at"])
+        self.decisions.append(("REFUSED", refusal["reason"], refused_at, order_id))
+        self.outcomes[order_id] = "REFUSED"
+        # The stream's cancel event carries the delivery as order-ms knows it then (the refusal's own when unknown).
+        known = self.deliveries.get(order_id) or refusal
+        self.changes.append((self.owners[order_id], order_id, "CANCEL", known["delivery_id"], known["status"],
+                             "REFUSED", refusal["reason"], refused_at, traceparent()))
+        self.applied += 1
+
+    def write(self, cursor) -> None:
+        rows = [self.deliveries[order_id] for order_id in sorted(self.moved)]
+        if rows:
+            cursor.execute(
+                "INSERT INTO order_deliveries (order_id, delivery_id, status, version, updated_at)"
+                f" VALUES {', '.join(['(?, ?, ?, ?, ?)'] * len(rows))}"
+                " ON DUPLICATE KEY UPDATE delivery_id = VALUES(delivery_id), status = VALUES(status),"
+                " version = VALUES(version), updated_at = VALUES(updated_at)",
+                tuple(value for row in rows
+                      for value in (row["order_id"], row["delivery_id"], row["status"], row["version"],
+                                    row["updated_at"])))
+        if self.changes:
+            # One statement keeps the rows' order in their ids (the stream's event ids).
+            cursor.execute(
+                "INSERT INTO order_status_changes"
+                " (user_id, order_id, kind, delivery_id, status, cancel_outcome, reason, updated_at, traceparent)"
+                f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?, ?)'] * len(self.changes))}",
+                tuple(value for row in self.changes for value in row))
+        for outcome, reason, decided_at, order_id in self.decisions:
+            # Rare (a customer's cancel), so one statement each.
+            cursor.execute("UPDATE order_cancel_requests SET outcome = ?, reason = ?, decided_at = ?"
+                           " WHERE order_id = ?", (outcome, reason, decided_at, order_id))
 
 
 def delivery_and_cancel(pool: ConnectionPool, order_ids: list[str]) -> dict[str, tuple[dict | None, dict | None]]:

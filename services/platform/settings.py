@@ -141,7 +141,9 @@ def platform_fields(db_name: str) -> dict[str, Any]:
         kafka_session_timeout_ms=env_int("KAFKA_SESSION_TIMEOUT_MS", 6000),
         kafka_heartbeat_interval_ms=env_int("KAFKA_HEARTBEAT_INTERVAL_MS", 2000),
         kafka_request_timeout_ms=env_int("KAFKA_REQUEST_TIMEOUT_MS", 5000),
-        kafka_fetch_max_wait_ms=env_int("KAFKA_FETCH_MAX_WAIT_MS", 500),
+        # Twice Kafka's default: an idle consumer sends one fetch a second, and a record that arrives is answered at
+        # once (docs/performance.md).
+        kafka_fetch_max_wait_ms=env_int("KAFKA_FETCH_MAX_WAIT_MS", 1000),
         relay_poll_interval=env_float("RELAY_POLL_INTERVAL_SECONDS", 0.05),
         relay_batch_size=env_int("RELAY_BATCH_SIZE", 200),
         relay_gather_seconds=env_float("RELAY_GATHER_SECONDS", 0.05),

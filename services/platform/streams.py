@@ -58,19 +58,28 @@ def off_loop(call: Callable, *args):
 
 
 class ChangeLog:
-    """A service's change-log table as its stream shows it: `table` has an AUTO_INCREMENT `id` (the event id),
-    `columns` are what `data_of(row)` makes the event's JSON data from, and `scope_column` says whose row it is
+    """A service's change-log table (or view) as its stream shows it: `table` has an AUTO_INCREMENT `id` (the event
+    id), `columns` are what `data_of(row)` makes the event's JSON data from, and `scope_column` says whose row it is
     (a stream of one scope sees only that scope's rows; the index on (scope_column, id) serves its replay).
-    Its `traceparent` column holds the trace the change was made in, which the push of it continues."""
+
+    `shows(row)` is False for a row that is not an event (e.g. an outbox row of another event type): the cursor
+    still counts its id as committed, but no stream shows it. Filtering in SQL instead would leave its id a gap
+    that holds back every later row for STREAM_GAP_SECONDS.
+
+    `trace_of(row)` is the W3C traceparent the change was made in, which the push of it continues; by default the
+    table's `traceparent` column."""
 
     def __init__(self, event: str, table: str, columns: tuple[str, ...], scope_column: str,
-                 data_of: Callable[[dict], dict]):
+                 data_of: Callable[[dict], dict], shows: Callable[[dict], bool] = lambda _row: True,
+                 trace_of: Callable[[dict], str | None] | None = None):
         self.event = event
         self.scope_column = scope_column
         self.data_of = data_of
+        self.shows = shows
+        self.trace_of = trace_of or (lambda row: row.get(TRACE_COLUMN))
         self._table = table
-        selected = [c for c in columns if c not in ("id", TRACE_COLUMN)]
-        self._select = f"SELECT id, {', '.join(selected)}, {TRACE_COLUMN} FROM {table}"
+        selected = [c for c in columns if c != "id"] + ([TRACE_COLUMN] if trace_of is None else [])
+        self._select = f"SELECT id, {', '.join(dict.fromkeys(selected))} FROM {table}"
 
     def scope_of(self, row: dict) -> str:
         return row[self.scope_column]
@@ -207,6 +216,8 @@ class ChangeFeed:
 
     def _fan_out(self, rows: list[dict]) -> None:
         for row in rows:
+            if not self.log.shows(row):
+                continue
             scope = self.log.scope_of(row)
             for subscription in list(self._subscriptions):
                 if subscription.scope is None or subscription.scope == scope:
@@ -304,12 +315,12 @@ def stream_response(scope: str | None) -> Response:
 
 def _events(feed: ChangeFeed, subscription: Subscription, seen: int, page: list[dict],
             heartbeat_seconds: float, stream_span=None) -> Iterator[str]:
-    event = feed.log.event
     yield sse.retry(RETRY_MILLISECONDS)
     # Replay: the rows the client missed, up to where the feed stood when it subscribed; the feed sends the rest.
     while page:
         for row in page:
-            yield from _push(event, row, feed.log.data_of(row), stream_span, replayed=True)
+            if feed.log.shows(row):
+                yield from _push(feed.log, row, stream_span, replayed=True)
         page = feed.replay(subscription, page[-1]["id"]) if len(page) == BATCH else []
     while True:
         try:
@@ -321,15 +332,15 @@ def _events(feed: ChangeFeed, subscription: Subscription, seen: int, page: list[
             continue
         if row["id"] <= seen:
             continue  # the feed had not reached the client's Last-Event-ID yet when it subscribed
-        yield from _push(event, row, feed.log.data_of(row), stream_span)
+        yield from _push(feed.log, row, stream_span)
 
 
-def _push(event: str, row: dict, data: dict, stream_span=None, replayed: bool = False) -> Iterator[str]:
+def _push(log: ChangeLog, row: dict, stream_span=None, replayed: bool = False) -> Iterator[str]:
     """One event to the client, in a span of the change's trace when tracing is on (until the server took it)."""
     EVENTS_PUSHED.inc()
-    span = tracing.start_push_span(event, row["id"], row.get(TRACE_COLUMN), stream_span, replayed)
+    span = tracing.start_push_span(log.event, row["id"], log.trace_of(row), stream_span, replayed)
     try:
-        yield sse.event(event, row["id"], data)
+        yield sse.event(log.event, row["id"], log.data_of(row))
     finally:
         span.end()
 

@@ -16,6 +16,7 @@ from tests.integration.delivery_ms.conftest import (
     wait_for_delivery,
 )
 from tests.support.accounts import new_customer
+from tests.support.board import board_log
 from tests.support.topics import TopicReader
 
 STATUSES = ["CONFIRMED", "IN_DELIVERY", "COMPLETED", "CANCELED"]
@@ -110,9 +111,8 @@ def test_status_move(base_url, staff_headers, delivery_in, status_events, delive
         assert json.loads(event.value) == {"delivery_id": delivery["delivery_id"], "order_id": delivery["order_id"],
                                            "status": wanted, "previous_status": current,
                                            "updated_at": body["updated_at"], "version": version}
-        cursor.execute("SELECT status, previous_status, version FROM delivery_changes WHERE delivery_id = ?"
-                       " ORDER BY id DESC LIMIT 1", (delivery["delivery_id"],))
-        assert cursor.fetchone() == (wanted, current, version), "each move is in the board's change log"
+        assert board_log(delivery_db, delivery["order_id"])[-1] == (wanted, current, version), \
+            "each move is on the board"
         headers = dict(event.headers)
         assert headers["event_type"] == b"DeliveryStatusChanged" and headers["schema_version"] == b"1"
     else:

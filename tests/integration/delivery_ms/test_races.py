@@ -11,6 +11,7 @@ from services.contracts import order_cancel_requested
 from services.contracts.envelope import TypedEvent
 from services.delivery_ms import store
 from tests.integration.delivery_ms.conftest import put_status
+from tests.support.board import board_log
 
 ROUNDS = 5
 
@@ -103,10 +104,8 @@ def test_a_staff_move_racing_a_cancel_has_one_winner_and_both_sides_events_agree
     shown = requests.get(f"{base_url}/delivery-ms/deliveries/{delivery['delivery_id']}", headers=staff_headers,
                          timeout=10).json()
     assert shown["status"] == status, "delivery-ms and a reader of its events agree on the status"
-    cursor = delivery_db.cursor()
-    cursor.execute("SELECT status, version FROM delivery_changes WHERE delivery_id = ? ORDER BY id",
-                   (delivery["delivery_id"],))
-    assert [tuple(row) for row in cursor.fetchall()] == changes, "the board's log is the published changes"
+    assert [(status, version) for status, _previous, version in board_log(delivery_db, delivery["order_id"])] \
+        == changes, "the board shows the published changes"
 
     if staff.status_code == 409:
         # The cancel won: CANCELED is final, so the staff move is refused, and the cancel was carried out.

@@ -1,5 +1,5 @@
 """Both live streams over real HTTP: nginx in front of each service's stream process (gunicorn's gevent worker),
-the change logs in MariaDB. Until the writers of the change logs exist everywhere, these tests write the rows
+the change logs in MariaDB (order-ms's `order_status_changes`, delivery-ms's outbox). These tests write the rows
 themselves, exactly as the status consumer and delivery-ms do (one row per change, committed)."""
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import requests
 
 from scripts.stack.holds import hold_process, release_process
 from scripts.stack.layout import layout_for
+from services.contracts import delivery_status_changed, order_cancel_refused
+from services.delivery_ms.store import DELIVERY_OUTBOX
 from tests.support.accounts import new_customer
 from tests.support.sse import EventStream
 
@@ -83,20 +85,90 @@ def test_a_heartbeat_keeps_an_idle_stream_open_through_the_ingress(base_url, cus
         assert stream.next_block() == {"comments": ["keep-alive"]}
 
 
-def test_the_board_shows_every_delivery_change_to_staff(base_url, staff_headers, delivery_db):
-    stream = EventStream(f"{base_url}/delivery-ms/deliveries/events", staff_headers)
-    with stream:
-        assert stream.status_code == 200 and stream.next_block() == {"retry": "2000"}
-        delivery_id, order_id = str(uuid.uuid4()), str(uuid.uuid4())
-        cursor = delivery_db.cursor()
-        cursor.execute("INSERT INTO delivery_changes (delivery_id, order_id, user_id, status, previous_status,"
-                       " version, updated_at) VALUES (?, ?, 'USER0001', 'IN_DELIVERY', 'CONFIRMED', 2,"
-                       " '2026-12-07 12:00:00.5')", (delivery_id, order_id))
-        event = stream.next_event()
-    assert (event["event"], event["id"]) == ("delivery-status", str(cursor.lastrowid))
-    assert event["data"] == {"delivery_id": delivery_id, "order_id": order_id, "user_id": "USER0001",
-                             "status": "IN_DELIVERY", "previous_status": "CONFIRMED", "version": 2,
-                             "updated_at": "2026-12-07T12:00:00.500000Z"}
+def add_delivery(conn, user_id: str = "USER0001") -> dict:
+    """A new delivery and its creation event, in one transaction, as delivery-ms's consumer writes them."""
+    change = {"delivery_id": str(uuid.uuid4()), "order_id": str(uuid.uuid4()), "status": "CONFIRMED",
+              "previous_status": None, "updated_at": "2026-12-07T12:00:00.500000Z", "version": 1}
+    cursor = conn.cursor()
+    cursor.execute("INSERT INTO delivery_status (delivery_id, order_id, user_id, order_json, status, version,"
+                   " created_at, updated_at) VALUES (?, ?, ?, '{}', 'CONFIRMED', 1, UTC_TIMESTAMP(6),"
+                   " UTC_TIMESTAMP(6))", (change["delivery_id"], change["order_id"], user_id))
+    return {**change, "user_id": user_id, "id": add_delivery_event(conn, delivery_status_changed.build(change))}
+
+
+def add_delivery_event(conn, message) -> int:
+    """One event in delivery-ms's outbox (the board's log), committed unless `conn` holds a transaction open."""
+    cursor = conn.cursor()
+    DELIVERY_OUTBOX.insert(cursor, message)
+    return cursor.lastrowid
+
+
+def moved(delivery: dict, status: str) -> dict:
+    return {**delivery, "status": status, "previous_status": delivery["status"], "version": delivery["version"] + 1,
+            "updated_at": "2026-12-07T12:00:01.000000Z"}
+
+
+def refusal_of(delivery: dict):
+    return order_cancel_refused.build({
+        "delivery_id": delivery["delivery_id"], "order_id": delivery["order_id"], "status": delivery["status"],
+        "version": delivery["version"], "reason": "The delivery is already IN_DELIVERY.",
+        "refused_at": "2026-12-07T12:00:02.000000Z"})
+
+
+def board_stream(base_url: str, headers: dict) -> EventStream:
+    stream = EventStream(f"{base_url}/delivery-ms/deliveries/events", headers)
+    assert stream.status_code == 200, stream.response.text
+    assert stream.next_block() == {"retry": "2000"}
+    return stream
+
+
+BOARD_FIELDS = ("delivery_id", "order_id", "user_id", "status", "previous_status", "version", "updated_at")
+
+
+def test_the_board_shows_every_delivery_change_to_staff_from_the_outbox(base_url, staff_headers, delivery_db):
+    """the board's events are delivery-ms's DeliveryStatusChanged events (its outbox) with the customer;
+    a cancel's refusal, in the same outbox, is not shown."""
+    with board_stream(base_url, staff_headers) as stream:
+        created = add_delivery(delivery_db)
+        add_delivery_event(delivery_db, refusal_of(created))
+        in_delivery = moved(created, "IN_DELIVERY")
+        in_delivery["id"] = add_delivery_event(delivery_db, delivery_status_changed.build(in_delivery))
+        events = [stream.next_event() for _ in range(2)]
+    assert [(e["event"], e["id"]) for e in events] == [("delivery-status", str(created["id"])),
+                                                       ("delivery-status", str(in_delivery["id"]))]
+    assert [e["data"] for e in events] == [{name: change[name] for name in BOARD_FIELDS}
+                                           for change in (created, in_delivery)]
+
+
+def test_the_board_resumes_after_last_event_id_with_what_it_missed(base_url, staff_headers, delivery_db):
+    """a board reconnecting with the id of an event gets every later change (never a refusal), then
+    follows live."""
+    created = add_delivery(delivery_db)
+    add_delivery_event(delivery_db, refusal_of(created))
+    in_delivery = moved(created, "IN_DELIVERY")
+    missed = add_delivery_event(delivery_db, delivery_status_changed.build(in_delivery))
+    with board_stream(base_url, {**staff_headers, "Last-Event-ID": str(created["id"])}) as stream:
+        replayed = stream.next_event()
+        completed = add_delivery_event(delivery_db, delivery_status_changed.build(moved(in_delivery, "COMPLETED")))
+        live = stream.next_event()
+    assert (replayed["id"], replayed["data"]["status"]) == (str(missed), "IN_DELIVERY")
+    assert (live["id"], live["data"]["status"]) == (str(completed), "COMPLETED")
+
+
+def test_the_board_shows_a_lower_outbox_id_that_commits_after_a_higher_one(base_url, staff_headers, stack,
+                                                                           delivery_db):
+    """the board's cursor is gap-aware over the outbox too: two writers, the lower id commits last."""
+    slow = stack.admin_connect(stack.databases["delivery_ms"].database)
+    try:
+        with board_stream(base_url, staff_headers) as stream:
+            slow.autocommit = False
+            lower = add_delivery(slow)
+            higher = add_delivery(delivery_db)
+            assert higher["id"] > lower["id"]
+            slow.commit()
+            assert [stream.next_event()["id"] for _ in range(2)] == [str(lower["id"]), str(higher["id"])]
+    finally:
+        slow.close()
 
 
 def problem(response, status: int) -> dict:

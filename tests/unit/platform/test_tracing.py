@@ -426,9 +426,10 @@ def test_a_statement_inside_a_span_is_its_child_and_one_outside_makes_none(spans
 def test_a_stream_push_continues_the_change_s_trace_linked_to_the_stream_s_request(spans):
     with tracing._tracer.start_as_current_span("GET /events") as stream:
         request = tracing.current_span_context()
+    log = streams.ChangeLog("thing-changed", "thing_changes", ("n",), "owner", lambda row: {"n": row["n"]})
     # The pushes happen after the request's span ended, outside it.
-    frames = list(streams._push("thing-changed", {"id": 7, "traceparent": TRACEPARENT}, {"n": 1}, request))
-    list(streams._push("thing-changed", {"id": 8, "traceparent": None}, {"n": 2}, request))
+    frames = list(streams._push(log, {"id": 7, "n": 1, "traceparent": TRACEPARENT}, request))
+    list(streams._push(log, {"id": 8, "n": 2, "traceparent": None}, request))
     assert len(frames) == 1 and "thing-changed" in frames[0]
     pushes = sorted((s for s in spans.get_finished_spans() if s.name == "thing-changed push"),
                     key=lambda s: s.attributes["sse.event_id"])
@@ -436,6 +437,19 @@ def test_a_stream_push_continues_the_change_s_trace_linked_to_the_stream_s_reque
     assert [link.context.span_id for link in pushes[0].links] == [stream.get_span_context().span_id]
     assert pushes[1].parent.span_id == stream.get_span_context().span_id  # a row from before tracing
     assert pushes[0].kind == trace.SpanKind.PRODUCER
+
+
+def test_a_change_log_that_keeps_the_trace_elsewhere_names_it_with_trace_of(spans):
+    """The staff board reads the delivery outbox, whose rows keep traceparent among their headers."""
+    def trace_of(row):
+        return dict(json.loads(row["headers"])).get("traceparent")
+
+    log = streams.ChangeLog("thing-changed", "thing_outbox", ("headers", "n"), "owner", lambda row: {"n": row["n"]},
+                            trace_of=trace_of)
+    assert "traceparent" not in log._select  # no such column: the trace is in the headers
+    list(streams._push(log, {"id": 9, "n": 1, "headers": json.dumps([["traceparent", TRACEPARENT]])}, None))
+    push = one(spans.get_finished_spans(), "thing-changed push")
+    assert (hex_ids(push)[0], parent_id(push)) == (TRACE_ID, PARENT_ID)
 
 
 def test_a_server_span_continues_an_incoming_traceparent(spans):
