@@ -26,9 +26,10 @@ from scripts.bench.pipeline import (
     post_one_at_a_time,
 )
 from scripts.bench.processes import CpuMeter, peak_memory_mib, stack_components
-from scripts.bench.report import render
+from scripts.bench.report import render, render_tracing, replace_section
 from scripts.bench.streams import raise_open_files_limit, stream_capacity, visible_latencies
-from scripts.bench.targets import Measurements, check
+from scripts.bench.targets import Measurements, check, tracing_checks
+from scripts.bench.tracing import OTEL_VARIABLES, measure_tracing
 from scripts.stack.kafka_dist import kafka_version
 from scripts.stack.layout import environment_for_own_stack
 from scripts.stack.state import StackState
@@ -42,7 +43,10 @@ def bench_stack(config: BenchConfig) -> Iterator[StackState]:
     if config.state_file:
         yield StackState.read(config.state_file)
         return
-    env = environment_for_own_stack(STACK_PORT_OFFSET=str(PORT_OFFSET))
+    # Production's defaults: tracing off, and no trace backend in the stack, whatever the caller's shell sets (the
+    # tracing section sets its own and brings its own receiver).
+    env = {name: value for name, value in environment_for_own_stack(STACK_PORT_OFFSET=str(PORT_OFFSET)).items()
+           if name not in OTEL_VARIABLES and name != "TRACING"}
     if config.private_database:
         env["STACK_PRIVATE_DB"] = "1"
         # Every run starts from an empty server: the rows of earlier runs (tens of thousands each) would
@@ -145,16 +149,34 @@ def main() -> int:
     config = read_config()
     raise_open_files_limit()
     load_before = machine.wait_for_quiet_machine(config.settle_load, 0 if config.state_file else config.settle_seconds)
+    m, price = None, None
     with bench_stack(config) as state:
-        restarts_before = restarts(state)
-        m = measure(config, state)
-        m.restarts = restarts(state) - restarts_before
+        if config.only is None:
+            restarts_before = restarts(state)
+            m = measure(config, state)
+            m.restarts = restarts(state) - restarts_before
+        if config.tracing_rounds > 0:
+            # Last: it restarts the application processes between its settings.
+            price = measure_tracing(config, state, new_customer(state.services["order-ms"]))
         database = "a private MariaDB of its own" if "mariadb" in state.processes else "the system's MariaDB"
     stack_note = (f"The stack ran with {database}, Apache Kafka {kafka_version()} (one KRaft node, SASL/SCRAM and"
                   f" ACLs) and {gunicorn_settings()} per service;"
                   " wrk ran on the same machine.")
-    checks = check(m)
-    report = render(config, m, checks, machine.description(), (load_before, machine.load_average()), stack_note)
+    loads = (load_before, machine.load_average())
+    traced = tracing_checks(price) if price else []
+    if m is None:
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        note = (f"\nMeasured alone by `make bench BENCH_ONLY=tracing` on {when}: {machine.description()}."
+                f" 1-minute load average {loads[0]:.2f} when the run began and {loads[1]:.2f} when it ended."
+                f" {stack_note}\n")
+        existing = config.results_file.read_text() if config.results_file.exists() else "# Benchmark results\n\n"
+        report = replace_section(existing, render_tracing(config, price, traced, note) if price else "")
+        checks = traced
+    else:
+        checks = check(m)
+        section = render_tracing(config, price, traced) if price else ""
+        report = render(config, m, checks, traced, machine.description(), loads, stack_note, section)
+        checks += traced
     config.results_file.write_text(report)
     print(report)
     return 1 if any(c.met is False for c in checks) else 0

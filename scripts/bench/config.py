@@ -14,6 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PROFILE = os.environ.get("BENCH_PROFILE", "bench")
 PORT_OFFSET = int(os.environ.get("BENCH_PORT_OFFSET", "4000"))
 ECHO_PORT = 5999 + PORT_OFFSET
+# The bench's OTLP/HTTP receiver (scripts/bench/otlp_receiver.py): the OTLP/HTTP port 4318 + the offset.
+OTLP_RECEIVER_PORT = 4318 + PORT_OFFSET
+# The sections BENCH_ONLY may name: the whole bench without it.
+SECTIONS = ("tracing",)
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class BenchConfig:
     settle_seconds: int  # at most this long, wait for the 1-minute load average to fall below settle_load
     settle_load: float
     private_database: bool  # a MariaDB of the bench's own, so its CPU is the stack's alone
+    only: str | None  # one section of SECTIONS instead of the whole bench
+    tracing_rounds: int  # rounds of the tracing section, each measuring every tracing setting once
 
     @property
     def results_file(self) -> Path:
@@ -58,4 +64,12 @@ def read_config() -> BenchConfig:
         settle_seconds=int(os.environ.get("BENCH_SETTLE_SECONDS", "600")),
         settle_load=float(os.environ.get("BENCH_SETTLE_LOAD", "1.0")),
         private_database=os.environ.get("BENCH_SHARED_DB") != "1",
+        only=_section(os.environ.get("BENCH_ONLY") or None),
+        tracing_rounds=int(os.environ.get("BENCH_TRACING_ROUNDS", "3")),
     )
+
+
+def _section(name: str | None) -> str | None:
+    if name is not None and name not in SECTIONS:
+        raise SystemExit(f"BENCH_ONLY={name!r}: the sections are {', '.join(SECTIONS)} (unset: the whole bench)")
+    return name

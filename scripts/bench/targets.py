@@ -1,11 +1,13 @@
 """The targets of issue 13 for a 2-core machine, checked against one run's measurements."""
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 
 from scripts.bench.load import WrkResult
 from scripts.bench.pipeline import BacklogRates, KeepingUp, Latencies
 from scripts.bench.streams import StreamCapacity, VisibleLatencies
+from scripts.bench.tracing import NO_SDK, OFF, OFF_COST_RATIO, TracingPrice
 
 POST_TO_ECHO_RATIO = 0.25
 POST_TO_FLOOR_RATIO = 0.75
@@ -206,5 +208,67 @@ def stream_checks(m: Measurements) -> list[Check]:
             + (f"{capacity.fan_out_ms:.0f} ms" if capacity.fan_out_ms is not None else "(not all got it)"),
             capacity.refused_beyond and capacity.loaded_mib <= STREAM_INSTANCE_LIMIT_MIB
             and capacity.fan_out_ms is not None,
+        ),
+    ]
+
+
+def median_range(values: list[float], fmt: str = ".3f") -> str:
+    """The median of a setting's rounds and, with more than one, their range: the noise beside the figure."""
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return format(values[0], fmt)
+    return f"{format(statistics.median(values), fmt)} ({format(min(values), fmt)} to {format(max(values), fmt)})"
+
+
+def tracing_checks(price: TracingPrice) -> list[Check]:
+    cpu = price.paired(OFF, NO_SDK, lambda run: run.cpu_total)
+    order_ms = price.paired(OFF, NO_SDK, lambda run: run.cpu_ms_per_order.get("order-ms", 0.0))
+    post = price.paired(OFF, NO_SDK, lambda run: run.post.rate)
+    in_process = price.paired(OFF, NO_SDK, lambda run: run.in_process_us)
+    calls = price.paired(OFF, NO_SDK, lambda run: run.calls_per_post)
+    quiet = [run for run in price.runs if run.setting in (NO_SDK, OFF)]
+    exported = sum(run.exports for run in quiet)
+    rounds = f"{len(cpu)} round{'s' if len(cpu) != 1 else ''}"
+    # The target is judged on the call count: on a shared machine every timing of two settings that run the same
+    # code moved by 10 to 25 % from round to round (docs/performance.md), so the timings are reported beside it.
+    return [
+        Check(
+            "tracing off (the SDK installed, no endpoint) ÷ the SDK not installed: Python function calls per POST in"
+            " process (cProfile's count, which no other work on the machine changes), paired within each round",
+            f"≤ {OFF_COST_RATIO:.2f} (median of the rounds)",
+            f"{median_range(calls, '.4f')} over {rounds}",
+            bool(calls) and statistics.median(calls) <= OFF_COST_RATIO,
+        ),
+        Check(
+            "tracing off ÷ the SDK not installed: whole-stack CPU per order, paired within each round",
+            "reported (its range is this machine's noise)",
+            f"{median_range(cpu)} over {rounds}; order-ms's own CPU per POST {median_range(order_ms)}",
+            None,
+        ),
+        Check(
+            "tracing off ÷ the SDK not installed: order-ms's CPU per POST in process (best batch), paired within each"
+            " round",
+            "reported (its range is this machine's noise)",
+            f"{median_range(in_process)} over {rounds}",
+            None,
+        ),
+        Check(
+            "tracing off ÷ the SDK not installed: POST req/s (8 connections), paired within each round",
+            "reported",
+            f"{median_range(post)} over {rounds}",
+            None,
+        ),
+        Check(
+            "nothing exported with tracing off or without the SDK",
+            "0 export requests",
+            f"{exported} export requests",
+            exported == 0,
+        ),
+        Check(
+            "processes restarted during the tracing section other than by its switches",
+            "0",
+            str(sum(run.unexpected_restarts for run in price.runs)),
+            sum(run.unexpected_restarts for run in price.runs) == 0,
         ),
     ]

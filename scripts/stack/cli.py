@@ -30,6 +30,7 @@ from scripts.stack.application import (
     token_keys_env,
 )
 from scripts.stack.broker import start_broker
+from scripts.stack.env_overrides import clear_overrides, overrides_path
 from scripts.stack.holds import hold_process, holds_for, release_process
 from scripts.stack.ingress import start_ingress
 from scripts.stack.layout import ROOT, Layout, layout_for
@@ -52,7 +53,9 @@ class Stack:
         self.state: dict = {"profile": layout.profile, "ready": False}
         holds = holds_for(layout)
         holds.clear()
-        self.supervisor = Supervisor(layout.logs, echo, on_change=self.save, holds=holds)
+        clear_overrides(overrides_path(layout))
+        self.supervisor = Supervisor(layout.logs, echo, on_change=self.save, holds=holds,
+                                     env_overrides=overrides_path(layout))
 
     def start(self, consumers: int, replicas: int) -> None:
         self.layout.logs.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scripts.stack.env_overrides import read_overrides, with_overrides
 from scripts.stack.holds import Holds
 from scripts.stack.layout import ROOT
 from scripts.stack.waiting import log
@@ -63,12 +64,14 @@ class Child:
 
 class Supervisor:
     def __init__(self, logs: Path, echo: bool, on_change: Callable[[], None] = lambda: None,
-                 holds: Holds | None = None):
+                 holds: Holds | None = None, env_overrides: Path | None = None):
         self.logs = logs
         self.echo = echo
         self.on_change = on_change
         # Processes held down on purpose (scripts/stack/holds.py); without holds, every exit is restarted.
         self.holds = holds
+        # What every process gets on top of its own environment from its next start (scripts/stack/env_overrides.py).
+        self.env_overrides = env_overrides
         self.children: dict[str, Child] = {}
         self.stopping = False
 
@@ -202,8 +205,11 @@ class Supervisor:
 
     def _spawn(self, spec: ProcessSpec) -> subprocess.Popen:
         log_file = open(self.logs / f"{spec.name}.log", "ab")
+        env = {**os.environ, **spec.env}
+        if self.env_overrides is not None:
+            env = with_overrides(env, read_overrides(self.env_overrides))
         process = subprocess.Popen(
-            spec.argv, cwd=ROOT, env={**os.environ, **spec.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            spec.argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
         threading.Thread(target=self._pump, args=(spec.name, process, log_file), daemon=True).start()

@@ -452,6 +452,17 @@ def test_a_change_log_that_keeps_the_trace_elsewhere_names_it_with_trace_of(span
     assert (hex_ids(push)[0], parent_id(push)) == (TRACE_ID, PARENT_ID)
 
 
+def test_no_statement_span_inside_a_span_the_sampler_dropped(spans):
+    dropped = trace.SpanContext(int(TRACE_ID, 16), int(PARENT_ID, 16), is_remote=True,
+                                trace_flags=trace.TraceFlags(trace.TraceFlags.DEFAULT))
+    with trace.use_span(trace.NonRecordingSpan(dropped)):
+        assert tracing.statement_span("SELECT 1", "coffee") is tracing._NO_SPAN
+    with tracing._tracer.start_as_current_span("sampled"):
+        with tracing.statement_span("SELECT 1 FROM orders", "coffee"):
+            pass
+    assert one(spans.get_finished_spans(), "SELECT orders").kind == trace.SpanKind.CLIENT
+
+
 def test_a_server_span_continues_an_incoming_traceparent(spans):
     app = Flask("unit")
     app.add_url_rule("/things", "things", lambda: {"ok": True})
