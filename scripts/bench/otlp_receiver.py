@@ -6,19 +6,16 @@ exporters in the stack do all their real work (encode, POST, wait for the answer
     python -m scripts.bench.otlp_receiver PORT"""
 from __future__ import annotations
 
-import gzip
 import json
 import sys
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-TRACES_PATH = "/v1/traces"
+from scripts.stack.otlp import ExportHandler, decode_request
+
 SERVICE_NAME = "service.name"
 
 
@@ -42,37 +39,25 @@ class Counts:
 
 
 COUNTS = Counts()
-ANSWER = ExportTraceServiceResponse().SerializeToString()
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(ExportHandler):
     protocol_version = "HTTP/1.1"  # the exporter keeps its connection open between exports
 
     def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.path != TRACES_PATH:
-            return self._answer(404, b"", "text/plain")
-        if self.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        request = ExportTraceServiceRequest()
-        request.ParseFromString(body)
-        COUNTS.add(request)
-        self._answer(200, ANSWER, "application/x-protobuf")
+        body = self.export_body()
+        if body is None:
+            return
+        try:
+            COUNTS.add(decode_request(body, self.headers.get("Content-Encoding")))
+        except ValueError as error:
+            return self.answer(400, str(error).encode(), "text/plain")
+        self.answer(200)
 
     def do_GET(self):
         if self.path != "/counts":
-            return self._answer(404, b"", "text/plain")
-        self._answer(200, COUNTS.as_json(), "application/json")
-
-    def _answer(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args):
-        pass  # thousands of exports: the counts are the record
+            return self.answer(404, b"", "text/plain")
+        self.answer(200, COUNTS.as_json(), "application/json")
 
 
 def main() -> None:

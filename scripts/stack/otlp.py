@@ -1,11 +1,12 @@
 """OTLP/HTTP trace export requests (protobuf, as OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf sends them) decoded into
-plain spans with `opentelemetry-proto`: what the local trace backend's collector forwards and the tests' receiver
-records."""
+plain spans with `opentelemetry-proto`: what the local trace backend's collector forwards, the tests' receiver
+records and the bench's receiver counts; `ExportHandler` is the HTTP front all three share."""
 from __future__ import annotations
 
 import gzip
 import zlib
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
 from typing import NamedTuple
 
 from google.protobuf.message import DecodeError
@@ -66,8 +67,8 @@ def _attributes(key_values) -> dict:
     return {item.key: _value(item.value) for item in key_values}
 
 
-def decode_spans(body: bytes, content_encoding: str | None = None) -> list[Span]:
-    """Every span of one export request; ValueError for a body that is not one."""
+def decode_request(body: bytes, content_encoding: str | None = None) -> ExportTraceServiceRequest:
+    """One export request; ValueError for a body that is not one."""
     try:
         if (content_encoding or "").lower() == "gzip":
             body = gzip.decompress(body)
@@ -75,6 +76,12 @@ def decode_spans(body: bytes, content_encoding: str | None = None) -> list[Span]
         request.ParseFromString(body)
     except (DecodeError, OSError, EOFError, zlib.error) as error:
         raise ValueError(f"not an OTLP ExportTraceServiceRequest: {error}") from None
+    return request
+
+
+def decode_spans(body: bytes, content_encoding: str | None = None) -> list[Span]:
+    """Every span of one export request; ValueError for a body that is not one."""
+    request = decode_request(body, content_encoding)
     spans = []
     for resource_spans in request.resource_spans:
         service = str(_attributes(resource_spans.resource.attributes).get("service.name", ""))
@@ -88,3 +95,25 @@ def decode_spans(body: bytes, content_encoding: str | None = None) -> list[Span]
                     links=tuple(Link(link.trace_id.hex(), link.span_id.hex()) for link in span.links),
                     error=span.status.code == Status.STATUS_CODE_ERROR))
     return spans
+
+
+class ExportHandler(BaseHTTPRequestHandler):
+    """`POST /v1/traces` of an OTLP/HTTP receiver: `export_body()` is the request's body (None after answering 404
+    for another path), `answer()` writes a whole answer; quiet, since one line per export would drown any log."""
+
+    def export_body(self) -> bytes | None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.split("?")[0] != TRACES_PATH:
+            self.answer(404, b"only POST /v1/traces (OTLP/HTTP protobuf)", "text/plain")
+            return None
+        return body
+
+    def answer(self, status: int, body: bytes = SUCCESS_BODY, content_type: str = CONTENT_TYPE) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's signature)
+        """Quiet."""

@@ -13,9 +13,9 @@ import argparse
 import json
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
-from scripts.stack.otlp import CONTENT_TYPE, SUCCESS_BODY, TRACES_PATH, Span, decode_spans
+from scripts.stack.otlp import ExportHandler, Span, decode_spans
 
 # Zipkin has no INTERNAL kind: such a span is a local span without one.
 ZIPKIN_KINDS = {"SERVER", "CLIENT", "PRODUCER", "CONSUMER"}
@@ -39,18 +39,17 @@ def zipkin_span(span: Span) -> dict:
     return converted
 
 
-class Forwarder(BaseHTTPRequestHandler):
+class Forwarder(ExportHandler):
     zipkin_url = ""
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-        if self.path.split("?")[0] != TRACES_PATH:
-            self._answer(404, b"only POST /v1/traces (OTLP/HTTP protobuf)", "text/plain")
+        body = self.export_body()
+        if body is None:
             return
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         try:
             spans = decode_spans(body, self.headers.get("Content-Encoding"))
         except ValueError as error:
-            self._answer(400, str(error).encode(), "text/plain")
+            self.answer(400, str(error).encode(), "text/plain")
             return
         request = urllib.request.Request(f"{self.zipkin_url}/api/v2/spans", method="POST",
                                          data=json.dumps([zipkin_span(span) for span in spans]).encode(),
@@ -60,19 +59,9 @@ class Forwarder(BaseHTTPRequestHandler):
                 pass
         except (urllib.error.URLError, OSError) as error:
             # 503: the exporter keeps the batch and retries with backoff, as the OTLP spec says.
-            self._answer(503, f"Zipkin is not reachable: {error}".encode(), "text/plain")
+            self.answer(503, f"Zipkin is not reachable: {error}".encode(), "text/plain")
             return
-        self._answer(200, SUCCESS_BODY, CONTENT_TYPE)
-
-    def _answer(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's signature)
-        """Quiet: one line per export would drown the stack's log."""
+        self.answer(200)
 
 
 def main() -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import threading
 import urllib.request
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
-from scripts.stack.otlp import CONTENT_TYPE, SUCCESS_BODY, TRACES_PATH, Span, decode_spans
+from scripts.stack.otlp import CONTENT_TYPE, TRACES_PATH, ExportHandler, Span, decode_spans
 from tests.support.polling import wait_for
 
 # What a test reads: service, name, kind, trace_id, span_id, parent_span_id (None for a root), attributes, links as
@@ -47,30 +47,19 @@ class OtlpReceiver:
     def start(self) -> OtlpReceiver:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(ExportHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.path != TRACES_PATH:
-                    self._answer(404, b"", "text/plain")
+                body = self.export_body()
+                if body is None:
                     return
                 try:
                     spans = decode_spans(body, self.headers.get("Content-Encoding"))
                 except ValueError as error:
-                    self._answer(400, str(error).encode(), "text/plain")
+                    self.answer(400, str(error).encode(), "text/plain")
                     return
                 receiver._keep(spans)
                 receiver._forward(body, self.headers.get("Content-Encoding"))
-                self._answer(200, SUCCESS_BODY, CONTENT_TYPE)
-
-            def _answer(self, status: int, body: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's signature)
-                """Quiet: pytest's output is for failures."""
+                self.answer(200)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.port = self._server.server_address[1]

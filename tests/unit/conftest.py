@@ -23,6 +23,23 @@ from services.platform.token_versions import APP_CACHE
 from tests.unit.fake_stores import FakeDeliveryStore, FakeOrderStore
 
 
+@pytest.fixture
+def spans():
+    """Tracing on for one test (services/platform/tracing.py), every span kept in memory as it ends."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from services.platform import tracing
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.install(provider)
+    yield exporter
+    tracing.uninstall()
+
+
 @pytest.fixture(scope="session")
 def token_key_files(tmp_path_factory):
     """(order-ms's private key file, the public key set every service verifies with), as the stack makes them."""

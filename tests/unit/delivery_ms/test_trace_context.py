@@ -9,11 +9,7 @@ import json
 import uuid
 from datetime import datetime
 
-import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from services.contracts import order_cancel_requested, order_created
 from services.contracts.envelope import TypedEvent
@@ -26,16 +22,6 @@ NOW = datetime(2026, 12, 7, 16, 0, 0)
 # The order's trace, as the consumer's process span of its new_orders record wrote it on the delivery's row.
 ORDER_TRACE, ORDER_SPAN = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 ORDER_TRACEPARENT = f"00-{ORDER_TRACE}-{ORDER_SPAN}-01"
-
-
-@pytest.fixture
-def spans():
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.install(provider)
-    yield exporter
-    tracing.uninstall()
 
 
 def ids(span_context) -> tuple[str, str]:

@@ -34,17 +34,6 @@ TRACEPARENT = f"00-{TRACE_ID}-{PARENT_ID}-01"
 ENDPOINT = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}
 
 
-@pytest.fixture
-def spans():
-    """Tracing on for one test, every span kept in memory (exported as it ends)."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.install(provider)
-    yield exporter
-    tracing.uninstall()
-
-
 def hex_ids(span) -> tuple[str, str]:
     return format(span.context.trace_id, "032x"), format(span.context.span_id, "016x")
 
