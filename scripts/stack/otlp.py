@@ -108,6 +108,17 @@ class ExportHandler(BaseHTTPRequestHandler):
             return None
         return body
 
+    def export_spans(self) -> tuple[bytes, list[Span]] | None:
+        """The export's body and its spans; None once answered 404 (another path) or 400 (not an export request)."""
+        body = self.export_body()
+        if body is None:
+            return None
+        try:
+            return body, decode_spans(body, self.headers.get("Content-Encoding"))
+        except ValueError as error:
+            self.answer(400, str(error).encode(), "text/plain")
+            return None
+
     def answer(self, status: int, body: bytes = SUCCESS_BODY, content_type: str = CONTENT_TYPE) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)

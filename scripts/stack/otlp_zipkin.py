@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from http.server import ThreadingHTTPServer
 
-from scripts.stack.otlp import ExportHandler, Span, decode_spans
+from scripts.stack.otlp import ExportHandler, Span
 
 # Zipkin has no INTERNAL kind: such a span is a local span without one.
 ZIPKIN_KINDS = {"SERVER", "CLIENT", "PRODUCER", "CONSUMER"}
@@ -43,14 +43,10 @@ class Forwarder(ExportHandler):
     zipkin_url = ""
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-        body = self.export_body()
-        if body is None:
+        received = self.export_spans()
+        if received is None:
             return
-        try:
-            spans = decode_spans(body, self.headers.get("Content-Encoding"))
-        except ValueError as error:
-            self.answer(400, str(error).encode(), "text/plain")
-            return
+        _body, spans = received
         request = urllib.request.Request(f"{self.zipkin_url}/api/v2/spans", method="POST",
                                          data=json.dumps([zipkin_span(span) for span in spans]).encode(),
                                          headers={"Content-Type": "application/json"})

@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 
-from scripts.stack.otlp import CONTENT_TYPE, TRACES_PATH, ExportHandler, Span, decode_spans
+from scripts.stack.otlp import CONTENT_TYPE, TRACES_PATH, ExportHandler, Span
 from tests.support.polling import wait_for
 
 # What a test reads: service, name, kind, trace_id, span_id, parent_span_id (None for a root), attributes, links as
@@ -49,14 +49,10 @@ class OtlpReceiver:
 
         class Handler(ExportHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.export_body()
-                if body is None:
+                received = self.export_spans()
+                if received is None:
                     return
-                try:
-                    spans = decode_spans(body, self.headers.get("Content-Encoding"))
-                except ValueError as error:
-                    self.answer(400, str(error).encode(), "text/plain")
-                    return
+                body, spans = received
                 receiver._keep(spans)
                 receiver._forward(body, self.headers.get("Content-Encoding"))
                 self.answer(200)
