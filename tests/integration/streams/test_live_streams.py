@@ -3,6 +3,7 @@ the change logs in MariaDB (order-ms's `order_status_changes`, delivery-ms's out
 themselves, exactly as the status consumer and delivery-ms do (one row per change, committed)."""
 from __future__ import annotations
 
+import json
 import signal
 import uuid
 
@@ -15,6 +16,7 @@ from services.contracts import delivery_status_changed, order_cancel_refused
 from services.delivery_ms.store import DELIVERY_OUTBOX
 from tests.support.accounts import new_customer
 from tests.support.sse import EventStream
+from tests.support.topics import new_order
 
 
 def add_order_change(conn, user_id: str, status: str, order_id: str | None = None) -> int:
@@ -86,13 +88,16 @@ def test_a_heartbeat_keeps_an_idle_stream_open_through_the_ingress(base_url, cus
 
 
 def add_delivery(conn, user_id: str = "USER0001") -> dict:
-    """A new delivery and its creation event, in one transaction, as delivery-ms's consumer writes them."""
-    change = {"delivery_id": str(uuid.uuid4()), "order_id": str(uuid.uuid4()), "status": "CONFIRMED",
+    """A new delivery and its creation event, in one transaction, as delivery-ms's consumer writes them (the whole
+    row: the stack's other suites, schemathesis among them, list it afterwards and check it against the API
+    document)."""
+    order = new_order(user_id)
+    change = {"delivery_id": str(uuid.uuid4()), "order_id": order["order_id"], "status": "CONFIRMED",
               "previous_status": None, "updated_at": "2026-12-07T12:00:00.500000Z", "version": 1}
     cursor = conn.cursor()
     cursor.execute("INSERT INTO delivery_status (delivery_id, order_id, user_id, order_json, status, version,"
-                   " created_at, updated_at) VALUES (?, ?, ?, '{}', 'CONFIRMED', 1, UTC_TIMESTAMP(6),"
-                   " UTC_TIMESTAMP(6))", (change["delivery_id"], change["order_id"], user_id))
+                   " created_at, updated_at) VALUES (?, ?, ?, ?, 'CONFIRMED', 1, UTC_TIMESTAMP(6),"
+                   " UTC_TIMESTAMP(6))", (change["delivery_id"], change["order_id"], user_id, json.dumps(order)))
     return {**change, "user_id": user_id, "id": add_delivery_event(conn, delivery_status_changed.build(change))}
 
 
