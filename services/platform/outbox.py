@@ -140,7 +140,7 @@ class OutboxRelay(Worker):
         else:
             self._wakeups.wait(self.settings.relay_poll_interval)
 
-    def stop(self, *_args) -> None:
+    def stop(self) -> None:
         super().stop()
         if self._wakeups is not None:
             self._wakeups.interrupt()

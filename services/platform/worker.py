@@ -86,7 +86,7 @@ class Worker:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    def stop(self, *_args) -> None:
+    def stop(self) -> None:
         # Never from a signal handler (stop_signals.py): one could run inside wait() while this thread holds the
         # Event's lock, and Event.set() would then wait for it forever (seen with gdb: a relay that never stopped).
         self._stop.set()
