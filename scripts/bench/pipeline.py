@@ -15,6 +15,8 @@ from datetime import datetime
 import requests
 
 from scripts.bench.load import Customer
+from scripts.stack.holds import hold_process, release_process
+from scripts.stack.layout import layout_for
 from scripts.stack.state import StackState
 from services.contracts import order_created
 from services.order_ms.store import ORDER_OUTBOX
@@ -150,6 +152,16 @@ def paused(pid: int) -> Iterator[None]:
 class BacklogRates:
     relay: float  # events published per second
     consumer: float  # deliveries created per second
+    # Deliveries that reached order-ms's read model per second, once the consumer's downstream (the delivery relay and
+    # order-ms's status consumer) works off the backlog the consumer left it.
+    read_model: float
+
+
+# What the delivery consumer's writes set going. While the consumer's own rate is measured they are held down
+# (stopped with SIGTERM and kept down, as scaling them to 0 would), as the consumer waits while the relay's rate is
+# measured: each stage's rate is its own, not its share of two cores with the stages after it (which get their own
+# figure, `read_model`).
+CONSUMER_DOWNSTREAM = ("delivery-relay", "order-status-consumer")
 
 
 def _rate(stamps: list[tuple[datetime, int]]) -> float:
@@ -185,23 +197,48 @@ def _add_backlog(db: Databases, user_id: str, count: int) -> tuple[int, int]:
 
 def backlog_rates(db: Databases, state: StackState, user_id: str, count: int) -> BacklogRates:
     """`count` events written while the relay and the consumer are paused; then the relay publishes them all
-    while the consumer still waits, and then the consumer turns them into deliveries."""
+    while the consumer still waits, and then the consumer turns them into deliveries while its downstream is held
+    down. Last, the downstream is let go and order-ms's read model catches up."""
     relay_pid = state.pid("order-relay")
     consumer_pids = [p.pid for name, p in state.processes.items() if name.startswith("consumer")]
-    with ExitStack() as consumers_waiting:
-        for pid in consumer_pids:
-            consumers_waiting.enter_context(paused(pid))
-        with paused(relay_pid):
-            first, last = _add_backlog(db, user_id, count)
-        _wait(lambda: db.one(f"SELECT COUNT(*) FROM `{db.orders}`.order_outbox WHERE id BETWEEN ? AND ?"
-                             " AND sent_at IS NULL", (first, last))[0] == 0, "the relay to publish the backlog")
-    published = db.all(f"SELECT sent_at, COUNT(*) FROM `{db.orders}`.order_outbox WHERE id BETWEEN ? AND ?"
-                       " GROUP BY sent_at ORDER BY sent_at", (first, last))
-    _wait(lambda: db.one(f"SELECT COUNT(*) FROM `{db.deliveries}`.delivery_status WHERE user_id = ?",
-                         (user_id,))[0] >= count, "the consumer to deliver the backlog")
+    layout = layout_for(state.profile, starting=False)
+    with ExitStack() as downstream_held:
+        for name in CONSUMER_DOWNSTREAM:
+            hold_process(layout, name)
+            downstream_held.callback(release_process, layout, name)
+        with ExitStack() as consumers_waiting:
+            for pid in consumer_pids:
+                consumers_waiting.enter_context(paused(pid))
+            with paused(relay_pid):
+                first, last = _add_backlog(db, user_id, count)
+            _wait(lambda: db.one(f"SELECT COUNT(*) FROM `{db.orders}`.order_outbox WHERE id BETWEEN ? AND ?"
+                                 " AND sent_at IS NULL", (first, last))[0] == 0, "the relay to publish the backlog")
+        published = db.all(f"SELECT sent_at, COUNT(*) FROM `{db.orders}`.order_outbox WHERE id BETWEEN ? AND ?"
+                           " GROUP BY sent_at ORDER BY sent_at", (first, last))
+        _wait(lambda: db.one(f"SELECT COUNT(*) FROM `{db.deliveries}`.delivery_status WHERE user_id = ?",
+                             (user_id,))[0] >= count, "the consumer to deliver the backlog")
     delivered = db.all(f"SELECT created_at, COUNT(*) FROM `{db.deliveries}`.delivery_status WHERE user_id = ?"
                        " GROUP BY created_at ORDER BY created_at", (user_id,))
-    return BacklogRates(relay=_rate(published), consumer=_rate(delivered))
+    in_read_model = _sampled_until(lambda: db.one(
+        f"SELECT COUNT(*) FROM `{db.orders}`.order_deliveries d JOIN `{db.orders}`.orders o ON o.order_id = d.order_id"
+        " WHERE o.user_id = ?", (user_id,))[0], count, "order-ms's read model to take in the backlog's deliveries")
+    return BacklogRates(relay=_rate(published), consumer=_rate(delivered), read_model=_rate(in_read_model))
+
+
+def _sampled_until(count_now, target: int, what: str) -> list[tuple[datetime, int]]:
+    """(time, rows added since the sample before) every 0.2 s until `count_now()` reaches `target`, for `_rate`: rows
+    that carry no time of their own (order-ms's read model keeps the event's time, not its own)."""
+    samples, seen = [], 0
+    deadline = time.monotonic() + 600
+    while seen < target:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        now = count_now()
+        if now > seen:
+            samples.append((datetime.now(), now - seen))
+            seen = now
+        time.sleep(0.2)
+    return samples
 
 
 def _wait(done, what: str, timeout: float = 600) -> None:

@@ -6,10 +6,9 @@ Unusable records are dead-lettered to `account_versions.dlq` as received, plus a
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from services.contracts.envelope import InvalidEvent, Message, check_envelope, decode_object
-from services.contracts.identifiers import TIMESTAMP, TIMESTAMP_FORMAT, USER_ID
+from services.contracts.identifiers import TIMESTAMP, USER_ID, timestamp_value
 from services.platform.fields import Field
 
 TOPIC = "account_versions"
@@ -45,7 +44,7 @@ def parse(raw_value: bytes | None, headers: list[tuple[str, bytes | None]] | Non
     check_envelope(headers, EVENT_TYPE, SCHEMA_VERSION)
     revocation = decode_object(raw_value, FIELDS)
     try:
-        datetime.strptime(revocation["revoked_at"], TIMESTAMP_FORMAT)
+        timestamp_value(revocation["revoked_at"])
     except ValueError:
         raise InvalidEvent("revoked_at is not a real date and time") from None
     return revocation

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 # Added by a consumer when it dead-letters a record: why the record could not be used.
 from services.platform.dead_letters import HEADER_ERROR as HEADER_ERROR
 from services.platform.fields import Field, check_fields, clean_fields
+from services.platform.ids import new_id
 from services.platform.records import Record
 from services.platform.tracing import trace_headers
+
+# json.dumps(value, separators=(",", ":")) makes a new encoder per call; every event is serialised with this one.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 HEADER_EVENT_ID = "event_id"
 HEADER_EVENT_TYPE = "event_type"
@@ -32,7 +35,7 @@ class Message:
     value: dict
     event_type: str
     schema_version: int
-    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    event_id: str = field(default_factory=new_id)
     trace: list[tuple[str, str]] = field(default_factory=trace_headers, compare=False, repr=False)
 
     @property
@@ -45,7 +48,7 @@ class Message:
         return Record(
             topic=self.topic,
             key=self.key.encode(),
-            value=json.dumps(self.value, separators=(",", ":")).encode(),
+            value=_COMPACT_JSON.encode(self.value).encode(),
             headers=[(name, value.encode()) for name, value in (*self.headers.items(), *self.trace)],
         )
 

@@ -4,10 +4,9 @@ Unusable records are dead-lettered to `new_orders.dlq` as received, plus an `err
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from services.contracts.envelope import InvalidEvent, Message, check_envelope, decode_object
-from services.contracts.identifiers import ORDER_ID, TIMESTAMP, TIMESTAMP_FORMAT, USER_ID
+from services.contracts.identifiers import ORDER_ID, TIMESTAMP, USER_ID, timestamp_value
 from services.platform.fields import Field
 
 TOPIC = "new_orders"
@@ -43,7 +42,7 @@ def parse(raw_value: bytes | None, headers: list[tuple[str, bytes | None]] | Non
     check_envelope(headers, EVENT_TYPE, SCHEMA_VERSION)
     order = decode_object(raw_value, FIELDS)
     try:
-        datetime.strptime(order["ordered_at"], TIMESTAMP_FORMAT)
+        timestamp_value(order["ordered_at"])
     except ValueError:
         raise InvalidEvent("ordered_at is not a real date and time") from None
     return order

@@ -15,7 +15,6 @@ trace (docs/tracing.md)."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from datetime import datetime
 from services.contracts import delivery_status_changed, order_cancel_refused, order_cancel_requested, order_created
 from services.contracts.envelope import Message, TypedEvent
 from services.delivery_ms.statuses import DeliveryStatus
+from services.platform.ids import new_id
 from services.platform.timefmt import iso_utc
 from services.platform.tracing import continue_trace, item_context, traceparent
 
@@ -92,8 +92,8 @@ class Plan:
         a change continues the delivery's (`Delivery.change_span`)."""
         created = delivery.order_id not in self.deliveries
         with nullcontext() if created else delivery.change_span():
-            if created:
-                delivery = replace(delivery, origin_traceparent=traceparent())
+            if created and (origin := traceparent()) is not None:
+                delivery = replace(delivery, origin_traceparent=origin)
             self.messages.append(delivery_status_changed.build(delivery.change()))
         self.deliveries[delivery.order_id] = delivery
         self.changed_order_ids.add(delivery.order_id)
@@ -136,7 +136,7 @@ HANDLERS = {
 
 
 def plan_batch(stored: dict[str, Delivery], events: list[TypedEvent], now: datetime,
-               make_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> Plan:
+               make_id: Callable[[], str] = new_id) -> Plan:
     """Apply `events` in order to the `stored` deliveries of their orders (by order_id). Each event's messages are
     made in the trace its record came with (when tracing is on), so they carry its order's trace on."""
     plan = Plan(deliveries=dict(stored))

@@ -78,14 +78,11 @@ def _lock_deliveries(cursor, order_ids: list[str]) -> dict[str, lifecycle.Delive
 def _insert_deliveries(cursor, deliveries: list[lifecycle.Delivery]) -> None:
     if not deliveries:
         return
-    rows = [(d.delivery_id, d.order_id, d.user_id, d.order_json, d.status, d.previous_status, d.version,
-             d.updated_at, d.updated_at, d.origin_traceparent) for d in deliveries]
-    cursor.execute(
+    cursor.executemany(
         "INSERT INTO delivery_status (delivery_id, order_id, user_id, order_json, status, previous_status, version,"
-        " created_at, updated_at, traceparent)"
-        f" VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'] * len(rows))}",
-        tuple(value for row in rows for value in row),
-    )
+        " created_at, updated_at, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(d.delivery_id, d.order_id, d.user_id, d.order_json, d.status, d.previous_status, d.version, d.updated_at,
+          d.updated_at, d.origin_traceparent) for d in deliveries])
 
 
 def list_deliveries(pool: ConnectionPool, owner: str | None, status: str | None, limit: int,

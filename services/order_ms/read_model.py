@@ -7,7 +7,7 @@ from datetime import datetime
 
 from services.contracts import delivery_status_changed, order_cancel_refused
 from services.contracts.envelope import TypedEvent
-from services.contracts.identifiers import TIMESTAMP_FORMAT
+from services.contracts.identifiers import timestamp_value
 from services.platform.consumer import UnusableItem
 from services.platform.db import ConnectionPool
 from services.platform.timefmt import iso_utc
@@ -28,7 +28,7 @@ class UnknownOrder(UnusableItem):
 
 def _stored_time(timestamp: str) -> datetime:
     """A contract's ISO-8601 UTC time as the naive UTC the DATETIME(6) columns hold."""
-    return datetime.strptime(timestamp, TIMESTAMP_FORMAT)
+    return timestamp_value(timestamp)
 
 
 def _placeholders(values: list) -> str:

@@ -2,10 +2,9 @@
 sign-up counters and the device tokens."""
 from __future__ import annotations
 
-import uuid
-
 from services.contracts import account_tokens_revoked, order_created
 from services.platform.db import ConnectionPool, is_duplicate_key
+from services.platform.ids import new_id
 from services.platform.outbox import Outbox
 from services.platform.timefmt import iso_utc, utc_now
 
@@ -46,7 +45,7 @@ def create_order(pool: ConnectionPool, user_id: str, fields: dict, idempotency_k
         if existing:
             return _replay(existing, request_hash), False
     row = {
-        "order_id": str(uuid.uuid4()),
+        "order_id": new_id(),
         "user_id": user_id,
         "coffee_name": fields["coffee_name"],
         "coffee_price": fields["coffee_price"],

@@ -228,15 +228,22 @@ class TransactionCursor:
     def execute(self, sql: str, params: Sequence = ()) -> None:
         # A child span of the request's or the batch's span when tracing is on (docs/tracing.md).
         with statement_span(sql, self._database):
-            self._execute(sql, params)
+            self._run("execute", sql, params)
 
-    def _execute(self, sql: str, params: Sequence) -> None:
+    def executemany(self, sql: str, rows: Sequence[Sequence]) -> None:
+        """One statement for many rows (MariaDB's bulk protocol: the statement is parsed once and the rows sent in
+        one packet): what a consumer writes per batch, a quarter cheaper for client and server than one INSERT with
+        a VALUES list per row (docs/performance.md#the-consumer-from-a-backlog)."""
+        with statement_span(sql, self._database):
+            self._run("executemany", sql, rows)
+
+    def _run(self, method: str, sql: str, params: Sequence) -> None:
         if not self._may_be_stale:
-            self._cursor.execute(sql, params)
+            getattr(self._cursor, method)(sql, params)
             return
         self._may_be_stale = False
         try:
-            self._cursor.execute(sql, params)
+            getattr(self._cursor, method)(sql, params)
         except CONNECTION_ERRORS as exc:
             if getattr(exc, "errno", None) in BUSY_ERRNOS:
                 raise
@@ -244,7 +251,7 @@ class TransactionCursor:
             self.conn = None  # if no new connection can be had, the transaction has none to give back
             self.conn = self._reconnect()
             self._cursor = self.conn.cursor(dictionary=True)
-            self._cursor.execute(sql, params)
+            getattr(self._cursor, method)(sql, params)
 
     def __getattr__(self, name: str):
         # fetchone, fetchall, rowcount, lastrowid, description: the driver's cursor answers.

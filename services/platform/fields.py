@@ -38,6 +38,8 @@ class Field:
     def __post_init__(self):
         if self.kind not in (int, str):
             raise TypeError(f"Field kind must be int or str, not {self.kind!r}")
+        # Compiled once: every record a consumer reads is checked field by field.
+        object.__setattr__(self, "_compiled", None if self.pattern is None else re.compile(self.pattern))
 
     def check(self, value: Any) -> str | None:
         """What is wrong with `value`, or None when it is allowed."""
@@ -61,7 +63,7 @@ class Field:
         ):
             return f"must be {self.rule}"
         # fullmatch: with match() and a `$` anchor, "USER0001\n" would pass.
-        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+        if self._compiled is not None and not self._compiled.fullmatch(value):
             return f"must be {self.rule}"
         return None
 

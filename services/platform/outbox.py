@@ -75,7 +75,8 @@ class Outbox:
 
     def insert(self, cursor, *events: Event) -> None:
         """Write `events` with any cursor (a tool writing rows directly): the relay finds them at its next poll.
-        Several events are one statement: a consumer adding one event per record of its batch pays one round trip."""
+        Several events are one statement (executemany): a consumer adding one event per record of its batch pays
+        one round trip."""
         rows = []
         for event in events:
             record = event.record()
@@ -86,11 +87,8 @@ class Outbox:
                          json.dumps([[name, value.decode()] for name, value in record.headers])))
         if not rows:
             return
-        cursor.execute(
-            f"INSERT INTO {self.table} (event_id, topic, message_key, payload, headers)"
-            f" VALUES {', '.join(['(?, ?, ?, ?, ?)'] * len(rows))}",
-            tuple(value for row in rows for value in row),
-        )
+        cursor.executemany(f"INSERT INTO {self.table} (event_id, topic, message_key, payload, headers)"
+                           " VALUES (?, ?, ?, ?, ?)", rows)
 
     def wake_relay(self) -> None:
         self._relay.send()

@@ -3,11 +3,9 @@ sends what it cannot use to `delivery_status.dlq` (`python -m services.order_ms.
 from the order image)."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from services.contracts import delivery_status_changed, order_cancel_refused
 from services.contracts.envelope import InvalidEvent, TypedEvent, parse_by_event_type
-from services.contracts.identifiers import TIMESTAMP_FORMAT
+from services.contracts.identifiers import timestamp_value
 from services.order_ms import read_model
 from services.order_ms.settings import OrderSettings
 from services.platform.consumer import BatchConsumer, Subscription
@@ -26,7 +24,7 @@ def parse_status_event(raw_value: bytes | None, headers: list | None = None) -> 
     event = _parse_either(raw_value, headers)
     for name in TIMES[event.event_type]:
         try:
-            datetime.strptime(event.value[name], TIMESTAMP_FORMAT)
+            timestamp_value(event.value[name])
         except ValueError:
             raise InvalidEvent(f"{name} {event.value[name]!r} is not a real time") from None
     return event

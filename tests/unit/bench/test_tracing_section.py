@@ -85,7 +85,7 @@ def test_the_whole_report_carries_the_tracing_section_and_counts_its_misses(tmp_
                      idle_cpu_percent={"order-ms": 1.0}, idle_latency=latencies, cpu_rate=500,
                      cpu_ms_per_order={"order-ms": 1.0}, echo_cpu_ms=0.5, half_load=wrk_result,
                      half_load_latency=latencies, half_load_keeping_up=KeepingUp(0, 0, 0.1), get_orders=wrk_result,
-                     get_deliveries=wrk_result, backlog=BacklogRates(12000, 12000), peak_mib={"order-ms": 80},
+                     get_deliveries=wrk_result, backlog=BacklogRates(12000, 12000, 6000), peak_mib={"order-ms": 80},
                      visible=VisibleLatencies(latencies, latencies, 0),
                      streams=StreamCapacity(1000, 58, 79, True, 200.0))
     # Off makes 3 % more calls per POST than no SDK here: the tracing check misses, and the whole report says so.

@@ -1,9 +1,14 @@
 """The id and timestamp rules every contract and API shares have one home, `contracts.identifiers`: no module takes
 them from a particular event's contract, and every id is checked and documented by the same rule."""
 import ast
+from datetime import datetime
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from services.contracts import asyncapi, delivery_status_changed, identifiers, order_created
+from services.platform.timefmt import iso_utc
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED_NAMES = {"UUID", "UUID_PATTERN", "TIMESTAMP", "TIMESTAMP_PATTERN", "TIMESTAMP_FORMAT", "USER_ID", "ORDER_ID"}
@@ -47,3 +52,41 @@ def test_the_event_contracts_use_the_shared_id_rules():
     assert order_created.FIELDS["user_id"] is identifiers.USER_ID
     assert order_created.FIELDS["order_id"] is identifiers.ORDER_ID
     assert delivery_status_changed.FIELDS["order_id"] is identifiers.ORDER_ID
+
+
+# --- one way to read a timestamp, at the cost of fromisoformat, with strptime's answers ---------------------------
+_TIMESTAMP_TEXT = st.from_regex(identifiers.TIMESTAMP_PATTERN, fullmatch=True)
+# Mostly texts a calendar has, so both branches are exercised: digits from each part's real range and just beyond.
+_NEAR_REAL_TIMESTAMP = st.builds(
+    "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z".format,
+    st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 25), st.integers(0, 61),
+    st.integers(0, 61), st.integers(0, 999_999))
+
+
+def _strptime_answer(text):
+    try:
+        return datetime.strptime(text, identifiers.TIMESTAMP_FORMAT)
+    except ValueError:
+        return "refused"
+
+
+def _timestamp_value_answer(text):
+    try:
+        return identifiers.timestamp_value(text)
+    except ValueError:
+        return "refused"
+
+
+@settings(max_examples=500)
+@given(st.one_of(_TIMESTAMP_TEXT, _NEAR_REAL_TIMESTAMP))
+def test_timestamp_value_reads_every_text_the_pattern_allows_as_strptime_does(text):
+    assert identifiers.TIMESTAMP.check(text) is None
+    assert _timestamp_value_answer(text) == _strptime_answer(text)
+
+
+@settings(max_examples=300)
+@given(st.datetimes(min_value=datetime(1000, 1, 1)))
+def test_iso_utc_writes_what_strftime_wrote_and_timestamp_value_reads_it_back(moment):
+    text = iso_utc(moment)
+    assert text == moment.strftime(identifiers.TIMESTAMP_FORMAT)
+    assert identifiers.timestamp_value(text) == moment

@@ -151,6 +151,9 @@ class FakeDriverCursor:
     def execute(self, sql, params):
         self.statements.append((sql, params))
 
+    def executemany(self, sql, rows):
+        self.statements.append((sql, rows))
+
     def fetchone(self):
         sql, _params = self.statements[-1]
         names = sql.removeprefix("SELECT ").split(" FROM ")[0].split(", ")
@@ -217,7 +220,7 @@ def test_a_staff_move_continues_the_delivery_s_trace_linked_both_ways_with_the_s
     # The change's statements are in the order's trace; finding and locking the delivery is the request's work.
     assert statements_under(spans, change) == ["UPDATE delivery_status", "INSERT delivery_outbox"]
     assert statements_under(spans, request) == ["SELECT delivery_status"]
-    headers = dict(json.loads(pool.params_of("INSERT INTO delivery_outbox")[4]))
+    headers = dict(json.loads(pool.params_of("INSERT INTO delivery_outbox")[0][4]))
     assert headers["traceparent"] == f"00-{ORDER_TRACE}-{ids(change.context)[1]}-01"
 
 
@@ -225,7 +228,7 @@ def test_a_staff_move_of_a_delivery_that_kept_no_trace_stays_in_the_request_s_tr
     pool = FakePool(delivery_row(origin=None))
     request = move(pool, "COMPLETED")
     assert [s.name for s in spans.get_finished_spans() if s.kind != trace.SpanKind.CLIENT] == [PUT]
-    headers = dict(json.loads(pool.params_of("INSERT INTO delivery_outbox")[4]))
+    headers = dict(json.loads(pool.params_of("INSERT INTO delivery_outbox")[0][4]))
     assert headers["traceparent"].split("-")[1:3] == list(ids(request.get_span_context()))
 
 
@@ -239,4 +242,4 @@ def test_setting_the_current_status_again_makes_no_change_span(spans):
 def test_with_tracing_off_a_move_writes_no_trace_context():
     pool = FakePool(delivery_row())
     store.change_status(pool, pool.row["delivery_id"], "IN_DELIVERY")
-    assert "traceparent" not in dict(json.loads(pool.params_of("INSERT INTO delivery_outbox")[4]))
+    assert "traceparent" not in dict(json.loads(pool.params_of("INSERT INTO delivery_outbox")[0][4]))

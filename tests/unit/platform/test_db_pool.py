@@ -49,6 +49,9 @@ class FakeCursor:
     def execute(self, sql, params=()):
         self.conn._call("execute")
 
+    def executemany(self, sql, rows):
+        self.conn._call("executemany")
+
     def close(self):
         pass
 

@@ -170,13 +170,16 @@ class FakeCursor:
     def execute(self, sql, params=()):
         self.statements.append((sql, params))
 
+    def executemany(self, sql, rows):
+        self.statements.append((sql, rows))
+
 
 def test_an_event_made_in_a_span_stores_its_context_in_the_outbox_row(spans):
     cursor = FakeCursor()
     with tracing._tracer.start_as_current_span("POST /orders") as request:
         Outbox("unit_outbox", "unit_topic").insert(cursor, message())
-    _sql, params = cursor.statements[0]
-    headers = json.loads(params[4])
+    _sql, (row,) = cursor.statements[0]
+    headers = json.loads(row[4])
     assert request.get_span_context().is_valid
     assert ["traceparent", traceparent_for(spans.get_finished_spans()[0])] in headers
     assert [name for name, _ in headers][:3] == ["event_id", "event_type", "schema_version"]
