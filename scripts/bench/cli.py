@@ -19,6 +19,7 @@ from scripts.bench.ceilings import (
 from scripts.bench.config import PORT_OFFSET, PROFILE, ROOT, BenchConfig, read_config
 from scripts.bench.load import GET_WITH_TOKEN, POST_ORDER, new_customer, paced_post, wrk
 from scripts.bench.pipeline import (
+    CONSUMER_DOWNSTREAM,
     Databases,
     backlog_rates,
     delivery_latencies,
@@ -136,10 +137,13 @@ def measure(config: BenchConfig, state: StackState) -> Measurements:
     log(f"bench: one stream instance holding {DEFAULT_STREAM_MAX_PER_INSTANCE:,} idle streams")
     m.streams = stream_capacity(state, customer, config.run_dir)
 
+    # Before the backlog: it holds the consumer's downstream down and starts it again, as new processes.
+    m.peak_mib = peak_memory_mib(components)
     log(f"bench: relay and consumer from a backlog of {config.backlog_events:,} events")
     m.backlog = backlog_rates(db, state, f"{customer.user_id}-backlog", config.backlog_events)
-
-    m.peak_mib = peak_memory_mib(components)
+    m.held_restarts = len(CONSUMER_DOWNSTREAM)
+    for name, peak in peak_memory_mib(stack_components(state.again())).items():
+        m.peak_mib[name] = max(peak, m.peak_mib.get(name, 0.0))
     m.broker_ready_seconds = state.kafka_ready_seconds
     db.close()
     return m
@@ -154,7 +158,7 @@ def main() -> int:
         if config.only is None:
             restarts_before = restarts(state)
             m = measure(config, state)
-            m.restarts = restarts(state) - restarts_before
+            m.restarts = restarts(state) - restarts_before - m.held_restarts
         if config.tracing_rounds > 0:
             # Last: it restarts the application processes between its settings.
             price = measure_tracing(config, state, new_customer(state.services["order-ms"]))

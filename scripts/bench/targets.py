@@ -56,6 +56,7 @@ class Measurements:
     visible: VisibleLatencies | None = None  # order → visible on the customer's open stream
     streams: StreamCapacity | None = None  # what one stream instance holds
     restarts: int = 0  # processes the supervisor restarted during the run
+    held_restarts: int = 0  # of those, the ones the bench stopped and let start again on purpose (the backlog's)
 
     @property
     def echo_rate(self) -> float:

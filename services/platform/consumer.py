@@ -18,7 +18,7 @@ from kafka.structs import OffsetAndMetadata
 from prometheus_client import Counter, Gauge
 
 from services.platform import tracing
-from services.platform.db import ConnectionPool
+from services.platform.db import READ_COMMITTED, ConnectionPool
 from services.platform.dead_letters import DEAD_LETTER_MAX_BYTES, DeadLetter, skip_note
 from services.platform.kafka import create_consumer
 from services.platform.progress import ProgressWatch
@@ -95,6 +95,16 @@ class _AssignmentLog(ConsumerRebalanceListener):
         log.info("partitions assigned", extra={"partitions": _by_topic(assigned)})
 
 
+def consumer_pool(settings: Settings) -> ConnectionPool:
+    """The one connection a consumer writes its batches with, at READ COMMITTED: a batch's locking read locks the
+    rows it finds, not the gaps where missing ones would go. At REPEATABLE READ two consumers of a group writing at
+    once (replicas, or a rebalance's old and new owner of a partition) each lock the gaps the other inserts into,
+    and MariaDB kills one of them as a deadlock: with two writers, most batches (docs/performance.md, "The consumer
+    from a backlog"). A second copy of a row is still refused by its unique key, and the batch is then written item
+    by item, where the locking read finds the other's row."""
+    return ConnectionPool(settings, size=1, isolation=READ_COMMITTED)
+
+
 # A broker that takes smaller records than DEAD_LETTER_MAX_BYTES: cut the copy down further, at most this far.
 SMALLEST_DEAD_LETTER_BYTES = 4096
 
@@ -123,7 +133,7 @@ class BatchConsumer(Worker):
         if len(groups) != 1 or len(self._by_topic) != len(self.subscriptions):
             raise ValueError("one consumer reads subscriptions of one group, each of another topic")
         self.group = groups.pop()
-        self._pool = ConnectionPool(settings, size=1)
+        self._pool = consumer_pool(settings)
         self._consumer = None
         self._empty_poll_backoff = Backoff(first=0.05, maximum=1.0)
         self._lag_partitions: set = set()

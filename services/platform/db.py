@@ -57,11 +57,17 @@ def translated_errors() -> Iterator[None]:
         raise translated from exc
 
 
+# The isolation levels a pool may give its transactions instead of the server's default (REPEATABLE READ).
+READ_COMMITTED = "READ COMMITTED"
+ISOLATION_LEVELS = (READ_COMMITTED, "REPEATABLE READ")
+
+
 def connect(settings: Settings, database: str | None = "__default__",
-            read_timeout: int | None = None) -> mariadb.Connection:
+            read_timeout: int | None = None, isolation: str | None = None) -> mariadb.Connection:
     """Open one connection; `database=None` connects to the server without choosing a schema. A statement
     whose answer takes longer than `read_timeout` seconds (DB_READ_TIMEOUT by default) fails with a
-    connection error, as if the server were gone."""
+    connection error, as if the server were gone. `isolation` (one of ISOLATION_LEVELS) is the session's
+    transaction isolation level; None keeps the server's."""
     read_timeout = read_timeout or settings.db_read_timeout
     params = dict(
         host=settings.db_host,
@@ -73,6 +79,10 @@ def connect(settings: Settings, database: str | None = "__default__",
         write_timeout=read_timeout,
         autocommit=False,
     )
+    if isolation is not None:
+        if isolation not in ISOLATION_LEVELS:
+            raise ValueError(f"isolation must be one of {', '.join(ISOLATION_LEVELS)}, not {isolation!r}")
+        params["init_command"] = f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation}"
     if database == "__default__":
         params["database"] = settings.db_name
     elif database is not None:
@@ -90,12 +100,17 @@ class ConnectionPool:
     sat idle), nothing of the transaction has happened yet, so that statement runs again on a new connection:
     a restarted database costs no failed request once it is back."""
 
-    def __init__(self, settings: Settings, size: int | None = None, acquire_timeout: float = 5.0):
+    def __init__(self, settings: Settings, size: int | None = None, acquire_timeout: float = 5.0,
+                 isolation: str | None = None):
         self._settings = settings
+        self._isolation = isolation
         self._size = size or settings.db_pool_size
         self._acquire_timeout = acquire_timeout
         self._idle: queue.LifoQueue[mariadb.Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(self._size)
+
+    def _connect(self) -> mariadb.Connection:
+        return connect(self._settings, isolation=self._isolation)
 
     def acquire(self) -> mariadb.Connection:
         """A connection of a free slot; a pooled one is pinged first and replaced when dead."""
@@ -117,7 +132,7 @@ class ConnectionPool:
             try:
                 conn = self._idle.get_nowait()
             except queue.Empty:
-                return connect(self._settings), False
+                return self._connect(), False
             if not check:
                 return conn, True
             try:
@@ -165,7 +180,7 @@ class ConnectionPool:
         Raises DatabaseUnavailable or DatabaseBusy when nothing was saved, CommitOutcomeUnknown when the
         connection broke during the commit itself; other driver errors (e.g. a duplicate key) as they are."""
         conn, pooled = self._acquire(check=False)
-        cursor = TransactionCursor(conn, pooled, lambda: connect(self._settings), self._settings.db_name)
+        cursor = TransactionCursor(conn, pooled, self._connect, self._settings.db_name)
         broken = clean = False
         try:
             with translated_errors():

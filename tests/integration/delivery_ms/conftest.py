@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from services.delivery_ms.settings import load_settings
-from services.platform.db import ConnectionPool
+from services.platform.consumer import consumer_pool
 from tests.support.accounts import new_customer
 from tests.support.polling import wait_for
 from tests.support.processes import IsolatedConsumers
@@ -68,12 +68,17 @@ def consumers(stack, tmp_path):
 
 
 @pytest.fixture
-def delivery_pool(stack):
-    """A pool on the stack's delivery database as delivery-ms's app user: the store's functions, called from a test's
-    own threads, against the rows the running services use."""
+def delivery_settings(stack):
+    """delivery-ms's settings for the stack's delivery database as its app user."""
     env = stack.app_env("delivery_ms")
-    settings = replace(load_settings(), db_host=env["DB_HOST"], db_port=int(env["DB_PORT"]), db_name=env["DB_NAME"],
-                       db_user=env["DB_USER"], db_password=env["DB_PASSWORD"])
-    pool = ConnectionPool(settings, size=2)
+    return replace(load_settings(), db_host=env["DB_HOST"], db_port=int(env["DB_PORT"]), db_name=env["DB_NAME"],
+                   db_user=env["DB_USER"], db_password=env["DB_PASSWORD"])
+
+
+@pytest.fixture
+def delivery_pool(delivery_settings):
+    """A pool as delivery-ms's consumer writes with: the consumer's store functions, called from a test's own
+    threads, against the rows the running services use."""
+    pool = consumer_pool(delivery_settings)
     yield pool
     pool.close()

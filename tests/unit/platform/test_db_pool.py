@@ -61,7 +61,7 @@ def pool(monkeypatch):
     """A pool whose new connections come from `pool.next_connections` (fresh fakes once those run out)."""
     made = []
 
-    def connect(_settings):
+    def connect(_settings, **_options):
         conn = pool.next_connections.pop(0) if pool.next_connections else FakeConnection()
         made.append(conn)
         return conn
@@ -99,7 +99,7 @@ def test_a_dead_idle_connection_while_the_server_is_still_down_is_database_unava
         cursor.execute("SELECT 1")
     pool.made[0].fail["execute"] = driver_error(mariadb.InterfaceError, 2006)
 
-    def refuse(_settings):
+    def refuse(_settings, **_options):
         raise db.DatabaseUnavailable("cannot connect")
 
     monkeypatch.setattr(db, "connect", refuse)
@@ -107,7 +107,7 @@ def test_a_dead_idle_connection_while_the_server_is_still_down_is_database_unava
         with pool.transaction() as cursor:
             cursor.execute("INSERT ...")
     assert pool.made[0].closed
-    monkeypatch.setattr(db, "connect", lambda _settings: FakeConnection())  # the server is back
+    monkeypatch.setattr(db, "connect", lambda _settings, **_options: FakeConnection())  # the server is back
     assert pool.acquire() and pool.acquire()  # both slots are free again
 
 
@@ -184,3 +184,34 @@ def test_every_slot_busy_is_database_unavailable(pool):
         pool.acquire()
     pool.release(first)
     pool.release(second)
+
+
+# --- a pool's isolation level ---------------------------------------------------------------------------------------
+def test_a_pool_with_an_isolation_level_opens_and_reopens_every_connection_with_it(monkeypatch):
+    opened = []
+    monkeypatch.setattr(db.mariadb, "connect", lambda **params: opened.append(params) or FakeConnection())
+    pool = db.ConnectionPool(Settings(**platform_fields(db_name="unit")), size=1, isolation=db.READ_COMMITTED)
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT 1")
+    pool.release(pool.acquire(), broken=True)  # the next transaction needs a new connection
+    with pool.transaction() as cursor:
+        cursor.execute("SELECT 1")
+    assert [params["init_command"] for params in opened] == [
+        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"] * 2
+
+
+def test_a_pool_without_one_keeps_the_server_s_and_a_level_that_does_not_exist_is_refused(monkeypatch):
+    opened = []
+    monkeypatch.setattr(db.mariadb, "connect", lambda **params: opened.append(params) or FakeConnection())
+    with db.ConnectionPool(Settings(**platform_fields(db_name="unit")), size=1).transaction() as cursor:
+        cursor.execute("SELECT 1")
+    assert "init_command" not in opened[0]
+    with pytest.raises(ValueError, match="READ COMMITTED, REPEATABLE READ"):
+        db.connect(Settings(**platform_fields(db_name="unit")), isolation="SERIALIZABLE; DROP TABLE orders")
+
+
+def test_a_consumer_writes_at_read_committed():
+    from services.platform.consumer import consumer_pool
+
+    pool = consumer_pool(Settings(**platform_fields(db_name="unit")))
+    assert pool._isolation == db.READ_COMMITTED and pool._size == 1

@@ -56,7 +56,7 @@ class UnitEvent:
 
 
 def test_the_relay_is_woken_after_a_commit_that_wrote_an_outbox_row_and_only_then(monkeypatch):
-    monkeypatch.setattr(db, "connect", lambda _settings: FakeConnection())
+    monkeypatch.setattr(db, "connect", lambda _settings, **_options: FakeConnection())
     listener = WakeUpListener("127.0.0.1:0")
     pool = db.ConnectionPool(Settings(**platform_fields(db_name="unit")), size=1)
     outbox = Outbox("unit_outbox", "unit_topic")
