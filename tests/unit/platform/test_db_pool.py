@@ -215,3 +215,45 @@ def test_a_consumer_writes_at_read_committed():
 
     pool = consumer_pool(Settings(**platform_fields(db_name="unit")))
     assert pool._isolation == db.READ_COMMITTED and pool._size == 1
+
+
+# --- which of the driver's cursors runs a statement ------------------------------------------------------------------
+class KindRecordingConnection:
+    """Hands out cursors that remember whether they were asked to bind (binary) and what they ran."""
+
+    def __init__(self):
+        self.cursors = []
+
+    def cursor(self, dictionary=False, binary=False):
+        connection = self
+
+        class Cursor:
+            def __init__(self):
+                self.binary, self.ran = binary, []
+                connection.cursors.append(self)
+
+            def execute(self, sql, params=()):
+                self.ran.append(sql)
+
+            def executemany(self, sql, rows):
+                self.ran.append(sql)
+
+            def fetchall(self):
+                return [("binary" if self.binary else "text", self.ran[-1])]
+
+            def close(self):
+                pass
+
+        return Cursor()
+
+
+def test_a_statement_with_many_parameters_is_sent_bound_and_its_results_read_from_that_cursor():
+    conn = KindRecordingConnection()
+    cursor = db.TransactionCursor(conn, pooled=False, reconnect=None)
+    cursor.execute("SELECT few", (1,) * db.MANY_PARAMETERS)
+    assert cursor.fetchall() == [("text", "SELECT few")]
+    cursor.execute("SELECT many", (1,) * (db.MANY_PARAMETERS + 1))
+    assert cursor.fetchall() == [("binary", "SELECT many")]
+    cursor.executemany("INSERT rows", [(1,) * 10] * 500)  # the bulk protocol binds anyway
+    assert cursor.fetchall() == [("text", "INSERT rows")]
+    assert [c.binary for c in conn.cursors] == [False, True]  # one of each, the bound one made when first needed
