@@ -27,6 +27,7 @@ from services.platform.outbox import Outbox, OutboxRelay
 from services.platform.settings import Settings, SettingsError, platform_fields
 from services.platform.worker import PublishFailed
 from tests.unit.platform.test_batch_consumer import P0, FakeKafkaConsumer
+from tests.unit.platform.test_outbox_relay import RecordingCursor
 
 # A caller's context, as a client or the ingress sends it.
 TRACE_ID, PARENT_ID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
@@ -163,19 +164,8 @@ def test_an_endpoint_without_the_sdk_installed_leaves_tracing_off():
 
 # --- the outbox and the relay ----------------------------------------------------------------------------------------
 
-class FakeCursor:
-    def __init__(self):
-        self.statements = []
-
-    def execute(self, sql, params=()):
-        self.statements.append((sql, params))
-
-    def executemany(self, sql, rows):
-        self.statements.append((sql, rows))
-
-
 def test_an_event_made_in_a_span_stores_its_context_in_the_outbox_row(spans):
-    cursor = FakeCursor()
+    cursor = RecordingCursor()
     with tracing._tracer.start_as_current_span("POST /orders") as request:
         Outbox("unit_outbox", "unit_topic").insert(cursor, message())
     _sql, (row,) = cursor.statements[0]
