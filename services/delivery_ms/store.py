@@ -40,11 +40,11 @@ def apply_order_events(pool: ConnectionPool, events: list[TypedEvent]) -> int:
     """A batch of `new_orders` events in one transaction (services/delivery_ms/lifecycle.py says what each does):
     the deliveries' rows and their events; returns how many events were news.
 
-    The deliveries the batch names are locked first (FOR UPDATE, also the gap where a missing one would go), so a
-    staff move racing a cancel is serialised with it: whichever locks first wins, the other sees its result. Another
-    consumer writing the same order during a rebalance ends in a deadlock (the batch is rolled back and polled
-    again) or a duplicate key (the platform writes the batch event by event): either way the retry finds the
-    delivery the other one made."""
+    The deliveries the batch names are locked first (FOR UPDATE), so a staff move racing a cancel is serialised with
+    it: whichever locks first wins, the other sees its result. The consumer writes at READ COMMITTED (the platform's
+    `consumer_pool`), so only existing rows are locked, never the gaps where missing ones would go: another
+    consumer writing the same order during a rebalance meets the unique key of the delivery it made (the platform
+    then writes the batch event by event, and the event's locking read finds that delivery)."""
     if not events:
         return 0
     order_ids = sorted({event.value["order_id"] for event in events})

@@ -16,7 +16,7 @@ from prometheus_client import Counter, Gauge
 from services.contracts import order_created
 from services.order_ms.settings import OrderSettings
 from services.order_ms.store import ORDER_COLUMNS, ORDER_OUTBOX, order_view
-from services.platform.db import ConnectionPool, TransactionCursor
+from services.platform.db import READ_COMMITTED, ConnectionPool, TransactionCursor
 from services.platform.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -72,9 +72,8 @@ def reconcile_overdue_orders(pool: ConnectionPool, settings: OrderSettings) -> t
     Nothing is added while the outbox holds an event older than the due time: the relay (or the broker) is behind,
     an overdue order's event may still be waiting there, and another copy behind it would not arrive sooner."""
     due, window = settings.order_overdue_seconds, settings.order_reconcile_window_seconds
-    with pool.transaction() as cursor:
-        # No gap locks: the status consumer inserting an order's first delivery row never waits for this check.
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    # No gap locks: the status consumer inserting an order's first delivery row never waits for this check.
+    with pool.transaction(isolation=READ_COMMITTED) as cursor:
         cursor.execute(f"SELECT COUNT(*) AS overdue FROM orders o WHERE {_OVERDUE}", (window, due))
         overdue = int(cursor.fetchone()["overdue"])
         if overdue == 0 or _outbox_behind(cursor, due):

@@ -3,7 +3,7 @@ sign-up counters and the device tokens."""
 from __future__ import annotations
 
 from services.contracts import account_tokens_revoked, order_created
-from services.platform.db import ConnectionPool, is_duplicate_key
+from services.platform.db import READ_COMMITTED, ConnectionPool, is_duplicate_key
 from services.platform.ids import new_id
 from services.platform.outbox import Outbox
 from services.platform.timefmt import iso_utc, utc_now
@@ -290,9 +290,8 @@ def take_back_failure(pool: ConnectionPool, cleared: tuple[str, str], uncounted:
 
 def remove_stale_counters(pool: ConnectionPool, window_seconds: int, batch: int) -> None:
     """Drop up to `batch` counters whose window and lock are over, so the table stays small without a job."""
-    with pool.transaction() as cursor:
-        # READ COMMITTED takes no gap locks, so this sweep never blocks concurrent failures being counted.
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    # READ COMMITTED takes no gap locks, so this sweep never blocks concurrent failures being counted.
+    with pool.transaction(isolation=READ_COMMITTED) as cursor:
         cursor.execute(
             "DELETE FROM login_throttle WHERE window_started_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND"
             " AND (locked_until IS NULL OR locked_until <= UTC_TIMESTAMP(6)) LIMIT ?",
@@ -336,7 +335,6 @@ def remember_device(pool: ConnectionPool, token_hash: str, user_id: str, ttl_sec
         if oldest_kept_out is not None:
             cursor.execute("DELETE FROM login_devices WHERE user_key = LOWER(?) AND last_login_at <= ?",
                            (user_id, oldest_kept_out["last_login_at"]))
-    with pool.transaction() as cursor:
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    with pool.transaction(isolation=READ_COMMITTED) as cursor:
         cursor.execute("DELETE FROM login_devices WHERE last_login_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND LIMIT ?",
                        (ttl_seconds, _DEVICE_CLEANUP_BATCH))

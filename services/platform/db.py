@@ -57,17 +57,16 @@ def translated_errors() -> Iterator[None]:
         raise translated from exc
 
 
-# The isolation levels a pool may give its transactions instead of the server's default (REPEATABLE READ).
+# The isolation levels a transaction may ask for instead of the server's default (REPEATABLE READ).
 READ_COMMITTED = "READ COMMITTED"
 ISOLATION_LEVELS = (READ_COMMITTED, "REPEATABLE READ")
 
 
 def connect(settings: Settings, database: str | None = "__default__",
-            read_timeout: int | None = None, isolation: str | None = None) -> mariadb.Connection:
+            read_timeout: int | None = None) -> mariadb.Connection:
     """Open one connection; `database=None` connects to the server without choosing a schema. A statement
     whose answer takes longer than `read_timeout` seconds (DB_READ_TIMEOUT by default) fails with a
-    connection error, as if the server were gone. `isolation` (one of ISOLATION_LEVELS) is the session's
-    transaction isolation level; None keeps the server's."""
+    connection error, as if the server were gone."""
     read_timeout = read_timeout or settings.db_read_timeout
     params = dict(
         host=settings.db_host,
@@ -79,10 +78,6 @@ def connect(settings: Settings, database: str | None = "__default__",
         write_timeout=read_timeout,
         autocommit=False,
     )
-    if isolation is not None:
-        if isolation not in ISOLATION_LEVELS:
-            raise ValueError(f"isolation must be one of {', '.join(ISOLATION_LEVELS)}, not {isolation!r}")
-        params["init_command"] = f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation}"
     if database == "__default__":
         params["database"] = settings.db_name
     elif database is not None:
@@ -102,15 +97,15 @@ class ConnectionPool:
 
     def __init__(self, settings: Settings, size: int | None = None, acquire_timeout: float = 5.0,
                  isolation: str | None = None):
+        """`isolation`: the level every transaction of this pool runs at unless it asks for another (one of
+        ISOLATION_LEVELS; None: the server's)."""
+        _check_isolation(isolation)
         self._settings = settings
         self._isolation = isolation
         self._size = size or settings.db_pool_size
         self._acquire_timeout = acquire_timeout
         self._idle: queue.LifoQueue[mariadb.Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(self._size)
-
-    def _connect(self) -> mariadb.Connection:
-        return connect(self._settings, isolation=self._isolation)
 
     def acquire(self) -> mariadb.Connection:
         """A connection of a free slot; a pooled one is pinged first and replaced when dead."""
@@ -132,7 +127,7 @@ class ConnectionPool:
             try:
                 conn = self._idle.get_nowait()
             except queue.Empty:
-                return self._connect(), False
+                return connect(self._settings), False
             if not check:
                 return conn, True
             try:
@@ -174,17 +169,23 @@ class ConnectionPool:
             self.release(conn, broken=broken)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[TransactionCursor]:
-        """A dictionary cursor inside one transaction: committed on success, rolled back on error.
+    def transaction(self, isolation: str | None = None) -> Iterator[TransactionCursor]:
+        """A dictionary cursor inside one transaction: committed on success, rolled back on error; at `isolation`
+        (one of ISOLATION_LEVELS), else the pool's.
 
         Raises DatabaseUnavailable or DatabaseBusy when nothing was saved, CommitOutcomeUnknown when the
         connection broke during the commit itself; other driver errors (e.g. a duplicate key) as they are."""
+        _check_isolation(isolation)
+        level = isolation or self._isolation
         conn, pooled = self._acquire(check=False)
-        cursor = TransactionCursor(conn, pooled, self._connect, self._settings.db_name)
+        cursor = TransactionCursor(conn, pooled, lambda: connect(self._settings), self._settings.db_name)
         broken = clean = False
         try:
             with translated_errors():
                 try:
+                    if level is not None:
+                        # For the transaction about to start (its first statement starts it), on this connection only.
+                        cursor.execute(f"SET TRANSACTION ISOLATION LEVEL {level}")
                     yield cursor
                 except BaseException:
                     if cursor.conn is not None:
@@ -295,6 +296,11 @@ class TransactionCursor:
             if cursor is not None:
                 with contextlib.suppress(mariadb.Error):
                     cursor.close()
+
+
+def _check_isolation(isolation: str | None) -> None:
+    if isolation is not None and isolation not in ISOLATION_LEVELS:
+        raise ValueError(f"isolation must be one of {', '.join(ISOLATION_LEVELS)}, not {isolation!r}")
 
 
 def _close_quietly(conn: mariadb.Connection) -> None:

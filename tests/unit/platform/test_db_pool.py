@@ -186,28 +186,60 @@ def test_every_slot_busy_is_database_unavailable(pool):
     pool.release(second)
 
 
-# --- a pool's isolation level ---------------------------------------------------------------------------------------
-def test_a_pool_with_an_isolation_level_opens_and_reopens_every_connection_with_it(monkeypatch):
-    opened = []
-    monkeypatch.setattr(db.mariadb, "connect", lambda **params: opened.append(params) or FakeConnection())
+# --- a transaction's isolation level ------------------------------------------------------------------------------
+class SqlRecordingConnection:
+    """Keeps every statement's SQL, and COMMIT and ROLLBACK, in order."""
+
+    def __init__(self):
+        self.sql = []
+
+    def cursor(self, dictionary=False, binary=False):
+        connection = self
+
+        class Cursor:
+            def execute(self, sql, params=()):
+                connection.sql.append(sql)
+
+            def close(self):
+                pass
+
+        return Cursor()
+
+    def commit(self):
+        self.sql.append("COMMIT")
+
+    def rollback(self):
+        self.sql.append("ROLLBACK")
+
+    def close(self):
+        pass
+
+
+def test_each_transaction_of_a_pool_with_an_isolation_level_runs_at_it_unless_it_asks_for_another(monkeypatch):
+    conn = SqlRecordingConnection()
+    monkeypatch.setattr(db, "connect", lambda _settings, **_options: conn)
     pool = db.ConnectionPool(Settings(**platform_fields(db_name="unit")), size=1, isolation=db.READ_COMMITTED)
     with pool.transaction() as cursor:
         cursor.execute("SELECT 1")
-    pool.release(pool.acquire(), broken=True)  # the next transaction needs a new connection
+    with pool.transaction(isolation="REPEATABLE READ") as cursor:
+        cursor.execute("SELECT 2")
+    assert conn.sql == ["SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "SELECT 1", "COMMIT",
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "SELECT 2", "COMMIT"]
+
+
+def test_without_one_a_transaction_sends_nothing_more_and_a_level_that_does_not_exist_is_refused(monkeypatch):
+    conn = SqlRecordingConnection()
+    monkeypatch.setattr(db, "connect", lambda _settings, **_options: conn)
+    pool = db.ConnectionPool(Settings(**platform_fields(db_name="unit")), size=1)
     with pool.transaction() as cursor:
         cursor.execute("SELECT 1")
-    assert [params["init_command"] for params in opened] == [
-        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"] * 2
-
-
-def test_a_pool_without_one_keeps_the_server_s_and_a_level_that_does_not_exist_is_refused(monkeypatch):
-    opened = []
-    monkeypatch.setattr(db.mariadb, "connect", lambda **params: opened.append(params) or FakeConnection())
-    with db.ConnectionPool(Settings(**platform_fields(db_name="unit")), size=1).transaction() as cursor:
-        cursor.execute("SELECT 1")
-    assert "init_command" not in opened[0]
+    assert conn.sql == ["SELECT 1", "COMMIT"]
     with pytest.raises(ValueError, match="READ COMMITTED, REPEATABLE READ"):
-        db.connect(Settings(**platform_fields(db_name="unit")), isolation="SERIALIZABLE; DROP TABLE orders")
+        with pool.transaction(isolation="SERIALIZABLE; DROP TABLE orders"):
+            pass
+    with pytest.raises(ValueError, match="READ COMMITTED, REPEATABLE READ"):
+        db.ConnectionPool(Settings(**platform_fields(db_name="unit")), isolation="READ UNCOMMITTED")
+    assert conn.sql == ["SELECT 1", "COMMIT"]
 
 
 def test_a_consumer_writes_at_read_committed():
