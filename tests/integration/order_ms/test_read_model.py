@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.contracts.envelope import TypedEvent
-from services.order_ms import read_model, store
+from services.order_ms import read_model
 from services.order_ms.read_model import CANCEL_REFUSED, DELIVERY_CHANGED, UnknownOrder
 from services.platform.timefmt import iso_utc, utc_now
 
@@ -22,7 +22,15 @@ BASE_TIME = datetime(2026, 11, 28, 15, 0, 0)
 
 
 def new_order(pool) -> dict:
-    return store.create_order(pool, f"rm-{uuid.uuid4().hex[:10]}", ORDER, None, None)[0]
+    """An order of order-ms's database without its OrderCreated event: the stack's pipeline never delivers it, so
+    the only status events it gets are the test's own. (With the event, the stack's real CONFIRMED could be applied
+    before them, as hypothesis found once: an extra version 1 at the head of the change log.)"""
+    order = {"order_id": str(uuid.uuid4()), "user_id": f"rm-{uuid.uuid4().hex[:10]}", **ORDER, "ordered_at": utc_now()}
+    with pool.transaction() as cursor:
+        cursor.execute("INSERT INTO orders (order_id, user_id, coffee_name, coffee_price, coffee_qty, ordered_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?)", tuple(order[name] for name in (
+                           "order_id", "user_id", "coffee_name", "coffee_price", "coffee_qty", "ordered_at")))
+    return order
 
 
 def at(version: int) -> str:
