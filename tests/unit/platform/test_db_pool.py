@@ -187,18 +187,30 @@ def test_every_slot_busy_is_database_unavailable(pool):
 
 
 # --- a transaction's isolation level ------------------------------------------------------------------------------
-class SqlRecordingConnection:
-    """Keeps every statement's SQL, and COMMIT and ROLLBACK, in order."""
+class RecordingConnection:
+    """Keeps every statement's SQL, and COMMIT and ROLLBACK, in order; its cursors remember whether they were asked
+    to bind (binary) and answer a fetch with that and the SQL they ran last."""
 
     def __init__(self):
-        self.sql = []
+        self.sql, self.cursors = [], []
 
     def cursor(self, dictionary=False, binary=False):
         connection = self
 
         class Cursor:
+            def __init__(self):
+                self.binary, self.ran = binary, []
+                connection.cursors.append(self)
+
             def execute(self, sql, params=()):
+                self.ran.append(sql)
                 connection.sql.append(sql)
+
+            def executemany(self, sql, rows):
+                self.execute(sql)
+
+            def fetchall(self):
+                return [("binary" if self.binary else "text", self.ran[-1])]
 
             def close(self):
                 pass
@@ -216,7 +228,7 @@ class SqlRecordingConnection:
 
 
 def test_each_transaction_of_a_pool_with_an_isolation_level_runs_at_it_unless_it_asks_for_another(monkeypatch):
-    conn = SqlRecordingConnection()
+    conn = RecordingConnection()
     monkeypatch.setattr(db, "connect", lambda _settings, **_options: conn)
     pool = db.ConnectionPool(Settings(**platform_fields(db_name="unit")), size=1, isolation=db.READ_COMMITTED)
     with pool.transaction() as cursor:
@@ -228,7 +240,7 @@ def test_each_transaction_of_a_pool_with_an_isolation_level_runs_at_it_unless_it
 
 
 def test_without_one_a_transaction_sends_nothing_more_and_a_level_that_does_not_exist_is_refused(monkeypatch):
-    conn = SqlRecordingConnection()
+    conn = RecordingConnection()
     monkeypatch.setattr(db, "connect", lambda _settings, **_options: conn)
     pool = db.ConnectionPool(Settings(**platform_fields(db_name="unit")), size=1)
     with pool.transaction() as cursor:
@@ -250,37 +262,8 @@ def test_a_consumer_writes_at_read_committed():
 
 
 # --- which of the driver's cursors runs a statement ------------------------------------------------------------------
-class KindRecordingConnection:
-    """Hands out cursors that remember whether they were asked to bind (binary) and what they ran."""
-
-    def __init__(self):
-        self.cursors = []
-
-    def cursor(self, dictionary=False, binary=False):
-        connection = self
-
-        class Cursor:
-            def __init__(self):
-                self.binary, self.ran = binary, []
-                connection.cursors.append(self)
-
-            def execute(self, sql, params=()):
-                self.ran.append(sql)
-
-            def executemany(self, sql, rows):
-                self.ran.append(sql)
-
-            def fetchall(self):
-                return [("binary" if self.binary else "text", self.ran[-1])]
-
-            def close(self):
-                pass
-
-        return Cursor()
-
-
 def test_a_statement_with_many_parameters_is_sent_bound_and_its_results_read_from_that_cursor():
-    conn = KindRecordingConnection()
+    conn = RecordingConnection()
     cursor = db.TransactionCursor(conn, pooled=False, reconnect=None)
     cursor.execute("SELECT few", (1,) * db.MANY_PARAMETERS)
     assert cursor.fetchall() == [("text", "SELECT few")]
