@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.contracts.envelope import InvalidEvent, Message, check_envelope, decode_object
-from services.contracts.identifiers import TIMESTAMP, USER_ID, timestamp_value
+from services.contracts.identifiers import TIMESTAMP, USER_ID
 from services.platform.fields import Field
+from services.platform.timefmt import parse_iso_utc
 
 TOPIC = "account_versions"
 DEAD_LETTER_TOPIC = "account_versions.dlq"
@@ -44,7 +45,7 @@ def parse(raw_value: bytes | None, headers: list[tuple[str, bytes | None]] | Non
     check_envelope(headers, EVENT_TYPE, SCHEMA_VERSION)
     revocation = decode_object(raw_value, FIELDS)
     try:
-        timestamp_value(revocation["revoked_at"])
+        parse_iso_utc(revocation["revoked_at"])
     except ValueError:
         raise InvalidEvent("revoked_at is not a real date and time") from None
     return revocation

@@ -5,7 +5,6 @@ A contract or route takes its rule from here and adds its own description and ex
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from services.platform.fields import Field
 
@@ -13,13 +12,6 @@ UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # [0-9] rather than \d: \d also matches other scripts' digits.
 TIMESTAMP_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-def timestamp_value(text: str) -> datetime:
-    """The naive UTC time of a text TIMESTAMP_PATTERN allowed; ValueError when no calendar has it (month 13, 24:00).
-    fromisoformat reads our one format as strptime(TIMESTAMP_FORMAT) does, at a fifth of its cost (every event
-    carries a timestamp: tests/unit/contracts/test_identifiers.py holds them to the same answers)."""
-    return datetime.fromisoformat(text).replace(tzinfo=None)
 
 UUID = Field(str, pattern=UUID_PATTERN, rule="a lowercase UUID with dashes")
 TIMESTAMP = Field(str, pattern=TIMESTAMP_PATTERN, rule="an ISO-8601 UTC time with microseconds")

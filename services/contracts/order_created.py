@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.contracts.envelope import InvalidEvent, Message, check_envelope, decode_object
-from services.contracts.identifiers import ORDER_ID, TIMESTAMP, USER_ID, timestamp_value
+from services.contracts.identifiers import ORDER_ID, TIMESTAMP, USER_ID
 from services.platform.fields import Field
+from services.platform.timefmt import parse_iso_utc
 
 TOPIC = "new_orders"
 DEAD_LETTER_TOPIC = "new_orders.dlq"
@@ -42,7 +43,7 @@ def parse(raw_value: bytes | None, headers: list[tuple[str, bytes | None]] | Non
     check_envelope(headers, EVENT_TYPE, SCHEMA_VERSION)
     order = decode_object(raw_value, FIELDS)
     try:
-        timestamp_value(order["ordered_at"])
+        parse_iso_utc(order["ordered_at"])
     except ValueError:
         raise InvalidEvent("ordered_at is not a real date and time") from None
     return order

@@ -7,10 +7,9 @@ from datetime import datetime
 
 from services.contracts import delivery_status_changed, order_cancel_refused
 from services.contracts.envelope import TypedEvent
-from services.contracts.identifiers import timestamp_value
 from services.platform.consumer import UnusableItem
 from services.platform.db import ConnectionPool
-from services.platform.timefmt import iso_utc
+from services.platform.timefmt import iso_utc, parse_iso_utc
 from services.platform.tracing import item_context, traceparent
 
 DELIVERY_CHANGED = delivery_status_changed.EVENT_TYPE
@@ -28,7 +27,7 @@ class UnknownOrder(UnusableItem):
 
 def _stored_time(timestamp: str) -> datetime:
     """A contract's ISO-8601 UTC time as the naive UTC the DATETIME(6) columns hold."""
-    return timestamp_value(timestamp)
+    return parse_iso_utc(timestamp)
 
 
 def _placeholders(values: list) -> str:

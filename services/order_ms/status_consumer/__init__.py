@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from services.contracts import delivery_status_changed, order_cancel_refused
 from services.contracts.envelope import InvalidEvent, TypedEvent, parse_by_event_type
-from services.contracts.identifiers import timestamp_value
 from services.order_ms import read_model
 from services.order_ms.settings import OrderSettings
 from services.platform.consumer import BatchConsumer, Subscription
+from services.platform.timefmt import parse_iso_utc
 
 # Both contracts of delivery_status; a record without an event_type header is a DeliveryStatusChanged, as before.
 _parse_either = parse_by_event_type({delivery_status_changed.EVENT_TYPE: delivery_status_changed.parse,
@@ -24,7 +24,7 @@ def parse_status_event(raw_value: bytes | None, headers: list | None = None) -> 
     event = _parse_either(raw_value, headers)
     for name in TIMES[event.event_type]:
         try:
-            timestamp_value(event.value[name])
+            parse_iso_utc(event.value[name])
         except ValueError:
             raise InvalidEvent(f"{name} {event.value[name]!r} is not a real time") from None
     return event

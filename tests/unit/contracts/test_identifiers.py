@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.contracts import asyncapi, delivery_status_changed, identifiers, order_created
-from services.platform.timefmt import iso_utc
+from services.platform.timefmt import iso_utc, parse_iso_utc
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED_NAMES = {"UUID", "UUID_PATTERN", "TIMESTAMP", "TIMESTAMP_PATTERN", "TIMESTAMP_FORMAT", "USER_ID", "ORDER_ID"}
@@ -70,23 +70,23 @@ def _strptime_answer(text):
         return "refused"
 
 
-def _timestamp_value_answer(text):
+def _parse_iso_utc_answer(text):
     try:
-        return identifiers.timestamp_value(text)
+        return parse_iso_utc(text)
     except ValueError:
         return "refused"
 
 
 @settings(max_examples=500)
 @given(st.one_of(_TIMESTAMP_TEXT, _NEAR_REAL_TIMESTAMP))
-def test_timestamp_value_reads_every_text_the_pattern_allows_as_strptime_does(text):
+def test_parse_iso_utc_reads_every_text_the_pattern_allows_as_strptime_does(text):
     assert identifiers.TIMESTAMP.check(text) is None
-    assert _timestamp_value_answer(text) == _strptime_answer(text)
+    assert _parse_iso_utc_answer(text) == _strptime_answer(text)
 
 
 @settings(max_examples=300)
 @given(st.datetimes(min_value=datetime(1000, 1, 1)))
-def test_iso_utc_writes_what_strftime_wrote_and_timestamp_value_reads_it_back(moment):
+def test_iso_utc_writes_what_strftime_wrote_and_parse_iso_utc_reads_it_back(moment):
     text = iso_utc(moment)
     assert text == moment.strftime(identifiers.TIMESTAMP_FORMAT)
-    assert identifiers.timestamp_value(text) == moment
+    assert parse_iso_utc(text) == moment
