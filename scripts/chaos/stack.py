@@ -17,6 +17,7 @@ from scripts.stack.state import ProcessState, StackState
 from scripts.stack.waiting import port_open
 
 REPLICAS = 2
+# Two whatever the stack's default: the rebalance scenario holds one down while the other takes every partition.
 CONSUMERS = 2
 RECONCILER_SETTINGS = {"ORDER_OVERDUE_SECONDS": "10", "ORDER_OVERDUE_CHECK_SECONDS": "2"}
 # The consumers' group: the stack passes the environment on, so they use the same default or override.

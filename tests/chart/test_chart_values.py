@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from scripts.stack.cli import DEFAULT_CONSUMERS
 from services.contracts.topics import TOPIC_PARTITIONS
 from tests.chart.conftest import THROWAWAY, RenderError
 
@@ -52,6 +53,17 @@ def test_consumer_replicas_never_exceed_the_new_orders_partitions(render):
     assert consumer["spec"]["replicas"] == 6
     with pytest.raises(RenderError, match="exceeds the 2 partitions"):
         render("-f", "charts/coffee-order/ci/external-values.yaml", "--set", "externalKafka.newOrdersPartitions=2")
+
+
+def test_two_consumers_by_default_as_the_local_stack_runs(rendered):
+    """One consumer process works off a backlog below `make bench`'s target and is gone while it restarts: the chart
+    and `make run` both run two by default, so what the bench measures is what the chart deploys."""
+    docs = rendered["defaults"]
+    (consumer,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "coffee-order-consumer"]
+    assert consumer["spec"]["replicas"] == DEFAULT_CONSUMERS == 2
+    (budget,) = [d for d in docs
+                 if d["kind"] == "PodDisruptionBudget" and d["metadata"]["name"] == "coffee-order-consumer"]
+    assert budget["spec"]["maxUnavailable"] == 1  # a drain leaves one consumer running
 
 
 def test_status_consumer_replicas_never_exceed_the_delivery_status_partitions(render):
