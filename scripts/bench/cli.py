@@ -66,6 +66,15 @@ def restarts(state: StackState) -> int:
     return sum(state.again().restarts().values())
 
 
+def idle_cpu_percent(components: dict, seconds: float) -> dict[str, float]:
+    """Each component's CPU over `seconds` with no requests, in % of one core."""
+    meter = CpuMeter(components)
+    meter.start()
+    started = time.monotonic()
+    time.sleep(seconds)
+    return {name: cpu / (time.monotonic() - started) * 100 for name, cpu in meter.stop().items()}
+
+
 def measure(config: BenchConfig, state: StackState) -> Measurements:
     m = Measurements()
     order_url, delivery_url = state.services["order-ms"], state.services["delivery-ms"]
@@ -80,17 +89,17 @@ def measure(config: BenchConfig, state: StackState) -> Measurements:
     m.database_commits_1 = database_commits_per_second(state, scratch, 1, seconds / 2)
     m.database_commits_8 = database_commits_per_second(state, scratch, 8, seconds / 2)
 
-    log(f"bench: idle CPU for {config.idle_seconds} s")
-    meter = CpuMeter(components)
-    meter.start()
-    started = time.monotonic()
-    time.sleep(config.idle_seconds)
-    m.idle_cpu_percent = {name: cpu / (time.monotonic() - started) * 100 for name, cpu in meter.stop().items()}
+    log(f"bench: idle CPU for {config.idle_seconds} s, just after the start")
+    m.idle_start_cpu_percent = idle_cpu_percent(components, config.idle_seconds)
 
     log(f"bench: order → delivery, {config.idle_orders} orders one at a time")
     before = db.last_order_id()
     post_one_at_a_time(order_url, customer, config.idle_orders)
     m.idle_latency = delivery_latencies(db, before, db.last_order_id())
+    # Again once every process has done its first work: what an idle stack costs for as long as it runs, without
+    # the start-up (half a minute after its start the broker's JVM is still compiling: docs/performance.md).
+    log(f"bench: idle CPU for {config.idle_seconds} s, after those orders")
+    m.idle_cpu_percent = idle_cpu_percent(components, config.idle_seconds)
 
     log("bench: Flask echo, POST orders, Flask echo, Flask echo under the gthread worker")
     with echo_server(config.run_dir) as echo:
@@ -112,6 +121,7 @@ def measure(config: BenchConfig, state: StackState) -> Measurements:
 
     log(f"bench: CPU per order at {config.cpu_rate} orders/s")
     before = db.last_order_id()
+    meter = CpuMeter(components)
     meter.start()
     paced = paced_post(post_url, customer.token, config.cpu_rate, seconds)
     keeping_up(db, before)

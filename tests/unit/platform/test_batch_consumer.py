@@ -43,8 +43,10 @@ class FakeKafkaConsumer:
         self.polls, self.stop = list(polls), stop
         self.seeks, self.commits, self.closed_with = [], [], None
         self.commit_error = None
+        self.poll_timeouts = []
 
     def poll(self, timeout_ms):
+        self.poll_timeouts.append(timeout_ms)
         if not self.polls:
             self.stop()
             return {}
@@ -242,6 +244,15 @@ def test_an_idle_caught_up_consumer_stays_healthy_however_long_it_waits(loop):
     advance_on_poll(fake, clock, 3600)
     consumer.run()
     assert consumer.health()[0]
+
+
+def test_an_idle_consumer_polls_no_more_often_than_the_broker_answers_an_empty_fetch(loop):
+    """Each poll wakes the loop and kafka-python's network thread: a timeout shorter than the broker's wait for an
+    empty fetch (KAFKA_FETCH_MAX_WAIT_MS) would loop several times per fetch on an idle topic, for nothing."""
+    consumer, script, _writes = loop
+    fake = script([{}, {}], [])
+    consumer.run()
+    assert fake.poll_timeouts and min(fake.poll_timeouts) >= 1000  # KAFKA_FETCH_MAX_WAIT_MS's default
 
 
 def test_a_consumer_behind_that_polls_nothing_is_not_caught_up(loop):
