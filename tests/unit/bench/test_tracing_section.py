@@ -12,6 +12,7 @@ from scripts.bench.report import TRACING_HEADING, replace_section
 from scripts.bench.targets import median_range
 from scripts.bench.tracing import NO_SDK, NO_SDK_PATH, OFF, OTEL_VARIABLES, SettingRun, TracingPrice, tracing_settings
 from scripts.stack.env_overrides import with_overrides
+from tests.unit.bench.sample import sample_measurements
 
 RECEIVER = "http://127.0.0.1:5018"
 
@@ -73,21 +74,10 @@ def test_the_section_replaces_its_own_part_of_the_results_only():
 
 def test_the_whole_report_carries_the_tracing_section_and_counts_its_misses(tmp_path):
     from scripts.bench.config import read_config
-    from scripts.bench.pipeline import BacklogRates, KeepingUp, Latencies
     from scripts.bench.report import render, render_tracing
-    from scripts.bench.streams import StreamCapacity, VisibleLatencies
-    from scripts.bench.targets import Measurements, check, tracing_checks
+    from scripts.bench.targets import check, tracing_checks
 
-    wrk_result = WrkResult(1000, 500.0, 5.0, 9.0, 0)
-    latencies = Latencies([5.0, 8.0, 12.0])
-    m = Measurements(database_commits_1=2000, database_commits_8=6000, echo=[wrk_result], echo_threaded=wrk_result,
-                     floor=wrk_result, post=wrk_result, post_keeping_up=KeepingUp(0, 0, 0.1),
-                     idle_cpu_percent={"order-ms": 1.0}, idle_latency=latencies, cpu_rate=500,
-                     cpu_ms_per_order={"order-ms": 1.0}, echo_cpu_ms=0.5, half_load=wrk_result,
-                     half_load_latency=latencies, half_load_keeping_up=KeepingUp(0, 0, 0.1), get_orders=wrk_result,
-                     get_deliveries=wrk_result, backlog=BacklogRates(12000, 12000, 6000), peak_mib={"order-ms": 80},
-                     visible=VisibleLatencies(latencies, latencies, 0),
-                     streams=StreamCapacity(1000, 58, 79, True, 200.0))
+    m = sample_measurements()
     # Off makes 3 % more calls per POST than no SDK here: the tracing check misses, and the whole report says so.
     price = TracingPrice([NO_SDK, OFF], [_run(NO_SDK, 1, 1.0, calls=1000), _run(OFF, 1, 1.0, calls=1030)], rounds=1,
                          sdk_installed=False)
