@@ -66,6 +66,13 @@ def step_over_undecodable(consumer: KafkaConsumer, error: BaseException, probe_t
     consumer.pause(*others)
     try:
         end = _first_readable_offset(consumer, partition, first, probe_timeout_ms)
+    except BaseException:
+        # The broker or the group failed mid-probe: back to the first unreadable offset, so that the next poll
+        # meets the batch again and it is noted whole (left where the probe was, its first offsets would be
+        # passed over without a note).
+        if partition in consumer.assignment():
+            consumer.seek(partition, first)
+        raise
     finally:
         consumer.resume(*others)
     consumer.seek(partition, end)
@@ -75,20 +82,30 @@ def step_over_undecodable(consumer: KafkaConsumer, error: BaseException, probe_t
 def _first_readable_offset(consumer: KafkaConsumer, partition: TopicPartition, unreadable: int,
                            probe_timeout_ms: int) -> int:
     candidate = unreadable + 1
+    consumer.seek(partition, candidate)
     for _probe in range(MAX_PROBES):
-        consumer.seek(partition, candidate)
         try:
             # Records it returns are read again: the caller seeks back to the offset returned.
-            consumer.poll(timeout_ms=probe_timeout_ms)
+            records = consumer.poll(timeout_ms=probe_timeout_ms)
         except Exception as exc:  # noqa: BLE001 - any decoding error means "still unreadable"
             if not raised_while_decoding(exc):
                 raise
             failed_at = consumer._fetcher._next_partition_records.next_fetch_offset  # pylint: disable=protected-access
             _drop(consumer._fetcher)  # pylint: disable=protected-access
             candidate = max(candidate, failed_at) + 1
+            consumer.seek(partition, candidate)
             continue
-        return candidate
+        if records or _nothing_to_fetch_at(consumer, partition, candidate):
+            return candidate
+        # An empty answer inside the log: the probe's fetch has not come back within the timeout (a busy broker).
+        # Taking that for "readable" would land inside the broken batch; wait for the same fetch instead.
     return candidate
+
+
+def _nothing_to_fetch_at(consumer: KafkaConsumer, partition: TopicPartition, offset: int) -> bool:
+    """True when a fetch at `offset` has been answered with nothing to return: it is the end of the log, or the
+    client stepped past records it never hands out (a transaction's markers)."""
+    return consumer.position(partition) > offset or offset >= consumer.end_offsets([partition])[partition]
 
 
 def _drop(fetcher) -> None:

@@ -126,10 +126,13 @@ class LogConsumer:
     """Just what step_over_undecodable uses of a KafkaConsumer, fetching from a PartitionLog with kafka-python's
     own decoder (Fetcher.PartitionRecords), and keeping the broken records in place as its fetcher does."""
 
-    def __init__(self, log: PartitionLog, position: int):
-        self.log, self.position = log, position
+    def __init__(self, log: PartitionLog, position: int, unanswered_polls: int = 0):
+        self.log, self.offset = log, position
         self._fetcher = type("FetcherState", (), {"_next_partition_records": None})()
         self.paused, self.fetches, self.polled_while_paused = set(), 0, []
+        # Polls after each seek that return nothing, as when the fetch has not come back within the timeout.
+        self.unanswered_polls, self._unanswered = unanswered_polls, 0
+        self.log_end = None  # set: end_offsets() fails, as with the broker gone
 
     def assignment(self):
         return {TP, TopicPartition("new_orders", 0)}
@@ -142,18 +145,32 @@ class LogConsumer:
 
     def seek(self, partition, offset):
         assert partition == TP
-        self.position = offset
+        self.offset = offset
         self._fetcher._next_partition_records = None
+        self._unanswered = self.unanswered_polls
+
+    def position(self, partition):
+        assert partition == TP
+        return self.offset
+
+    def end_offsets(self, partitions):
+        if self.log_end is not None:
+            raise self.log_end
+        last = MemoryRecords(self.log.batches[-1]).next_batch()
+        return {TP: last.base_offset + last.last_offset_delta + 1}
 
     def poll(self, timeout_ms):
         self.polled_while_paused.append(TopicPartition("new_orders", 0) in self.paused)
+        if self._unanswered:
+            self._unanswered -= 1
+            return {}
         if self._fetcher._next_partition_records is None:
             self.fetches += 1
-            part = Fetcher.PartitionRecords(self.position, TP, MemoryRecords(self.log.fetch(self.position)))
+            part = Fetcher.PartitionRecords(self.offset, TP, MemoryRecords(self.log.fetch(self.offset)))
             self._fetcher._next_partition_records = part
         records = self._fetcher._next_partition_records.take(500)
         if records:
-            self.position = self._fetcher._next_partition_records.next_fetch_offset
+            self.offset = self._fetcher._next_partition_records.next_fetch_offset
         return {TP: records} if records else {}
 
 
@@ -174,7 +191,7 @@ def test_stepping_over_lands_on_the_first_record_after_the_broken_batch_and_lose
     skipped = step_over_undecodable(consumer, error, probe_timeout_ms=10)
     assert all(consumer.polled_while_paused[polls_before:]), "the other partitions were fetched while probing"
     assert (skipped.first, skipped.end, skipped.last) == (2, 6, 5)
-    assert skipped.reason.startswith("CorruptRecordError") and consumer.position == 6 and not consumer.paused
+    assert skipped.reason.startswith("CorruptRecordError") and consumer.offset == 6 and not consumer.paused
     assert [r.offset for r in consumer.poll(500)[TP]] == [6, 7, 8]
 
 
@@ -186,6 +203,29 @@ def test_two_broken_batches_in_a_row_are_stepped_over_together_and_the_end_of_th
     assert skipped.reason.startswith("UnsupportedCodecError")
     assert consumer.poll(500) == {}
 
+
+def test_a_probe_whose_fetch_has_not_come_back_is_waited_for_not_taken_for_readable():
+    log = PartitionLog(bad_crc(batch(0, values(4, "bad"))), batch(4, values(2, "after")))
+    consumer = LogConsumer(log, 0)
+    error = first_error(consumer)
+    consumer.unanswered_polls = 2  # each probe's first two polls come back empty, inside the log
+    skipped = step_over_undecodable(consumer, error, probe_timeout_ms=10)
+    assert (skipped.first, skipped.end) == (0, 4)
+    answered = next(records for records in (consumer.poll(500) for _ in range(3)) if records)
+    assert [r.offset for r in answered[TP]] == [4, 5]
+
+
+def test_a_broker_gone_mid_probe_leaves_the_partition_at_the_broken_batch_to_be_met_again():
+    log = PartitionLog(batch(0, values(2, "before")), bad_crc(batch(2, values(3, "bad"))), batch(5, values(1, "x")))
+    consumer = LogConsumer(log, 0)
+    consumer.poll(500)
+    error = first_error(consumer)
+    consumer.unanswered_polls, consumer.log_end = 1, KafkaError("the broker is gone")
+    with pytest.raises(KafkaError):
+        step_over_undecodable(consumer, error, probe_timeout_ms=10)
+    assert consumer.offset == 2 and not consumer.paused
+    consumer.unanswered_polls = 0
+    assert isinstance(first_error(consumer), CorruptRecordError)  # the batch is met again, from its first offset
 
 def test_a_readable_batch_between_broken_ones_is_not_skipped():
     log = PartitionLog(
