@@ -3,8 +3,6 @@ consumer from `delivery_status` (never moved backwards, each change logged once 
 by the order views with one query per page."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from services.contracts import delivery_status_changed, order_cancel_refused
 from services.contracts.envelope import TypedEvent
 from services.platform.consumer import UnusableItem
@@ -23,11 +21,6 @@ class UnknownOrder(UnusableItem):
 
     def __init__(self, order_id: str):
         super().__init__(f"unknown order: order-ms has no order {order_id}")
-
-
-def _stored_time(timestamp: str) -> datetime:
-    """A contract's ISO-8601 UTC time as the naive UTC the DATETIME(6) columns hold."""
-    return parse_iso_utc(timestamp)
 
 
 def _placeholders(values: list) -> str:
@@ -93,7 +86,7 @@ class _Batch:
         stored = self.deliveries.get(order_id)
         if stored is not None and change["version"] <= stored["version"]:
             return
-        updated_at = _stored_time(change["updated_at"])
+        updated_at = parse_iso_utc(change["updated_at"])
         self.deliveries[order_id] = {"order_id": order_id, "delivery_id": change["delivery_id"],
                                      "status": change["status"], "version": change["version"],
                                      "updated_at": updated_at}
@@ -111,7 +104,7 @@ class _Batch:
         if self.outcomes.get(order_id) != "PENDING":
             # Decided already (a redelivery), or never asked for here: nothing to show the customer.
             return
-        refused_at = _stored_time(refusal["refused_at"])
+        refused_at = parse_iso_utc(refusal["refused_at"])
         self.decisions.append(("REFUSED", refusal["reason"], refused_at, order_id))
         self.outcomes[order_id] = "REFUSED"
         # The stream's cancel event carries the delivery as order-ms knows it then (the refusal's own when unknown).
